@@ -1,0 +1,243 @@
+"""Build the report: validate, execute the notebooks with papermill, assemble the book.
+
+Everything is built in a staging folder beside ``OUT`` and moved into place
+only when every step succeeded, so a failed build never leaves a report that
+looks complete.  The input file is only read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pandas as pd
+
+from . import paths
+from .cohort import load_cohort
+
+#: Analysis notebooks, in reading order.  They are independent of each other
+#: (each reads and validates the cohort itself), so they run in parallel.
+NOTEBOOKS = ("cohort", "group_comparison", "cement_distribution", "case_presentations", "audit")
+MARKER = ".vertebroplasty-report"
+BOOK_SOURCES = ("_config.yml", "_toc.yml", "book")
+KERNEL = "python3"
+
+
+class BuildError(RuntimeError):
+    """A step of the build failed; OUT was left as it was."""
+
+
+def _log(message: str) -> None:
+    print(f"[report] {message}", flush=True)
+
+
+def notebook_parameters(data_path: Path, output_dir: Path, alpha: float, tests: str, case_ids: str,
+                        allowed_identifier_columns: tuple[str, ...], source_name: str) -> dict:
+    """The papermill parameters every analysis notebook takes."""
+    return {
+        "data_path": str(data_path),
+        "output_dir": str(output_dir),
+        "alpha": float(alpha),
+        "tests": tests,
+        "case_ids": case_ids,
+        "allowed_identifier_columns": ",".join(allowed_identifier_columns),
+        "data_label": source_name,
+    }
+
+
+def _source_digest() -> str:
+    """Digest of the analysis code a notebook result depends on (module and notebooks)."""
+    digest = hashlib.sha256()
+    for path in sorted(paths.PACKAGE.glob("*.py")) + sorted(paths.ANALYSIS.glob("*.ipynb")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    for path in (paths.DATA_DICTIONARY, paths.DERIVED_INDICES, paths.PUBLISHED_VALUES):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def execute_notebook(name: str, parameters: dict, target: Path, cache_dir: Path | None) -> str:
+    """Execute ``analysis/<name>.ipynb`` with papermill into ``target``; reuse a cached run when nothing changed.
+
+    The cache key is the content of the analysis code, the notebook, the input
+    data (by the SHA-256 given in ``parameters['data_sha256']``) and every
+    parameter; the cached entry holds the executed notebook and the result
+    files it wrote.  Returns ``"executed"`` or ``"cached"``.
+    """
+    import papermill
+
+    key_material = json.dumps({"notebook": name, "parameters": parameters, "code": _source_digest()}, sort_keys=True)
+    key = hashlib.sha256(key_material.encode()).hexdigest()[:32]
+    output_dir = Path(parameters["output_dir"])
+    entry = cache_dir / f"{name}-{key}" if cache_dir else None
+    if entry is not None and (entry / "notebook.ipynb").is_file():
+        shutil.copyfile(entry / "notebook.ipynb", target)
+        if (entry / "results").is_dir():
+            shutil.copytree(entry / "results", output_dir, dirs_exist_ok=True)
+        return "cached"
+
+    private_results = Path(tempfile.mkdtemp(prefix=f"{name}-results-", dir=target.parent))
+    run_parameters = {key: value for key, value in parameters.items() if key != "data_sha256"}
+    run_parameters["output_dir"] = str(private_results)
+    papermill.execute_notebook(
+        str(paths.ANALYSIS / f"{name}.ipynb"),
+        str(target),
+        parameters=run_parameters,
+        cwd=str(paths.ANALYSIS),
+        kernel_name=KERNEL,
+        progress_bar=False,
+        log_output=False,
+    )
+    shutil.copytree(private_results, output_dir, dirs_exist_ok=True)
+    if entry is not None:
+        staging_entry = Path(tempfile.mkdtemp(prefix=f".{entry.name}-", dir=cache_dir))
+        shutil.copyfile(target, staging_entry / "notebook.ipynb")
+        shutil.copytree(private_results, staging_entry / "results")
+        if entry.exists():
+            shutil.rmtree(staging_entry)
+        else:
+            os.replace(staging_entry, entry)
+    shutil.rmtree(private_results)
+    return "executed"
+
+
+def merge_statistics(results: Path) -> None:
+    """Concatenate the per-notebook ``statistics-*.csv`` parts into ``statistics.csv``."""
+    parts = sorted(results.glob("statistics-*.csv"))
+    if not parts:
+        return
+    merged = pd.concat([pd.read_csv(part, dtype={"value": str}, keep_default_na=False) for part in parts], ignore_index=True)
+    merged.to_csv(results / "statistics.csv", index=False, lineterminator="\n")
+    for part in parts:
+        part.unlink()
+
+
+def _replace_folder(new: Path, out: Path) -> None:
+    """Move ``new`` to ``out``; an existing ``out`` must be an earlier report (it carries the marker)."""
+    if out.exists():
+        if not out.is_dir() or (any(out.iterdir()) and not (out / MARKER).exists()):
+            raise BuildError(f"{out} exists and is not a report folder made by this package; choose another OUT")
+        retired = out.with_name(f".{out.name}.old-{os.getpid()}")
+        os.replace(out, retired)
+        os.replace(new, out)
+        shutil.rmtree(retired, ignore_errors=True)
+    else:
+        os.replace(new, out)
+
+
+def _run(command: list[str], what: str, log: Path) -> None:
+    with open(log, "w") as handle:
+        completed = subprocess.run(command, stdout=handle, stderr=subprocess.STDOUT, check=False)
+    if completed.returncode != 0:
+        tail = "".join(log.read_text(errors="replace").splitlines(keepends=True)[-40:])
+        raise BuildError(f"{what} failed (exit {completed.returncode}); last lines of its log:\n{tail}")
+
+
+def build_report(data: str = "", out: str | Path = paths.DEFAULT_OUTPUT, allowed_identifier_columns: tuple[str, ...] = (),
+                 case_ids: str = "", tests: str = "paper", alpha: float = 0.05, pdf: bool = False,
+                 cache: bool = True) -> Path:
+    """Validate ``data``, execute the notebooks and build the book into ``out``.
+
+    ``out`` receives ``html/`` (the report), ``results/`` (tidy CSV files) and,
+    with ``pdf=True``, ``pdf/report.pdf``.  Raises
+    :class:`~vertebroplasty.cohort.CohortValidationError` before anything is
+    written when the data break the contract, and :class:`BuildError` when a
+    later step fails; ``out`` is then left untouched.
+    """
+    started = time.perf_counter()
+    source = paths.resolve_data_path(data)
+    cohort = load_cohort(source, allowed_identifier_columns)
+    for notice in cohort.notices:
+        _log(f"notice: {notice}")
+    _log(f"{source.name}: {len(cohort.data)} patients, sha256 {cohort.sha256[:12]}…")
+
+    out = Path(out).resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
+    try:
+        book_root = staging / "source"
+        book_root.mkdir()
+        for name in BOOK_SOURCES:
+            origin = paths.ROOT / name
+            if origin.is_dir():
+                shutil.copytree(origin, book_root / name, ignore=shutil.ignore_patterns("generated"))
+            else:
+                shutil.copyfile(origin, book_root / name)
+        generated = book_root / "book" / "generated"
+        generated.mkdir()
+        final = staging / "final"
+        results = final / "results"
+        results.mkdir(parents=True)
+
+        parameters = notebook_parameters(source, results, alpha, tests, case_ids, allowed_identifier_columns, source.name)
+        parameters["data_sha256"] = cohort.sha256
+        cache_dir = paths.ROOT / ".cache" / "notebooks" if cache else None
+        if cache_dir:
+            cache_dir.mkdir(parents=True, exist_ok=True)
+        workers = max(1, min(len(NOTEBOOKS), os.cpu_count() or 1))
+        _log(f"executing {len(NOTEBOOKS)} notebooks with papermill ({workers} at a time)")
+
+        def run(name: str) -> tuple[str, str, float]:
+            begun = time.perf_counter()
+            how = execute_notebook(name, parameters, generated / f"{name}.ipynb", cache_dir)
+            return name, how, time.perf_counter() - begun
+
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for done, (name, how, seconds) in enumerate(pool.map(run, NOTEBOOKS), start=1):
+                _log(f"  [{done}/{len(NOTEBOOKS)}] {name}: {how} ({seconds:.1f} s)")
+        merge_statistics(results)
+
+        _log("building the HTML book with jupyter-book")
+        jupyter_book = str(Path(sys.executable).parent / "jupyter-book")
+        _run([jupyter_book, "build", str(book_root), "--builder", "html", "--path-output", str(staging), "-W", "-n", "--keep-going", "--quiet"],
+             "jupyter-book build (html)", staging / "html-build.log")
+        shutil.copytree(staging / "_build" / "html", final / "html")
+        if pdf:
+            from .pdf import build_pdf
+
+            _log("building the PDF with LaTeX")
+            build_pdf(book_root, staging, final / "pdf", _run)
+        (final / MARKER).write_text("made by python -m vertebroplasty report; safe to delete\n")
+        _replace_folder(final, out)
+    except BaseException:
+        _log("build failed; the output folder was left unchanged")
+        raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    _log(f"done in {time.perf_counter() - started:.1f} s: {out / 'html' / 'index.html'}")
+    return out
+
+
+def refresh_committed_notebooks() -> None:
+    """Re-execute ``analysis/*.ipynb`` in place on the default cohort, storing their outputs.
+
+    The stored outputs are what ``pytest --nbval`` compares against: run this
+    deliberately after a change of code, data or library that changes results,
+    and review the diff of the notebooks before committing it.
+    """
+    import papermill
+
+    for name in NOTEBOOKS:
+        notebook = paths.ANALYSIS / f"{name}.ipynb"
+        _log(f"refreshing {notebook.relative_to(paths.ROOT)}")
+        papermill.execute_notebook(str(notebook), str(notebook), cwd=str(paths.ANALYSIS),
+                                   kernel_name=KERNEL, progress_bar=False)
+        strip_volatile_metadata(notebook)
+
+
+def strip_volatile_metadata(notebook: Path) -> None:
+    """Remove run times and papermill timing from a stored notebook so refreshes diff cleanly."""
+    content = json.loads(notebook.read_text())
+    content["metadata"].pop("papermill", None)
+    for cell in content["cells"]:
+        cell.get("metadata", {}).pop("papermill", None)
+        cell.get("metadata", {}).pop("execution", None)
+    notebook.write_text(json.dumps(content, indent=1, ensure_ascii=False) + "\n")

@@ -1,0 +1,527 @@
+"""The synthetic default cohort: 83 patients reconstructed from the published summary statistics.
+
+The study's patient-level data are not public.  This module builds, from the
+numbers in ``data/published/published-values.csv`` alone, a table of
+individual patients whose recomputed counts, means and standard deviations
+round to the published ones, jointly across the cross-classified strata
+(treatment group for Tables 1 and 2, cement-distribution type for Table 3).
+
+Method, in three steps per *family* of columns that are tied together by
+derived indices (for instance the nine height columns behind FVAH, AVHR and
+their changes):
+
+1. **Skeleton.**  Categorical columns are dealt out so that every published
+   count holds exactly (group, sex, fracture segment through ``level``,
+   compression grade, cement distribution by group, cement leakage); the three
+   case-presentation patients are placed with their published attributes.
+2. **Continuous fit.**  Starting from a seeded random draw, the family's raw
+   values are moved by :func:`scipy.optimize.least_squares` until every
+   published mean and SD of the family (raw and derived, by group and by
+   distribution type) is met, while soft penalties keep each patient
+   clinically plausible.
+3. **Discrete repair.**  Values are rounded to their recording grid (0.01 mm
+   or degree, whole VAS points, ODI in steps of 2, whole years and days) and a
+   seeded local search changes single cells, or pairs of cells within a
+   stratum, until every statistic rounds to its published value (or no
+   further move helps; :func:`compare_with_published` then reports what
+   could not be matched).
+
+Everything is seeded, so :func:`write_default_cohort` is byte-for-byte
+repeatable.  Derived indices are never stored: they are recomputed from the
+raw columns by :mod:`vertebroplasty.indices`, the same functions the analysis
+uses.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import lru_cache
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import least_squares
+
+from . import dictionary, indices, paths
+
+SEED = 20200301  # the study's last inclusion month; any fixed value would do
+GROUP_SIZES = {"A": 42, "B": 41}
+#: Plausibility floors (about two published SDs below the mean): the least change an
+#: individual patient may show; below it a measurement would be implausible.
+LEAST_ANGLE_CHANGE = {"lka": (-6.0, -4.0), "rka": (-9.0, -6.0)}  # (recovery, loss) in degrees
+LEAST_HEIGHT_CHANGE = {"fvahr": -2.0, "fvahl": -2.0, "avhrr": -15.0, "avhlr": -12.0}  # mm, mm, %, %
+
+
+# --------------------------------------------------------------------------- published values
+
+def load_published(path: Path = paths.PUBLISHED_VALUES) -> pd.DataFrame:
+    """The published numbers, one row each: table, variable, stratum, statistic, value (a float, NaN
+    for text), value_text, reported (as printed in the paper) and decimals (printed precision)."""
+    published = pd.read_csv(path, dtype=str, keep_default_na=False)
+    published["value_text"] = published["value"]
+    published["value"] = pd.to_numeric(published["value"], errors="coerce")
+
+    def decimals(reported: str) -> int:
+        number = reported.lstrip("<>=").rstrip("%*").split("mm")[0]
+        return len(number.split(".")[1]) if "." in number else 0
+
+    published["decimals"] = published["reported"].map(decimals)
+    return published
+
+
+def published_counts(published: pd.DataFrame, variable: str) -> dict[tuple[str, str], int]:
+    """Counts of one categorical variable by (group, level), from Table 1/2 rows like ``A:M``."""
+    rows = published[(published["variable"] == variable) & (published["statistic"] == "count")]
+    counts = {}
+    for stratum, value in zip(rows["stratum"], rows["value"]):
+        group, level = stratum.split(":")
+        counts[(group, level)] = int(value)
+    return counts
+
+
+def published_cases(published: pd.DataFrame) -> pd.DataFrame:
+    """The case-presentation patients as a small table (one row per case)."""
+    rows = published[published["table"].str.startswith("case")]
+    return rows.pivot(index="table", columns="variable", values="value_text").rename_axis(None, axis=1)
+
+
+# --------------------------------------------------------------------------- targets and families
+
+@dataclass
+class Target:
+    """One published mean or SD that the rows must reproduce at ``decimals`` places."""
+
+    variable: str
+    stratum: str
+    statistic: str
+    value: float
+    decimals: int
+    rows: np.ndarray  # positions of the stratum's patients
+
+    def __post_init__(self) -> None:
+        self.rows = np.flatnonzero(self.rows) if self.rows.dtype == bool else self.rows
+
+
+@dataclass
+class Family:
+    """Raw columns whose values are fitted together (they share derived indices)."""
+
+    name: str
+    columns: list[str]
+    step: float  # recording grid
+    lower: dict[str, float]
+    upper: dict[str, float]
+    initial: Callable[[pd.DataFrame, np.random.Generator], pd.DataFrame]
+    plausibility: Callable[[dict[str, np.ndarray]], np.ndarray] | None = None
+    fixed: dict[tuple[int, str], float] = field(default_factory=dict)
+
+
+def family_values(frame: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Every results-table variable computable from the raw arrays in ``frame`` (raw and derived)."""
+    variable_of = _variable_of_column()
+    values = {variable_of[column]: array for column, array in frame.items()}
+    if {"fvah_pre_mm", "upper_vah_pre_mm"} <= frame.keys():
+        for timepoint in indices.TIMEPOINTS:
+            values[f"avhr_{timepoint}"] = indices.anterior_vertebral_height_ratio(
+                frame[f"fvah_{timepoint}_mm"], frame[f"upper_vah_{timepoint}_mm"], frame[f"lower_vah_{timepoint}_mm"])
+        values["avhrr"] = indices.recovery(values["avhr_pre"], values["avhr_post"])
+        values["avhlr"] = indices.loss(values["avhr_post"], values["avhr_final"])
+        values["fvahr"] = indices.recovery(frame["fvah_pre_mm"], frame["fvah_post_mm"])
+        values["fvahl"] = indices.loss(frame["fvah_post_mm"], frame["fvah_final_mm"])
+    for angle in ("lka", "rka"):
+        if f"{angle}_pre_deg" in frame:
+            values[f"{angle}_recovery"] = indices.angle_recovery(frame[f"{angle}_pre_deg"], frame[f"{angle}_post_deg"])
+            values[f"{angle}_loss"] = indices.angle_loss(frame[f"{angle}_post_deg"], frame[f"{angle}_final_deg"])
+    return values
+
+
+@lru_cache(maxsize=1)
+def _variable_of_column() -> dict[str, str]:
+    return dictionary.load_dictionary()["variable"].to_dict()
+
+
+def stratum_mask(skeleton: pd.DataFrame, stratum: str) -> np.ndarray:
+    """Rows of a stratum: ``A``/``B`` by treatment group, ``dist_A`` … by cement distribution."""
+    if stratum.startswith("dist_"):
+        return skeleton["cement_distribution"].to_numpy() == stratum.removeprefix("dist_")
+    return skeleton["group"].to_numpy() == stratum
+
+
+def family_targets(published: pd.DataFrame, skeleton: pd.DataFrame, variables: set[str]) -> list[Target]:
+    """The published means and SDs that concern ``variables``."""
+    rows = published[published["variable"].isin(variables) & published["statistic"].isin(["mean", "sd"])
+                     & published["table"].isin(["table1", "table2", "table3"])]
+    return [Target(row.variable, row.stratum, row.statistic, float(row.value), int(row.decimals), stratum_mask(skeleton, row.stratum))
+            for row in rows.itertuples()]
+
+
+def statistic(values: np.ndarray, target: Target) -> float:
+    """The mean or sample SD (ddof=1) of a stratum, ignoring missing values."""
+    selected = values[target.rows]
+    if np.isnan(selected).any():
+        selected = selected[~np.isnan(selected)]
+    return float(selected.mean()) if target.statistic == "mean" else float(selected.std(ddof=1))
+
+
+def matches(computed: float, target: Target) -> bool:
+    """Does ``computed`` round to the published value at its published precision?"""
+    return abs(computed - target.value) <= 0.5 * 10.0 ** -target.decimals * (1 + 1e-9)
+
+
+# --------------------------------------------------------------------------- fitting
+
+class FamilyFit:
+    """Fit one family's raw values to its targets (continuous, then on the recording grid)."""
+
+    def __init__(self, family: Family, skeleton: pd.DataFrame, targets: list[Target], rng: np.random.Generator):
+        self.family = family
+        self.targets = targets
+        self.rng = rng
+        self.n = len(skeleton)
+        start = family.initial(skeleton, rng)
+        self.matrix = start[family.columns].to_numpy(dtype=float).copy()
+        self.missing = np.isnan(self.matrix)  # structurally empty cells (aspirated blood in group B)
+        self.has_missing = bool(self.missing.any())
+        for (row, column), value in family.fixed.items():
+            self.matrix[row, family.columns.index(column)] = value
+        self.free = ~self.missing
+        for (row, column) in family.fixed:
+            self.free[row, family.columns.index(column)] = False
+        self.lower = np.array([family.lower[c] for c in family.columns])
+        self.upper = np.array([family.upper[c] for c in family.columns])
+        self.start = self.matrix.copy()
+
+    def values(self, matrix: np.ndarray) -> dict[str, np.ndarray]:
+        """Raw and derived values; ``matrix`` is (patients, columns) or a batch (..., patients, columns)."""
+        return family_values({column: matrix[..., index] for index, column in enumerate(self.family.columns)})
+
+    def target_errors(self, matrix: np.ndarray) -> np.ndarray:
+        """Signed errors of each target in units of its rounding half-width (batched over leading axes)."""
+        values = self.values(matrix)
+        errors = []
+        for target in self.targets:
+            selected = values[target.variable][..., target.rows]
+            if self.has_missing:
+                computed = np.nanmean(selected, axis=-1) if target.statistic == "mean" else np.nanstd(selected, axis=-1, ddof=1)
+            else:
+                computed = selected.mean(axis=-1) if target.statistic == "mean" else selected.std(axis=-1, ddof=1)
+            errors.append((computed - target.value) / (0.5 * 10.0 ** -target.decimals))
+        return np.stack(errors, axis=-1)
+
+    def implausibility(self, matrix: np.ndarray) -> np.ndarray:
+        """Hinge penalties of the family's plausibility rules (zero where a patient is plausible)."""
+        if self.family.plausibility is None:
+            return np.zeros(matrix.shape[:-2] + (0,))
+        return self.family.plausibility({column: matrix[..., index] for index, column in enumerate(self.family.columns)})
+
+    def fit_continuous(self) -> None:
+        """Least-squares fit of the free cells to the targets, with a batched finite-difference Jacobian."""
+        free = self.free
+        rows, columns = np.nonzero(free)
+        scale = np.nanstd(self.start, axis=0, ddof=1)
+        scale = np.where(scale > 0, scale, 1.0)
+        scales = scale[columns]
+        anchor = self.start[free]
+        regularisation = 0.02  # stay near the random draw, so the solution keeps its randomness
+
+        def fitted_parts(matrices: np.ndarray) -> np.ndarray:
+            return np.concatenate([self.target_errors(matrices), 10.0 * self.implausibility(matrices)], axis=-1)
+
+        def as_matrix(vector: np.ndarray) -> np.ndarray:
+            matrix = self.matrix.copy()
+            matrix[free] = vector
+            return matrix
+
+        def residuals(vector: np.ndarray) -> np.ndarray:
+            return np.concatenate([fitted_parts(as_matrix(vector)), regularisation * (vector - anchor) / scales])
+
+        def jacobian(vector: np.ndarray) -> np.ndarray:
+            base = as_matrix(vector)
+            step = 1e-6 * np.maximum(1.0, np.abs(vector))
+            batch = np.repeat(base[None], len(vector), axis=0)
+            batch[np.arange(len(vector)), rows, columns] += step
+            fitted = (fitted_parts(batch) - fitted_parts(base)[None]) / step[:, None]
+            return np.concatenate([fitted.T, np.diag(regularisation / scales)])
+
+        lower = np.broadcast_to(self.lower, self.matrix.shape)[free]
+        upper = np.broadcast_to(self.upper, self.matrix.shape)[free]
+        begin = np.clip(self.matrix[free], lower, upper)
+        solution = least_squares(residuals, begin, jac=jacobian, bounds=(lower, upper), x_scale=scales, max_nfev=60, method="trf", tr_solver="lsmr")
+        self.matrix[free] = solution.x
+
+    def violation(self, matrix: np.ndarray) -> float:
+        errors = np.abs(self.target_errors(matrix))
+        return float(np.maximum(errors - (1 + 1e-9), 0).sum() + 100.0 * self.implausibility(matrix).sum())
+
+    def repair_on_grid(self, max_moves: int = 60000) -> float:
+        """Round to the grid, then local search until every target rounds right; returns what is left."""
+        step = self.family.step
+        matrix = np.where(self.missing, np.nan, np.round(self.matrix / step) * step)
+        matrix = np.clip(matrix, self.lower, self.upper)
+        for (row, column), value in self.family.fixed.items():
+            matrix[row, self.family.columns.index(column)] = value
+        current = self.violation(matrix)
+        free_cells = np.argwhere(self.free)
+        rng = self.rng
+        best, best_score = matrix, current
+        for move in range(max_moves):
+            if current == 0:
+                break
+            row, column = free_cells[rng.integers(len(free_cells))]
+            candidate = matrix.copy()
+            if rng.random() < 0.5:
+                candidate[row, column] += step * rng.choice([-3, -2, -1, 1, 2, 3])
+            else:  # move one step from one patient to another of the same column: keeps sums, changes spread
+                partners = free_cells[free_cells[:, 1] == column]
+                other = partners[rng.integers(len(partners))][0]
+                if other == row:
+                    continue
+                delta = step * rng.choice([-1, 1])
+                candidate[row, column] += delta
+                candidate[other, column] -= delta
+            if np.any(candidate[~self.missing] < np.broadcast_to(self.lower, matrix.shape)[~self.missing] - 1e-9) or \
+               np.any(candidate[~self.missing] > np.broadcast_to(self.upper, matrix.shape)[~self.missing] + 1e-9):
+                continue
+            candidate = np.round(candidate / step) * step
+            score = self.violation(candidate)
+            temperature = 0.3 * (1 - move / max_moves)  # simulated annealing: accept some worse moves early on
+            if score <= current or rng.random() < np.exp(-(score - current) / max(temperature, 1e-6)):
+                matrix, current = candidate, score
+                if current < best_score:
+                    best, best_score = matrix, current
+        self.matrix = best
+        return best_score
+
+
+# --------------------------------------------------------------------------- the cohort
+
+def _deal(labels_with_counts: dict[str, int], rng: np.random.Generator) -> np.ndarray:
+    labels = np.concatenate([[label] * count for label, count in labels_with_counts.items()])
+    return rng.permutation(labels)
+
+
+def build_skeleton(published: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """Patients with their categorical columns, every published count exact; cases placed first."""
+    cases = published_cases(published)
+    sex = published_counts(published, "sex")
+    segment = published_counts(published, "segment")
+    grade = published_counts(published, "compression_grade")
+    distribution = published_counts(published, "cement_distribution")
+    leakage = published_counts(published, "cement_leakage")
+    # the paper does not say which group the three cases were in; put each where its distribution type is commonest
+    case_group = {case: ("A" if distribution[("A", row["cement_distribution"])] >= distribution[("B", row["cement_distribution"])] else "B")
+                  for case, row in cases.iterrows()}
+    levels_of_segment = {
+        "thoracic": (["T6", "T7", "T8", "T9", "T10"], [0.1, 0.15, 0.2, 0.25, 0.3]),
+        "thoracolumbar": (["T11", "T12", "L1", "L2"], [0.15, 0.35, 0.35, 0.15]),
+        "lumbar": (["L3", "L4", "L5"], [0.5, 0.35, 0.15]),
+    }
+    frames = []
+    for group, size in GROUP_SIZES.items():
+        group_cases = [case for case in cases.index if case_group[case] == group]
+        free = size - len(group_cases)
+
+        def remaining(counts: dict, taken: list[str]) -> dict[str, int]:
+            left = {level: count for (g, level), count in counts.items() if g == group}
+            for label in taken:
+                left[label] -= 1
+            return left
+
+        case_rows = cases.loc[group_cases]
+        case_segments = [indices.SEGMENT_OF_LEVEL[level] for level in case_rows["level"]]
+        frame = pd.DataFrame({
+            "group": group,
+            "sex": np.concatenate([case_rows["sex"].to_numpy(), _deal(remaining(sex, list(case_rows["sex"])), rng)]),
+            "segment": np.concatenate([case_segments, _deal(remaining(segment, case_segments), rng)]),
+            "cement_distribution": np.concatenate([case_rows["cement_distribution"].to_numpy(),
+                                                   _deal(remaining(distribution, list(case_rows["cement_distribution"])), rng)]),
+            "cement_leakage": _deal({"yes": leakage[(group, "yes")], "no": size - leakage[(group, "yes")]}, rng),
+            "compression_grade": _deal(remaining(grade, []), rng),
+            "case": list(case_rows.index) + [""] * free,
+        })
+        levels = []
+        for segment_name, case_level in zip(frame["segment"], list(case_rows["level"]) + [None] * free):
+            options, weights = levels_of_segment[segment_name]
+            levels.append(case_level or rng.choice(options, p=weights))
+        frame["level"] = levels
+        frame["age_fixed"] = list(pd.to_numeric(case_rows["age"])) + [np.nan] * free
+        frames.append(frame)
+    skeleton = pd.concat(frames, ignore_index=True)
+    skeleton.insert(0, "patient_id", [f"SYN-{number:03d}" for number in range(1, len(skeleton) + 1)])
+    return skeleton
+
+
+def _normal(skeleton: pd.DataFrame, rng: np.random.Generator, published: pd.DataFrame, variable: str,
+            low: float, high: float) -> np.ndarray:
+    """A seeded draw per patient from the group's published mean and SD, clipped to a plausible range."""
+    draws = np.empty(len(skeleton))
+    for group in GROUP_SIZES:
+        rows = skeleton["group"].to_numpy() == group
+        stats = published[(published["variable"] == variable) & (published["stratum"] == group)].set_index("statistic")["value"]
+        draws[rows] = rng.normal(stats["mean"], stats["sd"], rows.sum()) if "mean" in stats else np.nan
+    return np.clip(draws, low, high)
+
+
+def families(skeleton: pd.DataFrame, published: pd.DataFrame) -> list[Family]:
+    """The column families of the cohort, with their starting draws and plausibility rules."""
+
+    def single(column: str, step: float, low: float, high: float) -> Family:
+        variable = dictionary.variable_of_column(column)
+
+        def initial(skeleton: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+            values = _normal(skeleton, rng, published, variable, low, high)
+            if column == "aspirated_blood_ml":
+                values = np.where(skeleton["group"] == "A", values, np.nan)
+            return pd.DataFrame({column: values})
+
+        return Family(column, [column], step, {column: low}, {column: high}, initial)
+
+    fixed_age = {(row, "age"): value for row, value in skeleton["age_fixed"].items() if not np.isnan(value)}
+    age = single("age", 1, 55, 95)
+    age.fixed = fixed_age
+    result = [
+        age,
+        single("bmi", 0.01, 15, 32),
+        single("hospital_days", 1, 2, 12),
+        single("aspirated_blood_ml", 0.1, 2.5, 7),
+        single("blood_loss_ml", 0.1, 0, 20),
+        single("operation_min", 1, 15, 90),
+        single("cement_volume_ml", 0.1, 2, 10),
+        single("follow_up_months", 1, 12, 28),
+        single("vas_op", 1, 0, 10),
+    ]
+    for timepoint, low, high in (("pre", 3, 9), ("post", 0, 4), ("final", 0, 3)):
+        result.append(single(f"vas_{timepoint}", 1, low, high))
+    for timepoint, low, high in (("pre", 20, 80), ("post", 8, 30), ("final", 0, 16)):
+        result.append(single(f"odi_{timepoint}", 2, low, high))
+
+    for angle, low, high in (("lka", -8, 40), ("rka", -40, 60)):
+        columns = [f"{angle}_{timepoint}_deg" for timepoint in indices.TIMEPOINTS]
+
+        def initial(skeleton, rng, angle=angle, low=low, high=high, columns=columns):
+            post = _normal(skeleton, rng, published, f"{angle}_post", low, high)
+            recovery = _normal(skeleton, rng, published, f"{angle}_recovery", -10, 25)
+            loss_ = _normal(skeleton, rng, published, f"{angle}_loss", -6, 15)
+            return pd.DataFrame({columns[0]: np.clip(post + recovery, low, high), columns[1]: post,
+                                 columns[2]: np.clip(post + loss_, low, high)})
+
+        def angle_plausibility(frame, angle=angle, columns=columns):
+            # surgery corrects, follow-up loses: large changes the other way are implausible
+            floor_recovery, floor_loss = LEAST_ANGLE_CHANGE[angle]
+            recovery_ = indices.angle_recovery(frame[columns[0]], frame[columns[1]])
+            loss_ = indices.angle_loss(frame[columns[1]], frame[columns[2]])
+            return np.concatenate([np.maximum(floor_recovery - recovery_, 0), np.maximum(floor_loss - loss_, 0)], axis=-1)
+
+        result.append(Family(angle, columns, 0.01, dict.fromkeys(columns, low), dict.fromkeys(columns, high), initial,
+                             angle_plausibility))
+
+    height_columns = [f"{part}_{timepoint}_mm" for part in ("fvah", "upper_vah", "lower_vah") for timepoint in indices.TIMEPOINTS]
+
+    def initial_heights(skeleton, rng):
+        n = len(skeleton)
+        upper_base = np.clip(rng.normal(27.5, 2.3, n), 22, 33)
+        lower_base = np.clip(upper_base + rng.normal(0.8, 1.0, n), 22, 34)
+        frame = {}
+        for timepoint in indices.TIMEPOINTS:
+            frame[f"upper_vah_{timepoint}_mm"] = upper_base + rng.normal(0, 0.3, n)
+            frame[f"lower_vah_{timepoint}_mm"] = lower_base + rng.normal(0, 0.3, n)
+        adjacent = (upper_base + lower_base) / 2
+        pre = _normal(skeleton, rng, published, "fvah_pre", 6, 30)
+        pre = np.minimum(pre, adjacent + 1)
+        post = np.minimum(pre + np.abs(_normal(skeleton, rng, published, "fvahr", -2, 12)), adjacent + 2)
+        final = post - _normal(skeleton, rng, published, "fvahl", -1.5, 8)
+        frame.update({"fvah_pre_mm": pre, "fvah_post_mm": post, "fvah_final_mm": np.clip(final, 5, None)})
+        return pd.DataFrame(frame)
+
+    def height_plausibility(frame):
+        penalties = []
+        for timepoint in indices.TIMEPOINTS:
+            adjacent = (frame[f"upper_vah_{timepoint}_mm"] + frame[f"lower_vah_{timepoint}_mm"]) / 2
+            penalties.append(np.maximum(frame[f"fvah_{timepoint}_mm"] - adjacent - 3.0, 0))  # FVAH at most 3 mm above neighbours
+        values = family_values(frame)
+        for variable, floor in LEAST_HEIGHT_CHANGE.items():  # no large paradoxical gain or loss of height
+            penalties.append(np.maximum(floor - values[variable], 0))
+        for part in ("upper_vah", "lower_vah"):  # the same neighbour measured on three films differs little
+            for timepoint in ("post", "final"):
+                penalties.append(np.maximum(np.abs(frame[f"{part}_{timepoint}_mm"] - frame[f"{part}_pre_mm"]) - 1.5, 0))
+        return np.concatenate(penalties, axis=-1)
+
+    fixed_heights = {}
+    for row, case in skeleton["case"].items():
+        if case:
+            case_row = published_cases(published).loc[case]
+            for timepoint in indices.TIMEPOINTS:
+                fixed_heights[(row, f"fvah_{timepoint}_mm")] = float(case_row[f"fvah_{timepoint}"])
+    lower = {column: (4.0 if column.startswith("fvah") else 20.0) for column in height_columns}
+    upper = {column: (34.0 if column.startswith("fvah") else 35.0) for column in height_columns}
+    result.append(Family("heights", height_columns, 0.01, lower, upper, initial_heights, height_plausibility, fixed_heights))
+    return result
+
+
+@dataclass
+class Reconstruction:
+    cohort: pd.DataFrame
+    unmatched: list[str]
+    seconds: float
+
+
+def reconstruct(seed: int = SEED, published: pd.DataFrame | None = None, verbose: bool = False) -> Reconstruction:
+    """Build the synthetic cohort (contract columns only) from the published values."""
+    started = time.perf_counter()
+    published = load_published() if published is None else published
+    rng = np.random.default_rng(seed)
+    skeleton = build_skeleton(published, rng)
+    columns = {}
+    steps = {}
+    unmatched = []
+    for family in families(skeleton, published):
+        variables = set(family_values({column: np.ones(1) for column in family.columns}))
+        targets = family_targets(published, skeleton, variables)
+        fit = FamilyFit(family, skeleton, targets, rng)
+        fit.fit_continuous()
+        left = fit.repair_on_grid()
+        if verbose:
+            print(f"  {family.name}: {len(targets)} targets, {left:.3g} left, {time.perf_counter() - started:.1f} s")
+        if left > 0:
+            values = fit.values(fit.matrix)
+            unmatched += [f"{t.variable} {t.stratum} {t.statistic}" for t in targets if not matches(statistic(values[t.variable], t), t)]
+        for index, column in enumerate(family.columns):
+            columns[column] = fit.matrix[:, index]
+            steps[column] = family.step
+
+    cohort = skeleton[["patient_id", "group", "sex", "level", "compression_grade", "cement_distribution", "cement_leakage"]].copy()
+    for column, values in columns.items():
+        cohort[column] = values
+    # more compression before surgery goes with a higher compression grade: order the dealt grades by AVHR (pre-op)
+    avhr_pre = indices.anterior_vertebral_height_ratio(cohort["fvah_pre_mm"], cohort["upper_vah_pre_mm"], cohort["lower_vah_pre_mm"])
+    for group in GROUP_SIZES:
+        rows = cohort.index[cohort["group"] == group]
+        grades = sorted(cohort.loc[rows, "compression_grade"], key=["I", "II", "III"].index)
+        cohort.loc[avhr_pre[rows].sort_values(ascending=False).index, "compression_grade"] = grades
+    cohort = cohort[dictionary.column_names()]
+    cohort.attrs["recording_step"] = steps
+    return Reconstruction(cohort, unmatched, time.perf_counter() - started)
+
+
+def format_for_csv(cohort: pd.DataFrame) -> pd.DataFrame:
+    """Text cells at each column's recording grid (whole numbers without decimals)."""
+    out = cohort.copy()
+    for column, step in cohort.attrs["recording_step"].items():
+        decimals = max(0, int(-np.floor(np.log10(step) + 1e-9)))
+        out[column] = out[column].map(lambda v, d=decimals: "" if pd.isna(v) else f"{v:.{d}f}")
+    return out
+
+
+def write_default_cohort(output: str | Path = paths.DEFAULT_COHORT, seed: int = SEED) -> Path:
+    """Reconstruct and write the cohort CSV (written to a temporary file, then moved into place)."""
+    output = Path(output)
+    result = reconstruct(seed, verbose=True)
+    print(f"reconstructed {len(result.cohort)} patients in {result.seconds:.1f} s")
+    if result.unmatched:
+        print(f"not matched at the published precision: {', '.join(result.unmatched)}")
+    temporary = output.with_suffix(".csv.tmp")
+    format_for_csv(result.cohort).to_csv(temporary, index=False, lineterminator="\n")
+    temporary.replace(output)
+    return output
