@@ -48,6 +48,24 @@ def load_derived_indices() -> pd.DataFrame:
     return table.set_index("name")
 
 
+@lru_cache(maxsize=1)
+def load_category_labels() -> dict[tuple[str, str], str]:
+    """Display labels of category values, keyed by (variable, value)."""
+    table = pd.read_csv(paths.CATEGORY_LABELS, dtype=str, keep_default_na=False)
+    return {(row.variable, row.value): row.label for row in table.itertuples()}
+
+
+def category_label(variable: str, value: str) -> str:
+    """Display label of one category value (the value itself when none is defined)."""
+    return load_category_labels().get((variable, str(value)), str(value))
+
+
+def with_variable_names(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rename input columns to their results-table names (``fvah_pre_mm`` -> ``fvah_pre``)."""
+    mapping = load_dictionary()["variable"].to_dict()
+    return frame.rename(columns={column: mapping[column] for column in frame.columns if column in mapping})
+
+
 def column_names() -> list[str]:
     """Input columns of the contract, in dictionary order."""
     return list(load_dictionary().index)

@@ -27,7 +27,7 @@ from .cohort import load_cohort
 #: (each reads and validates the cohort itself), so they run in parallel.
 NOTEBOOKS = ("cohort", "group_comparison", "cement_distribution", "case_presentations", "audit")
 MARKER = ".vertebroplasty-report"
-BOOK_SOURCES = ("_config.yml", "_toc.yml", "book")
+BOOK_SOURCES = ("_config.yml", "_toc.yml", "_static", "book")
 KERNEL = "python3"
 
 
@@ -64,49 +64,44 @@ def _source_digest() -> str:
     return digest.hexdigest()
 
 
-def execute_notebook(name: str, parameters: dict, target: Path, cache_dir: Path | None) -> str:
+def execute_notebook(name: str, parameters: dict, target: Path, destinations: dict[str, Path], cache_dir: Path | None) -> str:
     """Execute ``analysis/<name>.ipynb`` with papermill into ``target``; reuse a cached run when nothing changed.
 
-    The cache key is the content of the analysis code, the notebook, the input
-    data (by the SHA-256 given in ``parameters['data_sha256']``) and every
-    parameter; the cached entry holds the executed notebook and the result
-    files it wrote.  Returns ``"executed"`` or ``"cached"``.
+    The notebook writes its files into a private folder (``results/``, ``figures/``);
+    each subfolder is then copied to ``destinations[subfolder]``.  The cache key is
+    the content of the analysis code and notebooks, the input data (by the SHA-256
+    in ``parameters['data_sha256']``) and every other parameter; a cache entry
+    holds the executed notebook and the files it wrote.  Returns ``"executed"`` or
+    ``"cached"``.
     """
     import papermill
 
     key_material = json.dumps({"notebook": name, "parameters": parameters, "code": _source_digest()}, sort_keys=True)
     key = hashlib.sha256(key_material.encode()).hexdigest()[:32]
-    output_dir = Path(parameters["output_dir"])
     entry = cache_dir / f"{name}-{key}" if cache_dir else None
-    if entry is not None and (entry / "notebook.ipynb").is_file():
-        shutil.copyfile(entry / "notebook.ipynb", target)
-        if (entry / "results").is_dir():
-            shutil.copytree(entry / "results", output_dir, dirs_exist_ok=True)
-        return "cached"
-
-    private_results = Path(tempfile.mkdtemp(prefix=f"{name}-results-", dir=target.parent))
-    run_parameters = {key: value for key, value in parameters.items() if key != "data_sha256"}
-    run_parameters["output_dir"] = str(private_results)
-    papermill.execute_notebook(
-        str(paths.ANALYSIS / f"{name}.ipynb"),
-        str(target),
-        parameters=run_parameters,
-        cwd=str(paths.ANALYSIS),
-        kernel_name=KERNEL,
-        progress_bar=False,
-        log_output=False,
-    )
-    shutil.copytree(private_results, output_dir, dirs_exist_ok=True)
-    if entry is not None:
-        staging_entry = Path(tempfile.mkdtemp(prefix=f".{entry.name}-", dir=cache_dir))
-        shutil.copyfile(target, staging_entry / "notebook.ipynb")
-        shutil.copytree(private_results, staging_entry / "results")
-        if entry.exists():
-            shutil.rmtree(staging_entry)
+    how = "cached"
+    if entry is None or not (entry / "notebook.ipynb").is_file():
+        how = "executed"
+        scratch = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=cache_dir or target.parent))
+        run_parameters = {k: v for k, v in parameters.items() if k != "data_sha256"}
+        run_parameters["output_dir"] = str(scratch / "files")
+        papermill.execute_notebook(str(paths.ANALYSIS / f"{name}.ipynb"), str(scratch / "notebook.ipynb"),
+                                   parameters=run_parameters, cwd=str(paths.ANALYSIS), kernel_name=KERNEL,
+                                   progress_bar=False, log_output=False)
+        (scratch / "files").mkdir(exist_ok=True)
+        if entry is None:
+            entry = scratch
+        elif entry.exists():  # another build stored the same entry meanwhile
+            shutil.rmtree(scratch)
         else:
-            os.replace(staging_entry, entry)
-    shutil.rmtree(private_results)
-    return "executed"
+            os.replace(scratch, entry)
+    shutil.copyfile(entry / "notebook.ipynb", target)
+    for subfolder, destination in destinations.items():
+        if (entry / "files" / subfolder).is_dir():
+            shutil.copytree(entry / "files" / subfolder, destination, dirs_exist_ok=True)
+    if cache_dir is None:
+        shutil.rmtree(entry)
+    return how
 
 
 def merge_statistics(results: Path) -> None:
@@ -118,6 +113,18 @@ def merge_statistics(results: Path) -> None:
     merged.to_csv(results / "statistics.csv", index=False, lineterminator="\n")
     for part in parts:
         part.unlink()
+
+
+def copy_mathjax(target: Path) -> None:
+    """Put MathJax 3 (single-file SVG build, from the django-static-mathjax wheel) into the book's static files.
+
+    ``_config.yml`` points ``mathjax_path`` at it, so the report's math renders without a network.
+    """
+    import mathjax
+
+    source = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5" / "tex-svg.js"
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target / "tex-svg.js")
 
 
 def _replace_folder(new: Path, out: Path) -> None:
@@ -171,6 +178,7 @@ def build_report(data: str = "", out: str | Path = paths.DEFAULT_OUTPUT, allowed
                 shutil.copytree(origin, book_root / name, ignore=shutil.ignore_patterns("generated"))
             else:
                 shutil.copyfile(origin, book_root / name)
+        copy_mathjax(book_root / "_static" / "mathjax")
         generated = book_root / "book" / "generated"
         generated.mkdir()
         final = staging / "final"
@@ -187,9 +195,10 @@ def build_report(data: str = "", out: str | Path = paths.DEFAULT_OUTPUT, allowed
 
         def run(name: str) -> tuple[str, str, float]:
             begun = time.perf_counter()
-            how = execute_notebook(name, parameters, generated / f"{name}.ipynb", cache_dir)
+            how = execute_notebook(name, parameters, generated / f"{name}.ipynb", destinations, cache_dir)
             return name, how, time.perf_counter() - begun
 
+        destinations = {"results": results, "figures": generated / "figures", "markdown": generated / "markdown"}
         with ThreadPoolExecutor(max_workers=workers) as pool:
             for done, (name, how, seconds) in enumerate(pool.map(run, NOTEBOOKS), start=1):
                 _log(f"  [{done}/{len(NOTEBOOKS)}] {name}: {how} ({seconds:.1f} s)")

@@ -23,8 +23,8 @@ their changes):
    or degree, whole VAS points, ODI in steps of 2, whole years and days) and a
    seeded local search changes single cells, or pairs of cells within a
    stratum, until every statistic rounds to its published value (or no
-   further move helps; :func:`compare_with_published` then reports what
-   could not be matched).
+   further move helps; :attr:`Reconstruction.unmatched` lists what could
+   not be matched).
 
 Everything is seeded, so :func:`write_default_cohort` is byte-for-byte
 repeatable.  Derived indices are never stored: they are recomputed from the
@@ -45,6 +45,7 @@ import pandas as pd
 from scipy.optimize import least_squares
 
 from . import dictionary, indices, paths
+from . import published as published_values
 
 SEED = 20200301  # the study's last inclusion month; any fixed value would do
 GROUP_SIZES = {"A": 42, "B": 41}
@@ -56,19 +57,7 @@ LEAST_HEIGHT_CHANGE = {"fvahr": -2.0, "fvahl": -2.0, "avhrr": -15.0, "avhlr": -1
 
 # --------------------------------------------------------------------------- published values
 
-def load_published(path: Path = paths.PUBLISHED_VALUES) -> pd.DataFrame:
-    """The published numbers, one row each: table, variable, stratum, statistic, value (a float, NaN
-    for text), value_text, reported (as printed in the paper) and decimals (printed precision)."""
-    published = pd.read_csv(path, dtype=str, keep_default_na=False)
-    published["value_text"] = published["value"]
-    published["value"] = pd.to_numeric(published["value"], errors="coerce")
-
-    def decimals(reported: str) -> int:
-        number = reported.lstrip("<>=").rstrip("%*").split("mm")[0]
-        return len(number.split(".")[1]) if "." in number else 0
-
-    published["decimals"] = published["reported"].map(decimals)
-    return published
+load_published = published_values.load
 
 
 def published_counts(published: pd.DataFrame, variable: str) -> dict[tuple[str, str], int]:
@@ -81,10 +70,9 @@ def published_counts(published: pd.DataFrame, variable: str) -> dict[tuple[str, 
     return counts
 
 
-def published_cases(published: pd.DataFrame) -> pd.DataFrame:
-    """The case-presentation patients as a small table (one row per case)."""
-    rows = published[published["table"].str.startswith("case")]
-    return rows.pivot(index="table", columns="variable", values="value_text").rename_axis(None, axis=1)
+def published_cases(values: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The case-presentation patients (one row per case)."""
+    return published_values.cases()
 
 
 # --------------------------------------------------------------------------- targets and families
@@ -167,7 +155,7 @@ def statistic(values: np.ndarray, target: Target) -> float:
 
 def matches(computed: float, target: Target) -> bool:
     """Does ``computed`` round to the published value at its published precision?"""
-    return abs(computed - target.value) <= 0.5 * 10.0 ** -target.decimals * (1 + 1e-9)
+    return published_values.rounds_to(computed, target.value, target.decimals, "")
 
 
 # --------------------------------------------------------------------------- fitting

@@ -1,0 +1,180 @@
+"""The report's figures (matplotlib/seaborn), each from a tidy summary that is returned too.
+
+Every plotting function returns ``(figure, summary)``: the summary frame is what
+the figure shows, so a notebook can print its digest and nbval notices a
+changed plot.  Intervals are t-based (no bootstrap), so figures are
+deterministic.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+from matplotlib.patches import FancyBboxPatch, Rectangle  # noqa: E402
+from scipy import stats  # noqa: E402
+
+from . import dictionary, indices  # noqa: E402
+
+GROUP_COLOURS = {"A": "#1b6ca8", "B": "#d1495b"}
+TYPE_COLOURS = {"A": "#2a9d8f", "B": "#e9c46a", "C": "#e76f51"}
+TIMEPOINT_LABELS = {"pre": "Pre-op", "op": "During\ncementing", "post": "24 h\npost-op", "final": "Final\nfollow-up"}
+TRAJECTORY_MEASURES = {
+    "fvah": ("FVAH (mm)", indices.TIMEPOINTS),
+    "avhr": ("AVHR (%)", indices.TIMEPOINTS),
+    "lka": ("LKA (degrees)", indices.TIMEPOINTS),
+    "rka": ("RKA (degrees)", indices.TIMEPOINTS),
+    "vas": ("VAS (points)", ("pre", "op", "post", "final")),
+    "odi": ("ODI (%)", indices.TIMEPOINTS),
+}
+
+plt.rcParams.update({"figure.dpi": 96, "savefig.dpi": 96, "font.size": 9, "svg.hashsalt": "vertebroplasty",
+                     "axes.spines.top": False, "axes.spines.right": False})
+
+
+def digest(summary: pd.DataFrame) -> str:
+    """Short SHA-256 of a figure's summary (rounded), printed beside the figure so nbval sees a changed plot."""
+    text = summary.round(6).to_csv(index=False, lineterminator="\n")
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def mean_ci(values: pd.Series, confidence: float = 0.95) -> tuple[int, float, float, float]:
+    """n, mean and the t-based confidence interval of the mean (NaN bounds when n < 2)."""
+    values = pd.to_numeric(values, errors="coerce").astype(float).dropna()
+    n = len(values)
+    mean = values.mean() if n else np.nan
+    if n < 2:
+        return n, mean, np.nan, np.nan
+    half = stats.t.ppf(0.5 + confidence / 2, n - 1) * values.std(ddof=1) / np.sqrt(n)
+    return n, mean, mean - half, mean + half
+
+
+def trajectory_summary(data: pd.DataFrame, between: str = "group") -> pd.DataFrame:
+    """Mean and 95 % CI of each outcome at each timepoint, per level of ``between`` (tidy)."""
+    rows = []
+    for measure, (_, timepoints) in TRAJECTORY_MEASURES.items():
+        for timepoint in timepoints:
+            for level, part in data.groupby(between, observed=True, sort=True):
+                n, mean, low, high = mean_ci(part[f"{measure}_{timepoint}"])
+                rows.append({"measure": measure, "timepoint": timepoint, between: str(level), "n": n,
+                             "mean": mean, "ci_low": low, "ci_high": high})
+    return pd.DataFrame(rows)
+
+
+def trajectories(data: pd.DataFrame) -> tuple[plt.Figure, pd.DataFrame]:
+    """Outcome trajectories per treatment group: mean with 95 % CI at each timepoint."""
+    summary = trajectory_summary(data)
+    figure, axes = plt.subplots(2, 3, figsize=(9, 5.4), constrained_layout=True)
+    for axis, (measure, (label, timepoints)) in zip(axes.flat, TRAJECTORY_MEASURES.items()):
+        part = summary[summary["measure"] == measure]
+        for offset, (group, colour) in zip((-0.06, 0.06), GROUP_COLOURS.items()):
+            line = part[part["group"] == group].set_index("timepoint").reindex(list(timepoints))
+            x = np.arange(len(timepoints)) + offset
+            axis.errorbar(x, line["mean"], yerr=[line["mean"] - line["ci_low"], line["ci_high"] - line["mean"]],
+                          color=colour, marker="o", markersize=4, capsize=3, label=f"Group {group}")
+        axis.set_xticks(range(len(timepoints)), [TIMEPOINT_LABELS[t] for t in timepoints])
+        axis.set_title(label)
+    axes.flat[0].legend(frameon=False)
+    return figure, summary
+
+
+def distribution_by_group(data: pd.DataFrame) -> tuple[plt.Figure, pd.DataFrame]:
+    """Cement-distribution types as percentages of each treatment group (stacked bars)."""
+    counts = pd.crosstab(data["group"], data["cement_distribution"])
+    percent = counts.div(counts.sum(axis=1), axis=0) * 100
+    summary = percent.reset_index().melt(id_vars="group", var_name="cement_distribution", value_name="percent")
+    figure, axis = plt.subplots(figsize=(5, 3.2), constrained_layout=True)
+    bottom = np.zeros(len(percent))
+    for distribution in percent.columns:
+        values = percent[distribution].to_numpy()
+        axis.bar([f"Group {g}\n(n = {counts.loc[g].sum()})" for g in percent.index], values, bottom=bottom,
+                 color=TYPE_COLOURS.get(distribution, "grey"), label=f"Type {distribution}")
+        for x, (value, base) in enumerate(zip(values, bottom)):
+            if value >= 6:
+                axis.text(x, base + value / 2, f"{value:.0f} %", ha="center", va="center", fontsize=8)
+        bottom += values
+    axis.set_ylabel("Patients (%)")
+    axis.set_ylim(0, 100)
+    axis.legend(frameon=False, bbox_to_anchor=(1.02, 1), loc="upper left")
+    return figure, summary
+
+
+def losses_by_distribution(data: pd.DataFrame, variables: tuple[str, ...] = ("lka_loss", "fvahl", "avhlr")) -> tuple[plt.Figure, pd.DataFrame]:
+    """Box plots with every patient shown, of the losses by cement-distribution type."""
+    long = data[["cement_distribution", *variables]].melt(id_vars="cement_distribution", var_name="variable").dropna()
+    long["value"] = long["value"].astype(float)
+    figure, axes = plt.subplots(1, len(variables), figsize=(9, 3.2), constrained_layout=True)
+    order = sorted(long["cement_distribution"].unique())
+    palette = {level: TYPE_COLOURS.get(level, "grey") for level in order}
+    for axis, variable in zip(np.atleast_1d(axes), variables):
+        part = long[long["variable"] == variable]
+        sns.boxplot(data=part, x="cement_distribution", y="value", hue="cement_distribution", order=order, palette=palette,
+                    legend=False, showfliers=False, width=0.55, ax=axis, boxprops={"alpha": 0.55})
+        sns.swarmplot(data=part, x="cement_distribution", y="value", order=order, color="0.2", size=2.6, ax=axis)
+        axis.axhline(0, color="0.6", linewidth=0.6)
+        axis.set_xlabel("Cement distribution type")
+        axis.set_ylabel("")
+        axis.set_title(dictionary.label(variable))
+    summary = long.groupby(["variable", "cement_distribution"])["value"].describe().reset_index()
+    return figure, summary
+
+
+def cement_schematic() -> tuple[plt.Figure, pd.DataFrame]:
+    """Schematic of the three distribution types: vertebral body, endplates, midline and cement."""
+    figure, axes = plt.subplots(1, 3, figsize=(8, 2.8), constrained_layout=True)
+    # cement blobs per type: (x centre, y bottom, height) in a 0–1 body; body spans y 0.1–0.9
+    layouts = {
+        "A": [(0.3, 0.1, 0.8), (0.7, 0.1, 0.8)],
+        "B": [(0.3, 0.1, 0.8), (0.7, 0.3, 0.4)],
+        "C": [(0.3, 0.3, 0.4), (0.7, 0.32, 0.36)],
+    }
+    captions = {"A": "both endplates,\nboth sides of the midline", "B": "both endplates,\none side only",
+                "C": "neither endplate\non either side"}
+    rows = []
+    for axis, (kind, blobs) in zip(axes, layouts.items()):
+        axis.add_patch(FancyBboxPatch((0.05, 0.1), 0.9, 0.8, boxstyle="round,pad=0.0,rounding_size=0.06",
+                                      facecolor="#f3efe6", edgecolor="0.3"))
+        for y in (0.1, 0.9):
+            axis.add_patch(Rectangle((0.05, y - 0.02), 0.9, 0.04, color="0.35"))
+        axis.plot([0.5, 0.5], [0.02, 0.98], linestyle="--", color="0.4", linewidth=1)
+        for x, bottom, height in blobs:
+            axis.add_patch(FancyBboxPatch((x - 0.14, bottom), 0.28, height, boxstyle="round,pad=0.0,rounding_size=0.08",
+                                          facecolor=TYPE_COLOURS[kind], edgecolor="0.25", alpha=0.9))
+            rows.append({"type": kind, "x": x, "bottom": bottom, "height": height})
+        axis.set_xlim(0, 1)
+        axis.set_ylim(0, 1)
+        axis.set_aspect("equal")
+        axis.axis("off")
+        axis.set_title(f"Type {kind}: {captions[kind]}", fontsize=9)
+    axes[0].annotate("upper endplate", (0.95, 0.9), (1.0, 1.02), fontsize=7, ha="right")
+    axes[0].annotate("midline", (0.5, 0.02), (0.53, 0.0), fontsize=7)
+    return figure, pd.DataFrame(rows)
+
+
+def case_figure(data: pd.DataFrame, patient_ids: list[str]) -> tuple[plt.Figure, pd.DataFrame]:
+    """Each presented patient's FVAH, AVHR and LKA over time against the mean of their treatment group (one row each)."""
+    measures = (("fvah", "FVAH (mm)"), ("avhr", "AVHR (%)"), ("lka", "LKA (degrees)"))
+    figure, axes = plt.subplots(len(patient_ids), 3, figsize=(8, 2.3 * len(patient_ids)), constrained_layout=True, squeeze=False)
+    rows = []
+    for row_axes, patient_id in zip(axes, patient_ids):
+        patient = data.loc[data["patient_id"] == patient_id].iloc[0]
+        group = data[data["group"] == patient["group"]]
+        for axis, (measure, label) in zip(row_axes, measures):
+            columns = [f"{measure}_{t}" for t in indices.TIMEPOINTS]
+            own = pd.to_numeric(patient[columns], errors="coerce").astype(float).to_numpy()
+            mean = group[columns].astype(float).mean().to_numpy()
+            x = np.arange(len(columns))
+            axis.plot(x, mean, color="0.6", marker="s", markersize=3, label=f"Group {patient['group']} mean")
+            axis.plot(x, own, color=TYPE_COLOURS.get(str(patient["cement_distribution"]), "k"), marker="o", label=str(patient_id))
+            axis.set_xticks(x, [TIMEPOINT_LABELS[t] for t in indices.TIMEPOINTS], fontsize=7)
+            axis.set_title(f"{patient_id}: {label}", fontsize=8)
+            rows += [{"patient_id": patient_id, "measure": measure, "timepoint": t, "patient": v, "group_mean": m}
+                     for t, v, m in zip(indices.TIMEPOINTS, own, mean)]
+        row_axes[0].legend(frameon=False, fontsize=7)
+    return figure, pd.DataFrame(rows)

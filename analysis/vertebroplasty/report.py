@@ -1,0 +1,243 @@
+"""What the notebooks hand to the book: the loaded study, provenance, sentences and glue.
+
+Sentences that state a result are chosen here from the computed numbers (a
+"significant" wording only where p < alpha), so the prose of the book cannot
+disagree with the tables.
+"""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+
+from . import __version__, dictionary, indices, paths, published, statistics, tables
+from .cohort import Cohort, file_sha256, load_cohort
+
+PACKAGES = ("pandas", "numpy", "scipy", "statsmodels", "matplotlib", "seaborn", "pandera", "papermill", "myst-nb", "jupyter-book")
+
+
+@dataclass
+class Study:
+    """A validated cohort with its derived indices, ready for the analysis notebooks."""
+
+    cohort: Cohort
+    data: pd.DataFrame  # results-table names, raw plus derived
+    data_label: str
+    synthetic: bool  # the committed synthetic reconstruction (by content)
+
+    @classmethod
+    def load(cls, data_path: str = "", allowed_identifier_columns: str = "", data_label: str = "") -> "Study":
+        source = paths.resolve_data_path(data_path)
+        allowed = tuple(name.strip() for name in allowed_identifier_columns.split(",") if name.strip())
+        cohort = load_cohort(source, allowed)
+        data = dictionary.with_variable_names(indices.derive(cohort.data))
+        synthetic = cohort.sha256 == file_sha256(paths.DEFAULT_COHORT)
+        return cls(cohort, data, data_label or source.name, synthetic)
+
+    @property
+    def n(self) -> int:
+        return len(self.data)
+
+    def group_sizes(self, between: str = "group") -> dict[str, int]:
+        return tables.group_sizes(self.data, between)
+
+    def banner(self) -> str:
+        """The data statement shown at the top of every chapter."""
+        if self.synthetic:
+            return (f"**Synthetic data.** Every number in this report is computed from a synthetic cohort of {self.n} patients "
+                    "reconstructed from the published summary statistics of the study. It is not patient data; "
+                    "see the chapter on data provenance.")
+        return (f"**Data:** `{tables.escape_markdown(self.data_label)}` ({self.n} patients, SHA-256 "
+                f"`{self.cohort.sha256[:16]}…`). Every number in this report is computed from this file.")
+
+    def write_results(self, frame: pd.DataFrame, output_dir: str, name: str) -> None:
+        """Write a tidy CSV into ``output_dir/results`` (nothing when ``output_dir`` is empty), byte-stable."""
+        if not output_dir:
+            return
+        folder = Path(output_dir) / "results"
+        folder.mkdir(parents=True, exist_ok=True)
+        frame.to_csv(folder / name, index=False, lineterminator="\n")
+
+
+def git_commit() -> str:
+    """The project's commit (``unknown`` outside a git checkout), with ``+changes`` when the tree is dirty."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=paths.ROOT, capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=paths.ROOT,
+                               capture_output=True, text=True, check=True).stdout.strip()
+        return commit + ("+changes" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def provenance(study: Study) -> pd.DataFrame:
+    """Input file, rows, SHA-256, software versions and commit, as a two-column table."""
+    rows = [
+        ("Data file", study.data_label),
+        ("Data set", "synthetic reconstruction (not patient data)" if study.synthetic else "user-supplied cohort"),
+        ("Patients (rows)", str(study.n)),
+        ("SHA-256 of the data file", study.cohort.sha256),
+        ("Report package version", __version__),
+        ("Project commit", git_commit()),
+        ("Python", platform.python_version()),
+    ]
+    for package in PACKAGES:
+        try:
+            rows.append((package, metadata.version(package)))
+        except metadata.PackageNotFoundError:
+            rows.append((package, "not installed"))
+    return pd.DataFrame(rows, columns=["item", "value"])
+
+
+def markdown_table(frame: pd.DataFrame) -> str:
+    """A plain MyST markdown table of a small frame (cells escaped)."""
+    header = "| " + " | ".join(str(column) for column in frame.columns) + " |"
+    rule = "|" + "---|" * len(frame.columns)
+    body = ["| " + " | ".join(tables.escape_markdown(value) for value in row) + " |" for row in frame.astype(str).to_numpy()]
+    return "\n".join([header, rule, *body])
+
+
+def variable_table() -> str:
+    """The methods' list of input variables, from the data dictionary (name, meaning, unit, allowed values)."""
+    entries = dictionary.load_dictionary()
+    rows = []
+    for column, entry in entries.iterrows():
+        rows.append({"Column": f"`{column}`", "Meaning": entry["description"], "Unit": entry["unit"] or "—",
+                     "Allowed": dictionary.rule_text(column)})
+    frame = pd.DataFrame(rows)
+    header = "| Column | Meaning | Unit | Allowed values |\n|---|---|---|---|"
+    body = [f"| {r.Column} | {r.Meaning} | {r.Unit} | {r.Allowed} |" for r in frame.itertuples()]
+    return "\n".join([header, *body])
+
+
+def formulas() -> str:
+    """Every derived index as display math, from ``data/derived_indices.csv``."""
+    blocks = []
+    for name, entry in dictionary.load_derived_indices().iterrows():
+        if name == "segment":
+            continue
+        blocks.append(f"{entry['description']}, {entry['label']}:\n\n$$\n{entry['formula']}\n$$")
+    return "\n\n".join(blocks)
+
+
+def tests_description(tests: str) -> str:
+    """The tests that run under the ``tests`` option, in words, for the methods."""
+    two, several = statistics.choose_test("two", tests), statistics.choose_test("several", tests)
+    categorical = statistics.TEST_NAMES["chi2"]
+    if tests == "robust":
+        categorical += f" ({statistics.TEST_NAMES['fisher']} for 2 × 2 tables with an expected count below 5)"
+    return (f"continuous variables were compared between the two treatment groups with the {statistics.TEST_NAMES[two]} "
+            f"and across the three cement-distribution types with the {statistics.TEST_NAMES[several]}; "
+            f"categorical variables with the {categorical}")
+
+
+def protocol_facts() -> dict[str, str]:
+    """The original study's protocol facts as published (``text`` rows of the published values), keyed for glue."""
+    values = published.load()
+    facts = values[values["table"] == "text"]
+    return {f"protocol_{row.variable}_{row.stratum}_{row.statistic}": row.value_text for row in facts.itertuples()}
+
+
+# --------------------------------------------------------------------------- sentences
+
+def _mean_sd(record: dict, level: str) -> str:
+    return tables.mean_sd(record.get(f"mean_{level}"), record.get(f"sd_{level}"))
+
+
+def two_group_sentence(record: dict, alpha: float, first: str = "A", second: str = "B") -> str:
+    """One sentence on a group comparison, worded from its p-value and direction."""
+    label = dictionary.label(record["variable"])
+    if pd.isna(record.get("p_val")):
+        return f"{label} could not be compared between the groups."
+    p_text = tables.format_p_in_text(record.get("p_val"))
+    values = f"{_mean_sd(record, first)} vs {_mean_sd(record, second)}; {p_text}"
+    if record["p_val"] < alpha:
+        direction = "lower" if record[f"mean_{first}"] < record[f"mean_{second}"] else "higher"
+        return (f"{label} was significantly {direction} in group {first} than in group {second} ({values}; "
+                f"difference {record['mean_difference']:.2f}, 95 % CI {record['ci_low']:.2f} to {record['ci_high']:.2f}).")
+    return f"{label} did not differ significantly between the groups ({values})."
+
+
+def proportion_sentence(record: dict, alpha: float, first: str = "A", second: str = "B") -> str:
+    """One sentence on a categorical comparison between the two groups."""
+    variable = record["variable"]
+    label = dictionary.label(variable)
+    if pd.isna(record.get("p_val")):
+        return f"{label} could not be compared between the groups."
+    p_text = tables.format_p_in_text(record["p_val"])
+    verdict = "significantly" if record["p_val"] < alpha else "not significantly"
+    if f"count_{first}:yes" in record:
+        counts = [f"{record[f'count_{level}:yes']} of {record[f'n_{level}']} patients in group {level} "
+                  f"({record[f'percent_{level}:yes']:.2f} %)" for level in (first, second)]
+        return f"{label} was seen in {counts[0]} and {counts[1]}; the groups differed {verdict} ({p_text})."
+    return (f"The distribution of {label.lower()} differed {verdict} between the groups "
+            f"({p_text}; Cramér's V = {record['cramers_v']:.2f}).")
+
+
+def several_group_sentence(record: dict, alpha: float, levels: list[str]) -> str:
+    """One sentence on a comparison across cement-distribution types."""
+    label = dictionary.label(record["variable"])
+    if pd.isna(record.get("p_val")):
+        return f"{label} could not be compared across the distribution types."
+    p_text = tables.format_p_in_text(record.get("p_val"))
+    means = ", ".join(f"type {level} {record[f'mean_{level}']:.2f}" for level in levels if f"mean_{level}" in record)
+    lowest = min((level for level in levels if f"mean_{level}" in record), key=lambda level: record[f"mean_{level}"])
+    if record["p_val"] < alpha:
+        return (f"{label} differed significantly across the distribution types ({means}; {p_text}); "
+                f"its mean was lowest in type {lowest}.")
+    return f"{label} did not differ significantly across the distribution types ({means}; {p_text})."
+
+
+def significant_list(comparison: pd.DataFrame, alpha: float) -> str:
+    """The labels of the variables with p < alpha, as an English list ('none' when there are none)."""
+    significant = comparison[comparison["p_val"] < alpha]["variable"]
+    labels = [dictionary.label(variable) for variable in significant]
+    if not labels:
+        return "none"
+    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+
+
+def glue_text(name: str, value) -> None:
+    """Glue a plain value or sentence for ``{glue:text}`` (not displayed in the notebook's own page)."""
+    from myst_nb import glue
+
+    glue(name, value, display=False)
+
+
+def publish_markdown(name: str, text: str, output_dir: str) -> None:
+    """Write a MyST block (table, math, paragraphs) as ``output_dir/markdown/<name>.md`` and glue it.
+
+    The book includes the file (``{include}``): myst-nb pastes only plain text and
+    images across documents, while an included file is parsed as MyST, so its
+    tables and math become real tables and equations in HTML and PDF.  The glue
+    keeps the text in the notebook, where nbval compares it.
+    """
+    from IPython.display import Markdown
+    from myst_nb import glue
+
+    if output_dir:
+        folder = Path(output_dir) / "markdown"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{name}.md").write_text(text + "\n")
+    glue(name, Markdown(text), display=False)
+
+
+def publish_figure(name: str, figure, output_dir: str) -> None:
+    """Save a figure as ``output_dir/figures/<name>.png`` for the book, glue it (nbval compares its bytes), close it.
+
+    The PNG carries no software or date metadata, so identical plots give identical files.
+    """
+    import matplotlib.pyplot as plt
+    from myst_nb import glue
+
+    if output_dir:
+        folder = Path(output_dir) / "figures"
+        folder.mkdir(parents=True, exist_ok=True)
+        figure.savefig(folder / f"{name}.png", metadata={"Software": None})
+    glue(name, figure, display=False)
+    plt.close(figure)

@@ -1,0 +1,230 @@
+"""Group comparisons returning tidy DataFrames, one row per variable (pingouin's shape).
+
+Each test is one function with explicit keyword parameters; results are data
+and are formatted later (:mod:`vertebroplasty.tables`).  Missing values are
+dropped per variable (available cases) and every row reports the n it used.
+
+The study's own tests (``tests="paper"``) are the independent-samples Student
+t-test, one-way ANOVA and Pearson's chi-square without continuity correction.
+``tests="robust"`` runs Welch's t-test, the Kruskal–Wallis test and, for 2×2
+tables with an expected count below 5, Fisher's exact test instead.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+TEST_NAMES = {
+    "student": "independent-samples Student t-test",
+    "welch": "Welch's t-test",
+    "anova": "one-way ANOVA",
+    "kruskal": "Kruskal–Wallis test",
+    "chi2": "Pearson's chi-square test without continuity correction",
+    "fisher": "Fisher's exact test",
+}
+TESTS = ("paper", "robust")
+
+
+def _check(data: pd.DataFrame, dv: str, between: str) -> None:
+    for column in (dv, between):
+        if column not in data.columns:
+            raise KeyError(f"column {column!r} is not in the data")
+
+
+def _levels(data: pd.DataFrame, between: str) -> list[str]:
+    return sorted(data[between].dropna().astype(str).unique())
+
+
+def _values(data: pd.DataFrame, dv: str, between: str, level: str) -> np.ndarray:
+    values = pd.to_numeric(data.loc[data[between].astype(str) == level, dv], errors="coerce").astype(float)
+    return values.dropna().to_numpy()
+
+
+def hedges_g(x: np.ndarray, y: np.ndarray) -> float:
+    """Bias-corrected standardised mean difference (x − y) / pooled SD × J.
+
+    J = 1 − 3 / (4 (n_x + n_y) − 9) (Hedges & Olkin, 1985).
+    """
+    nx, ny = len(x), len(y)
+    pooled = np.sqrt(((nx - 1) * x.var(ddof=1) + (ny - 1) * y.var(ddof=1)) / (nx + ny - 2))
+    return float((x.mean() - y.mean()) / pooled * (1 - 3 / (4 * (nx + ny) - 9)))
+
+
+def compare_two_groups(data: pd.DataFrame, dv: str, between: str = "group", test: str = "student",
+                       confidence: float = 0.95) -> pd.DataFrame:
+    """Compare a numeric variable between the two levels of ``between`` (first minus second).
+
+    Returns one row: ``variable, test, n_<level>, mean_<level>, sd_<level>`` for
+    each level, ``statistic`` (t), ``df``, ``p_val``, ``mean_difference``,
+    ``ci_low``/``ci_high`` (its ``confidence`` interval) and ``hedges_g``.
+
+    Notes
+    -----
+    ``test="student"`` pools the variances (scipy ``ttest_ind(equal_var=True)``);
+    ``test="welch"`` does not.  Missing values are removed first.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"group": list("AAABBB"), "x": [1.0, 2, 3, 4, 5, 7]})
+    >>> row = compare_two_groups(frame, "x").iloc[0]
+    >>> bool(np.isclose(row.p_val, stats.ttest_ind([1, 2, 3], [4, 5, 7]).pvalue))
+    True
+    """
+    _check(data, dv, between)
+    first, second = _levels(data, between)
+    x, y = _values(data, dv, between, first), _values(data, dv, between, second)
+    row = {"variable": dv, "test": test}
+    for level, values in ((first, x), (second, y)):
+        row[f"n_{level}"] = len(values)
+        row[f"mean_{level}"] = values.mean() if len(values) else np.nan
+        row[f"sd_{level}"] = values.std(ddof=1) if len(values) > 1 else np.nan
+    if len(x) < 2 or len(y) < 2:
+        row.update(statistic=np.nan, df=np.nan, p_val=np.nan, mean_difference=np.nan, ci_low=np.nan, ci_high=np.nan, hedges_g=np.nan)
+        return pd.DataFrame([row])
+    result = stats.ttest_ind(x, y, equal_var=test == "student")
+    interval = result.confidence_interval(confidence)
+    row.update(statistic=float(result.statistic), df=float(result.df), p_val=float(result.pvalue),
+               mean_difference=float(x.mean() - y.mean()), ci_low=float(interval.low), ci_high=float(interval.high),
+               hedges_g=hedges_g(x, y))
+    return pd.DataFrame([row])
+
+
+def compare_several_groups(data: pd.DataFrame, dv: str, between: str = "cement_distribution", test: str = "anova") -> pd.DataFrame:
+    """Compare a numeric variable across the levels of ``between`` (one-way ANOVA or Kruskal–Wallis).
+
+    Returns one row: ``variable, test``, per level ``n_/mean_/sd_``, then
+    ``statistic`` (F or H), ``df`` (between), ``df_residual``, ``p_val`` and
+    ``eta_squared`` (SS_between / SS_total).
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"d": list("AABBCC"), "x": [1.0, 2, 3, 5, 8, 9]})
+    >>> row = compare_several_groups(frame, "x", between="d").iloc[0]
+    >>> bool(np.isclose(row.statistic, stats.f_oneway([1, 2], [3, 5], [8, 9]).statistic))
+    True
+    """
+    _check(data, dv, between)
+    levels = _levels(data, between)
+    samples = [_values(data, dv, between, level) for level in levels]
+    row = {"variable": dv, "test": test}
+    for level, values in zip(levels, samples):
+        row[f"n_{level}"] = len(values)
+        row[f"mean_{level}"] = values.mean() if len(values) else np.nan
+        row[f"sd_{level}"] = values.std(ddof=1) if len(values) > 1 else np.nan
+    usable = [values for values in samples if len(values) > 0]
+    total = np.concatenate(usable) if usable else np.array([])
+    if len(usable) < 2 or len(total) - len(usable) < 1:
+        row.update(statistic=np.nan, df=np.nan, df_residual=np.nan, p_val=np.nan, eta_squared=np.nan)
+        return pd.DataFrame([row])
+    ss_between = sum(len(values) * (values.mean() - total.mean()) ** 2 for values in usable)
+    ss_total = ((total - total.mean()) ** 2).sum()
+    result = stats.f_oneway(*usable) if test == "anova" else stats.kruskal(*usable)
+    row.update(statistic=float(result.statistic), df=float(len(usable) - 1), df_residual=float(len(total) - len(usable)),
+               p_val=float(result.pvalue), eta_squared=float(ss_between / ss_total) if ss_total > 0 else np.nan)
+    return pd.DataFrame([row])
+
+
+def category_order(data: pd.DataFrame, variable: str, present: list[str]) -> list[str]:
+    """Categories in their defined order: the dictionary's allowed values, a categorical's order, yes before no."""
+    from . import dictionary
+
+    entries = dictionary.load_dictionary()
+    if variable in entries.index and entries.loc[variable, "allowed_values"]:
+        return list(entries.loc[variable, "allowed_values"])
+    if isinstance(data[variable].dtype, pd.CategoricalDtype):
+        return list(data[variable].cat.categories)
+    return sorted(present)
+
+
+def compare_proportions(data: pd.DataFrame, dv: str, between: str = "group", test: str = "chi2") -> pd.DataFrame:
+    """Compare a categorical variable between the levels of ``between``.
+
+    Returns one row: ``variable, test``, ``count_<level>:<category>`` and
+    ``percent_<level>:<category>`` (of the level's non-missing n), ``n_<level>``,
+    then ``statistic`` (chi-square; NaN for Fisher's test), ``df``, ``p_val``,
+    ``cramers_v``, and for a 2×2 table ``risk_difference`` (first category,
+    first minus second level).  ``test="chi2"`` never applies a continuity
+    correction; ``test="fisher"`` runs Fisher's exact test on a 2×2 table.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"group": list("AAAABBBB"), "y": list("xxxyxyyy")})
+    >>> row = compare_proportions(frame, "y").iloc[0]
+    >>> table = [[3, 1], [1, 3]]
+    >>> bool(np.isclose(row.p_val, stats.chi2_contingency(table, correction=False).pvalue))
+    True
+    """
+    _check(data, dv, between)
+    subset = data[[between, dv]].dropna()
+    category_values = subset[dv]
+    if category_values.dtype == "boolean" or category_values.dtype == bool:
+        category_values = category_values.map({True: "yes", False: "no"})
+    table = pd.crosstab(subset[between].astype(str), category_values.astype(str))
+    categories = category_order(data, dv, list(table.columns))
+    table = table.reindex(columns=[c for c in categories if c in table.columns])
+    row = {"variable": dv, "test": test}
+    for level, counts in table.iterrows():
+        row[f"n_{level}"] = int(counts.sum())
+        for category, count in counts.items():
+            row[f"count_{level}:{category}"] = int(count)
+            row[f"percent_{level}:{category}"] = 100.0 * count / counts.sum() if counts.sum() else np.nan
+    observed = table.loc[(table.sum(axis=1) > 0), (table.sum(axis=0) > 0)].to_numpy()
+    if observed.shape[0] < 2 or observed.shape[1] < 2:
+        row.update(statistic=np.nan, df=np.nan, p_val=np.nan, cramers_v=np.nan)
+        return pd.DataFrame([row])
+    chi2 = stats.chi2_contingency(observed, correction=False)
+    row.update(statistic=float(chi2.statistic), df=float(chi2.dof), p_val=float(chi2.pvalue),
+               cramers_v=float(stats.contingency.association(observed, method="cramer")))
+    if observed.shape == (2, 2):
+        proportions = observed[:, 0] / observed.sum(axis=1)
+        row["risk_difference"] = float(proportions[0] - proportions[1])
+        if test == "fisher":
+            row.update(statistic=np.nan, df=np.nan, p_val=float(stats.fisher_exact(observed).pvalue))
+    return pd.DataFrame([row])
+
+
+def choose_test(kind: str, tests: str, data: pd.DataFrame | None = None, dv: str | None = None, between: str | None = None) -> str:
+    """The test a comparison uses under the ``tests`` option (``paper`` or ``robust``)."""
+    if tests not in TESTS:
+        raise ValueError(f"tests must be one of {TESTS}, not {tests!r}")
+    if kind == "two":
+        return "student" if tests == "paper" else "welch"
+    if kind == "several":
+        return "anova" if tests == "paper" else "kruskal"
+    if tests == "robust" and data is not None:
+        table = pd.crosstab(data[between], data[dv])
+        if table.shape == (2, 2):
+            expected = stats.contingency.expected_freq(table.to_numpy())
+            if (expected < 5).any():
+                return "fisher"
+    return "chi2"
+
+
+def compare(data: pd.DataFrame, variables: list[str], between: str, tests: str = "paper") -> pd.DataFrame:
+    """Compare every variable (numeric or categorical) between the levels of ``between``; one row each."""
+    levels = _levels(data, between)
+    rows = []
+    for variable in variables:
+        values = data[variable]
+        categorical = isinstance(values.dtype, pd.CategoricalDtype) or values.dtype in ("boolean", bool) or \
+            pd.api.types.is_string_dtype(values.dtype) or values.dtype == object
+        if categorical:
+            rows.append(compare_proportions(data, variable, between, choose_test("categorical", tests, data, variable, between)))
+        elif len(levels) == 2:
+            rows.append(compare_two_groups(data, variable, between, choose_test("two", tests)))
+        else:
+            rows.append(compare_several_groups(data, variable, between, choose_test("several", tests)))
+    return pd.concat(rows, ignore_index=True)
+
+
+def holm(p_values: pd.Series) -> pd.Series:
+    """Holm–Bonferroni adjusted p-values (statsmodels), missing values kept missing."""
+    from statsmodels.stats.multitest import multipletests
+
+    adjusted = pd.Series(np.nan, index=p_values.index)
+    present = p_values.notna()
+    if present.any():
+        adjusted[present] = multipletests(p_values[present], method="holm")[1]
+    return adjusted
