@@ -10,7 +10,7 @@ OUT    ?= _build
 ALLOW_COLUMNS ?=
 CASE_IDS ?=
 TESTS  ?= paper
-RUN    := PYTHONPATH=analysis $(BIN)/python -m vertebroplasty
+RUN    := PYTHONPATH=$(CURDIR)/analysis $(BIN)/python -m vertebroplasty
 DATA_ARGS := --data "$(DATA)" $(foreach column,$(subst $(comma), ,$(ALLOW_COLUMNS)),--allow-column "$(column)")
 comma  := ,
 
@@ -43,7 +43,7 @@ refresh: $(STAMP) ## re-execute analysis/*.ipynb on the default cohort and store
 	$(RUN) refresh
 
 bench: $(STAMP) ## print build-time, scaling and reconstruction benchmarks
-	PYTHONPATH=analysis $(BIN)/python scripts/benchmark.py
+	PYTHONPATH=$(CURDIR)/analysis $(BIN)/python scripts/benchmark.py
 
 system-packages: ## install the Debian packages the PDF and browser checks need (TeX Live, poppler, chromium)
 	@bash scripts/install-system-packages.sh

@@ -13,6 +13,9 @@ import pytest
 matplotlib.use("Agg")
 
 from vertebroplasty import paths  # noqa: E402
+from vertebroplasty.pipeline import kernel_environment  # noqa: E402
+
+kernel_environment()  # kernels started by nbval and papermill import the package from analysis/
 
 
 def sha256(path: Path) -> str:

@@ -74,7 +74,7 @@ def case_paragraph(patient: pd.Series) -> str:
     age = f"{int(patient['age'])}-year-old " if not pd.isna(patient["age"]) else ""
     segment = str(patient["segment"]) if not pd.isna(patient["segment"]) else "unrecorded"
     fvah = [f"{float(patient[v]):.2f} mm" if not pd.isna(patient[v]) else "not measured" for v in CASE_FVAH]
-    return (f"Patient `{tables.escape_markdown(patient['patient_id'])}`, a {age}{sex} in group {patient['group']}, "
+    return (f"Patient {tables.code_span(patient['patient_id'])}, a {age}{sex} in group {patient['group']}, "
             f"was treated for a fracture of {patient['level']} ({segment} segment). The cement reached a "
             f"{dictionary.category_label('cement_distribution', patient['cement_distribution']).lower()} distribution. "
             f"The anterior height of the fractured vertebra was {fvah[0]} before surgery, {fvah[1]} 24 h after it and "

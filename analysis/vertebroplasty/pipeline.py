@@ -35,6 +35,12 @@ class BuildError(RuntimeError):
     """A step of the build failed; OUT was left as it was."""
 
 
+def kernel_environment() -> None:
+    """Make ``vertebroplasty`` importable in every kernel papermill starts (kernels inherit the environment)."""
+    entries = [str(paths.ANALYSIS)] + [e for e in os.environ.get("PYTHONPATH", "").split(os.pathsep) if e and e != str(paths.ANALYSIS)]
+    os.environ["PYTHONPATH"] = os.pathsep.join(entries)
+
+
 def _log(message: str) -> None:
     print(f"[report] {message}", flush=True)
 
@@ -160,6 +166,7 @@ def build_report(data: str = "", out: str | Path = paths.DEFAULT_OUTPUT, allowed
     later step fails; ``out`` is then left untouched.
     """
     started = time.perf_counter()
+    kernel_environment()
     source = paths.resolve_data_path(data)
     cohort = load_cohort(source, allowed_identifier_columns)
     for notice in cohort.notices:
@@ -234,6 +241,7 @@ def refresh_committed_notebooks() -> None:
     """
     import papermill
 
+    kernel_environment()
     for name in NOTEBOOKS:
         notebook = paths.ANALYSIS / f"{name}.ipynb"
         _log(f"refreshing {notebook.relative_to(paths.ROOT)}")

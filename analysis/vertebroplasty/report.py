@@ -52,7 +52,7 @@ class Study:
             return (f"**Synthetic data.** Every number in this report is computed from a synthetic cohort of {self.n} patients "
                     "reconstructed from the published summary statistics of the study. It is not patient data; "
                     "see the chapter on data provenance.")
-        return (f"**Data:** `{tables.escape_markdown(self.data_label)}` ({self.n} patients, SHA-256 "
+        return (f"**Data:** {tables.code_span(self.data_label)} ({self.n} patients, SHA-256 "
                 f"`{self.cohort.sha256[:16]}…`). Every number in this report is computed from this file.")
 
     def write_results(self, frame: pd.DataFrame, output_dir: str, name: str) -> None:

@@ -124,6 +124,11 @@ def escape_markdown(text: str) -> str:
     return re.sub(r"([\\`*_{}\[\]()#+!|$~])", r"\\\1", text)
 
 
+def code_span(text: str) -> str:
+    """User-supplied text as a MyST code span: shown literally (and HTML-escaped by the builder)."""
+    return "`" + str(text).replace("`", "'").replace("\n", " ") + "`"
+
+
 def _header(levels: list[str], between: str, sizes: dict[str, int]) -> list[str]:
     return [f"{dictionary.category_label(between, level)}, n = {sizes[level]}" for level in levels]
 
