@@ -28,8 +28,8 @@ TIMEPOINT_LABELS = {"pre": "Pre-op", "op": "During\ncementing", "post": "24 h\np
 TRAJECTORY_MEASURES = {
     "fvah": ("FVAH (mm)", indices.TIMEPOINTS),
     "avhr": ("AVHR (%)", indices.TIMEPOINTS),
-    "lka": ("LKA (degrees)", indices.TIMEPOINTS),
-    "rka": ("RKA (degrees)", indices.TIMEPOINTS),
+    "lka": ("LKA (°)", indices.TIMEPOINTS),
+    "rka": ("RKA (°)", indices.TIMEPOINTS),
     "vas": ("VAS (points)", ("pre", "op", "post", "final")),
     "odi": ("ODI (%)", indices.TIMEPOINTS),
 }
@@ -152,14 +152,12 @@ def cement_schematic() -> tuple[plt.Figure, pd.DataFrame]:
         axis.set_aspect("equal")
         axis.axis("off")
         axis.set_title(f"Type {kind}: {captions[kind]}", fontsize=9)
-    axes[0].annotate("upper endplate", (0.95, 0.9), (1.0, 1.02), fontsize=7, ha="right")
-    axes[0].annotate("midline", (0.5, 0.02), (0.53, 0.0), fontsize=7)
     return figure, pd.DataFrame(rows)
 
 
 def case_figure(data: pd.DataFrame, patient_ids: list[str]) -> tuple[plt.Figure, pd.DataFrame]:
     """Each presented patient's FVAH, AVHR and LKA over time against the mean of their treatment group (one row each)."""
-    measures = (("fvah", "FVAH (mm)"), ("avhr", "AVHR (%)"), ("lka", "LKA (degrees)"))
+    measures = (("fvah", "FVAH (mm)"), ("avhr", "AVHR (%)"), ("lka", "LKA (°)"))
     figure, axes = plt.subplots(len(patient_ids), 3, figsize=(8, 2.3 * len(patient_ids)), constrained_layout=True, squeeze=False)
     rows = []
     for row_axes, patient_id in zip(axes, patient_ids):

@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import paths
-from .cohort import load_cohort
+from .cohort import file_sha256, load_cohort
 
 #: Analysis notebooks, in reading order.  They are independent of each other
 #: (each reads and validates the cohort itself), so they run in parallel.
@@ -36,7 +36,12 @@ class BuildError(RuntimeError):
 
 
 def kernel_environment() -> None:
-    """Make ``vertebroplasty`` importable in every kernel papermill starts (kernels inherit the environment)."""
+    """Make ``vertebroplasty`` importable in every kernel papermill starts (kernels inherit the environment).
+
+    papermill's ``cwd`` option is not used: it changes the working folder of the
+    whole process, which is not safe while notebooks run in parallel threads.
+    The notebooks use absolute paths (:mod:`vertebroplasty.paths`) only.
+    """
     entries = [str(paths.ANALYSIS)] + [e for e in os.environ.get("PYTHONPATH", "").split(os.pathsep) if e and e != str(paths.ANALYSIS)]
     os.environ["PYTHONPATH"] = os.pathsep.join(entries)
 
@@ -92,7 +97,7 @@ def execute_notebook(name: str, parameters: dict, target: Path, destinations: di
         run_parameters = {k: v for k, v in parameters.items() if k != "data_sha256"}
         run_parameters["output_dir"] = str(scratch / "files")
         papermill.execute_notebook(str(paths.ANALYSIS / f"{name}.ipynb"), str(scratch / "notebook.ipynb"),
-                                   parameters=run_parameters, cwd=str(paths.ANALYSIS), kernel_name=KERNEL,
+                                   parameters=run_parameters, kernel_name=KERNEL,
                                    progress_bar=False, log_output=False)
         (scratch / "files").mkdir(exist_ok=True)
         if entry is None:
@@ -220,7 +225,8 @@ def build_report(data: str = "", out: str | Path = paths.DEFAULT_OUTPUT, allowed
             from .pdf import build_pdf
 
             _log("building the PDF with LaTeX")
-            build_pdf(book_root, staging, final / "pdf", _run)
+            build_pdf(book_root, staging, final / "pdf", _run, synthetic=cohort.sha256 == file_sha256(paths.DEFAULT_COHORT),
+                      data_label=source.name, sha256=cohort.sha256)
         (final / MARKER).write_text("made by python -m vertebroplasty report; safe to delete\n")
         _replace_folder(final, out)
     except BaseException:
@@ -245,8 +251,7 @@ def refresh_committed_notebooks() -> None:
     for name in NOTEBOOKS:
         notebook = paths.ANALYSIS / f"{name}.ipynb"
         _log(f"refreshing {notebook.relative_to(paths.ROOT)}")
-        papermill.execute_notebook(str(notebook), str(notebook), cwd=str(paths.ANALYSIS),
-                                   kernel_name=KERNEL, progress_bar=False)
+        papermill.execute_notebook(str(notebook), str(notebook), kernel_name=KERNEL, progress_bar=False)
         strip_volatile_metadata(notebook)
 
 

@@ -8,6 +8,7 @@ disagree with the tables.
 from __future__ import annotations
 
 import platform
+import re
 import subprocess
 from dataclasses import dataclass
 from importlib import metadata
@@ -95,24 +96,30 @@ def provenance(study: Study) -> pd.DataFrame:
 
 
 def markdown_table(frame: pd.DataFrame) -> str:
-    """A plain MyST markdown table of a small frame (cells escaped)."""
-    header = "| " + " | ".join(str(column) for column in frame.columns) + " |"
-    rule = "|" + "---|" * len(frame.columns)
-    body = ["| " + " | ".join(tables.escape_markdown(value) for value in row) + " |" for row in frame.astype(str).to_numpy()]
-    return "\n".join([header, rule, *body])
+    """A frame as a MyST list-table of equal column widths (cells escaped)."""
+    rows = [[tables.escape_markdown(value) or "—" for value in row] for row in frame.astype(str).to_numpy()]
+    return list_table([str(column) for column in frame.columns], rows, [1] * len(frame.columns))
+
+
+def list_table(header: list[str], rows: list[list[str]], widths: list[int]) -> str:
+    """A MyST list-table with relative column widths, so long cells wrap in the PDF as in HTML."""
+    def cell(text: str) -> str:  # a cell must not start like a list item ("-1.2", "3. ")
+        text = re.sub(r"^(\d+)([.)])(\s|$)", r"\1\\\2\3", str(text))
+        return "\\" + text if text[:1] in "-+*" and text else text
+
+    lines = ["```{list-table}", ":header-rows: 1", f":widths: {' '.join(map(str, widths))}", ""]
+    for row in [header, *rows]:
+        lines.append(f"* - {cell(row[0])}")
+        lines += [f"  - {cell(value)}" for value in row[1:]]
+    lines.append("```")
+    return "\n".join(lines)
 
 
 def variable_table() -> str:
     """The methods' list of input variables, from the data dictionary (name, meaning, unit, allowed values)."""
-    entries = dictionary.load_dictionary()
-    rows = []
-    for column, entry in entries.iterrows():
-        rows.append({"Column": f"`{column}`", "Meaning": entry["description"], "Unit": entry["unit"] or "—",
-                     "Allowed": dictionary.rule_text(column)})
-    frame = pd.DataFrame(rows)
-    header = "| Column | Meaning | Unit | Allowed values |\n|---|---|---|---|"
-    body = [f"| {r.Column} | {r.Meaning} | {r.Unit} | {r.Allowed} |" for r in frame.itertuples()]
-    return "\n".join([header, *body])
+    rows = [[f"`{column}`", entry["description"], entry["unit"] or "—", dictionary.rule_text(column)]
+            for column, entry in dictionary.load_dictionary().iterrows()]
+    return list_table(["Column", "Meaning", "Unit", "Allowed values"], rows, [22, 43, 10, 25])
 
 
 def formulas() -> str:
@@ -172,7 +179,7 @@ def proportion_sentence(record: dict, alpha: float, first: str = "A", second: st
     p_text = tables.format_p_in_text(record["p_val"])
     verdict = "significantly" if record["p_val"] < alpha else "not significantly"
     if f"count_{first}:yes" in record:
-        counts = [f"{record[f'count_{level}:yes']} of {record[f'n_{level}']} patients in group {level} "
+        counts = [f"{int(record[f'count_{level}:yes'])} of {int(record[f'n_{level}'])} patients in group {level} "
                   f"({record[f'percent_{level}:yes']:.2f} %)" for level in (first, second)]
         return f"{label} was seen in {counts[0]} and {counts[1]}; the groups differed {verdict} ({p_text})."
     return (f"The distribution of {label.lower()} differed {verdict} between the groups "

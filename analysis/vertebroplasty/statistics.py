@@ -21,7 +21,7 @@ TEST_NAMES = {
     "welch": "Welch's t-test",
     "anova": "one-way ANOVA",
     "kruskal": "Kruskal–Wallis test",
-    "chi2": "Pearson's chi-square test without continuity correction",
+    "chi2": "Pearson's χ² test without continuity correction",
     "fisher": "Fisher's exact test",
 }
 TESTS = ("paper", "robust")

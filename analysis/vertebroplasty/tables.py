@@ -154,7 +154,7 @@ def format_table(comparison: pd.DataFrame, table: str, sizes: dict[str, int], al
             for category in categories:
                 cells = [count_percent(record.get(f"count_{level}:{category}", 0), record.get(f"percent_{level}:{category}", 0.0))
                          if f"n_{level}" in record else "—" for level in levels]
-                lines.append(f"| &emsp;{dictionary.category_label(variable, category)} | " + " | ".join(cells) + " | |")
+                lines.append(f"| \u00a0\u00a0\u00a0{dictionary.category_label(variable, category)} | " + " | ".join(cells) + " | |")
         else:
             cells = [mean_sd(record.get(f"mean_{level}"), record.get(f"sd_{level}"), record.get(f"n_{level}"), sizes[level])
                      for level in levels]
