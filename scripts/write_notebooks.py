@@ -48,7 +48,8 @@ report.glue_text("alpha", alpha)
 report.glue_text("tests_used", report.tests_description(tests))
 for name, value in report.protocol_facts().items():  # the original study's protocol, as published
     report.glue_text(name, value)'''),
-        ("code", '''# NBVAL_IGNORE_OUTPUT: software versions and the project commit differ between machines and commits
+        ("code", '''# NBVAL_IGNORE_OUTPUT
+# (software versions and the project commit differ between machines and commits)
 provenance = report.provenance(study)
 report.publish_markdown("provenance_table", report.markdown_table(provenance), output_dir)
 provenance'''),
@@ -65,6 +66,7 @@ from vertebroplasty import figures, statistics, tables
 
 comparisons = {table: statistics.compare(study.data, tables.TABLE_VARIABLES[table], "group", tests)
                for table in ("table1", "table2")}
+comparisons["table2"] = statistics.with_holm(comparisons["table2"])
 results = pd.concat([tables.long_statistics(frame, table) for table, frame in comparisons.items()], ignore_index=True)
 study.write_results(results, output_dir, "statistics-group_comparison.csv")
 comparisons["table2"][["variable", "mean_A", "sd_A", "mean_B", "sd_B", "statistic", "p_val"]].round(3)'''),
@@ -90,7 +92,7 @@ summary.round(2)'''),
         ("code", LOAD),
         ("code", '''from vertebroplasty import figures, statistics, tables
 
-table3 = statistics.compare(study.data, tables.TABLE_VARIABLES["table3"], "cement_distribution", tests)
+table3 = statistics.with_holm(statistics.compare(study.data, tables.TABLE_VARIABLES["table3"], "cement_distribution", tests))
 study.write_results(tables.long_statistics(table3, "table3"), output_dir, "statistics-cement_distribution.csv")
 table3.round(3)'''),
         ("code", '''sizes = study.group_sizes("cement_distribution")
@@ -123,6 +125,43 @@ print(chosen)'''),
 report.publish_figure("case_figure", figure, output_dir)
 summary.round(2)'''),
     ],
+    "reanalysis": [
+        ("markdown", "# Re-analysis with current reporting standards\n\nEffect sizes with confidence intervals, the tests' "
+                     "assumptions, pairwise comparisons after Table 3, and the sample size a multicentre study would need."),
+        ("parameters", PARAMETERS),
+        ("code", LOAD),
+        ("code", '''import pandas as pd
+
+from vertebroplasty import figures, statistics, tables
+
+comparisons = {table: statistics.with_holm(statistics.compare(study.data, tables.TABLE_VARIABLES[table], tables.TABLE_BETWEEN[table], tests))
+               for table in ("table1", "table2", "table3")}
+for table, frame in comparisons.items():
+    header, rows = tables.format_effects(frame, alpha)
+    report.publish_markdown(f"effects_{table}", report.list_table(header, rows, [30, 50, 10, 10]), output_dir)
+comparisons["table2"][["variable", "mean_difference", "ci_low", "ci_high", "hedges_g", "p_val", "p_holm"]].round(3)'''),
+        ("code", '''checks = pd.concat([statistics.assumption_checks(study.data, tables.TABLE_VARIABLES[table][:-1] if table == "table2" else
+                                               tables.TABLE_VARIABLES[table], tables.TABLE_BETWEEN[table], alpha).assign(table=table)
+                    for table in ("table2", "table3")], ignore_index=True)
+study.write_results(checks, output_dir, "assumptions.csv")
+report.glue_text("assumptions_non_normal", int((~checks["normal"]).sum()))
+report.glue_text("assumptions_unequal_variances", int((~checks["equal_variances"]).sum()))
+report.glue_text("assumptions_checked", len(checks))
+report.publish_markdown("assumptions", report.assumptions_table(checks, alpha), output_dir)
+checks.round(3)'''),
+        ("code", '''significant = comparisons["table3"].loc[comparisons["table3"]["p_val"] < alpha, "variable"].tolist()
+pairs = statistics.pairwise_comparisons(study.data, tables.TABLE_VARIABLES["table3"], "cement_distribution", alpha)
+study.write_results(pairs, output_dir, "pairwise.csv")
+report.publish_markdown("pairwise", report.pairwise_table(pairs, alpha), output_dir)
+report.glue_text("pairwise_summary", report.pairwise_summary(pairs, significant, alpha))
+pairs.round(3)'''),
+        ("code", '''sizes = statistics.sample_size(comparisons["table2"], alpha)
+study.write_results(sizes, output_dir, "sample_size.csv")
+report.publish_markdown("sample_size", report.sample_size_table(sizes), output_dir)
+figure, _ = figures.sample_size_figure(sizes)
+report.publish_figure("sample_size_figure", figure, output_dir)
+sizes.round(3)'''),
+    ],
     "audit": [
         ("markdown", "# Published values against the data\n\nEvery mean, SD, count, percentage and p-value of the "
                      "paper's Tables 1–3, recomputed from this cohort and marked matched or not at the published precision."),
@@ -144,6 +183,18 @@ report.glue_text("published_matched", int(verdicts.get("matched", 0)))
 report.glue_text("published_not_matched", int(verdicts.get("not matched", 0)))
 report.publish_markdown("published_not_matched_list", report.markdown_table(comparison[comparison["verdict"] != "matched"]), output_dir)
 report.publish_markdown("published_comparison", report.markdown_table(comparison), output_dir)'''),
+        ("code", '''from vertebroplasty import audit
+
+checks = audit.run_audit(alpha)
+study.write_results(checks, output_dir, "audit.csv")
+summary = checks.groupby(["check", "verdict"]).size().unstack(fill_value=0)
+report.publish_markdown("audit_summary", report.markdown_table(summary.reset_index()), output_dir)
+widths = [14, 7, 10, 9, 17, 10, 9, 24]
+report.publish_markdown("audit_findings", report.markdown_table(checks[checks["verdict"] == "inconsistent"], widths), output_dir)
+report.publish_markdown("audit_all", report.markdown_table(checks, widths), output_dir)
+report.glue_text("audit_checks", len(checks))
+report.glue_text("audit_inconsistent", int((checks["verdict"] == "inconsistent").sum()))
+summary'''),
     ],
 }
 

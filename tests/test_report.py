@@ -60,7 +60,8 @@ def test_default_report_has_every_chapter_and_result_file(default_report):
     for page in ("index", "book/introduction", "book/methods", "book/results", "book/cases", "book/discussion",
                  "book/limitations", "book/provenance", "book/reproduce"):
         assert (html / f"{page}.html").is_file(), page
-    assert sorted(p.name for p in (default_report / "results").iterdir()) == ["derived.csv", "published_comparison.csv", "statistics.csv"]
+    assert sorted(p.name for p in (default_report / "results").iterdir()) == ["assumptions.csv", "audit.csv", "derived.csv", "pairwise.csv",
+                                                                            "published_comparison.csv", "sample_size.csv", "statistics.csv"]
     statistics_csv = pd.read_csv(default_report / "results" / "statistics.csv")
     assert list(statistics_csv.columns) == ["table", "variable", "stratum", "statistic", "value"]
     assert "Synthetic data." in text_of(html / "book" / "results.html")
@@ -154,7 +155,7 @@ def test_refuses_to_replace_a_folder_that_is_not_a_report(tmp_path):
 def test_results_are_byte_identical_between_builds(default_report, tmp_path):
     again = tmp_path / "again"
     pipeline.build_report(out=again, cache=False)
-    for name in ("derived.csv", "statistics.csv", "published_comparison.csv"):
+    for name in sorted(p.name for p in (default_report / "results").iterdir()):
         assert sha256(again / "results" / name) == sha256(default_report / "results" / name), name
 
 

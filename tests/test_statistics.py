@@ -119,3 +119,38 @@ def test_p_formatting():
     assert tables.format_p(0.05, 0.05) == "0.050"
     assert tables.format_p(float("nan"), 0.05) == "—"
     assert tables.format_p_in_text(0.0004) == "p < 0.001"
+
+
+def test_eta_squared_interval_brackets_the_estimate_and_matches_noncentral_f():
+    low, high = statistics.eta_squared_interval(5.0, 2, 80)
+    assert 0 < low < 5.0 * 2 / (5.0 * 2 + 80) < high < 1
+    # at the lower bound, the observed F is the 97.5th percentile of the noncentral F with λ = η²/(1-η²)·N
+    lam = low / (1 - low) * 83
+    assert stats.ncf.cdf(5.0, 2, 80, lam) == pytest.approx(0.975, abs=1e-6)
+
+
+def test_hedges_g_interval_by_hand():
+    low, high = statistics.hedges_g_interval(0.5, 40, 40)
+    se = np.sqrt(80 / 1600 + 0.25 / 160)
+    assert (low, high) == pytest.approx((0.5 - 1.959963985 * se, 0.5 + 1.959963985 * se))
+
+
+def test_pairwise_tukey_matches_scipy_and_sample_size_matches_statsmodels(study_data):
+    from statsmodels.stats.power import TTestIndPower
+
+    pairs = statistics.pairwise_comparisons(study_data, ["lka_loss"], "cement_distribution")
+    samples = [study_data.loc[study_data["cement_distribution"] == k, "lka_loss"].astype(float).dropna() for k in "ABC"]
+    assert pairs["method"].iloc[0] == "Tukey HSD"
+    assert pairs["p_adjusted"].iloc[0] == pytest.approx(stats.tukey_hsd(*samples).pvalue[0, 1])
+    comparison = statistics.compare(study_data, ["lka_loss"], "group")
+    sizes = statistics.sample_size(comparison)
+    expected = TTestIndPower().solve_power(effect_size=abs(comparison["hedges_g"].iloc[0]), alpha=0.05, power=0.8)
+    assert sizes["n_per_group_80"].iloc[0] == np.ceil(expected)
+
+
+def test_robust_option_switches_the_tests(study_data):
+    robust = statistics.compare(study_data, ["vas_op", "cement_leakage"], "group", tests="robust")
+    assert list(robust["test"]) == ["welch", "chi2"]
+    kruskal = statistics.compare(study_data, ["fvahl"], "cement_distribution", tests="robust").iloc[0]
+    samples = [study_data.loc[study_data["cement_distribution"] == k, "fvahl"].astype(float).dropna() for k in "ABC"]
+    assert kruskal["p_val"] == pytest.approx(stats.kruskal(*samples).pvalue)

@@ -176,3 +176,19 @@ def case_figure(data: pd.DataFrame, patient_ids: list[str]) -> tuple[plt.Figure,
                      for t, v, m in zip(indices.TIMEPOINTS, own, mean)]
         row_axes[0].legend(frameon=False, fontsize=7)
     return figure, pd.DataFrame(rows)
+
+
+def sample_size_figure(sizes: pd.DataFrame, power_column: str = "n_per_group_80") -> tuple[plt.Figure, pd.DataFrame]:
+    """Patients per group needed for 80 % and 90 % power at the observed effect, per outcome (log scale)."""
+    frame = sizes.dropna(subset=[power_column]).sort_values(power_column)
+    figure, axis = plt.subplots(figsize=(7, 0.28 * max(len(frame), 4) + 1), constrained_layout=True)
+    labels = [dictionary.label(variable) for variable in frame["variable"]]
+    y = np.arange(len(frame))
+    axis.barh(y - 0.2, frame[power_column], height=0.4, color="#1b6ca8", label="80 % power")
+    if "n_per_group_90" in frame:
+        axis.barh(y + 0.2, frame["n_per_group_90"], height=0.4, color="#9ecae1", label="90 % power")
+    axis.set_yticks(y, labels, fontsize=7)
+    axis.set_xscale("log")
+    axis.set_xlabel("Patients per group (log scale)")
+    axis.legend(frameon=False, loc="lower right")
+    return figure, frame

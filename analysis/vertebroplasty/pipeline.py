@@ -25,7 +25,7 @@ from .cohort import file_sha256, load_cohort
 
 #: Analysis notebooks, in reading order.  They are independent of each other
 #: (each reads and validates the cohort itself), so they run in parallel.
-NOTEBOOKS = ("cohort", "group_comparison", "cement_distribution", "case_presentations", "audit")
+NOTEBOOKS = ("cohort", "group_comparison", "cement_distribution", "case_presentations", "reanalysis", "audit")
 MARKER = ".vertebroplasty-report"
 BOOK_SOURCES = ("_config.yml", "_toc.yml", "_static", "book")
 KERNEL = "python3"

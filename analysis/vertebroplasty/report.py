@@ -95,10 +95,10 @@ def provenance(study: Study) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["item", "value"])
 
 
-def markdown_table(frame: pd.DataFrame) -> str:
-    """A frame as a MyST list-table of equal column widths (cells escaped)."""
+def markdown_table(frame: pd.DataFrame, widths: list[int] | None = None) -> str:
+    """A frame as a MyST list-table (cells escaped); equal column widths unless ``widths`` are given."""
     rows = [[tables.escape_markdown(value) or "—" for value in row] for row in frame.astype(str).to_numpy()]
-    return list_table([str(column) for column in frame.columns], rows, [1] * len(frame.columns))
+    return list_table([str(column) for column in frame.columns], rows, widths or [1] * len(frame.columns))
 
 
 def list_table(header: list[str], rows: list[list[str]], widths: list[int]) -> str:
@@ -248,3 +248,47 @@ def publish_figure(name: str, figure, output_dir: str) -> None:
         figure.savefig(folder / f"{name}.png", metadata={"Software": None})
     glue(name, figure, display=False)
     plt.close(figure)
+
+
+# --------------------------------------------------------------------------- re-analysis tables
+
+def assumptions_table(checks: pd.DataFrame, alpha: float) -> str:
+    """Normality and equal-variance checks as a list-table (one row per variable and table)."""
+    shapiro = [column for column in checks.columns if column.startswith("shapiro_p_")]
+    rows = []
+    for record in checks.to_dict("records"):
+        normality = ", ".join(f"{column.removeprefix('shapiro_p_')}: {tables.format_p(record[column], alpha)}"
+                              for column in shapiro if not pd.isna(record.get(column)))
+        rows.append([record["table"].replace("table", "Table "), dictionary.label(record["variable"]), normality or "—",
+                     tables.format_p(record["levene_p"], alpha)])
+    return list_table(["Table", "Variable", "Shapiro–Wilk p per stratum", "Levene p"], rows, [12, 30, 43, 15])
+
+
+def pairwise_table(pairs: pd.DataFrame, alpha: float) -> str:
+    """Post-hoc pairs as a list-table."""
+    rows = [[dictionary.label(r["variable"]), f"{r['first']} − {r['second']}", r["method"],
+             tables.estimate(r["mean_difference"], r["ci_low"], r["ci_high"]) if not pd.isna(r["ci_low"]) else f"{r['mean_difference']:.2f}",
+             tables.format_p(r["p_adjusted"], alpha)] for r in pairs.to_dict("records")]
+    return list_table(["Variable", "Types", "Method", "Difference (95 % CI)", "Adjusted p"], rows, [28, 12, 18, 27, 15])
+
+
+def pairwise_summary(pairs: pd.DataFrame, significant: list[str], alpha: float) -> str:
+    """Which pairs of distribution types differ, for the variables whose overall test had p < alpha."""
+    if not significant:
+        return "No overall test across the distribution types had p below the significance level, so no pair is examined."
+    parts = []
+    for variable in significant:
+        rows = pairs[(pairs["variable"] == variable) & (pairs["p_adjusted"] < alpha)]
+        found = ", ".join(f"{r.first} vs {r.second} ({tables.format_p_in_text(r.p_adjusted)})" for r in rows.itertuples())
+        parts.append(f"{dictionary.label(variable)}: {found or 'no pair differs after adjustment'}")
+    return "; ".join(parts) + "."
+
+
+def sample_size_table(sizes: pd.DataFrame) -> str:
+    """Patients per group for 80 % and 90 % power at the observed effect, as a list-table."""
+    def patients(value: float) -> str:
+        return "—" if pd.isna(value) else f"{int(value)}"
+
+    rows = [[dictionary.label(r["variable"]), f"{r['hedges_g']:.2f}", patients(r["n_per_group_80"]), patients(r["n_per_group_90"])]
+            for r in sizes.to_dict("records")]
+    return list_table(["Outcome", "Observed Hedges' g", "Per group, 80 % power", "Per group, 90 % power"], rows, [40, 20, 20, 20])

@@ -52,6 +52,45 @@ def hedges_g(x: np.ndarray, y: np.ndarray) -> float:
     return float((x.mean() - y.mean()) / pooled * (1 - 3 / (4 * (nx + ny) - 9)))
 
 
+def hedges_g_interval(g: float, nx: int, ny: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Normal-approximation interval of Hedges' g: SE = sqrt((nx + ny) / (nx ny) + g² / (2 (nx + ny)))."""
+    se = np.sqrt((nx + ny) / (nx * ny) + g**2 / (2 * (nx + ny)))
+    z = stats.norm.ppf(0.5 + confidence / 2)
+    return float(g - z * se), float(g + z * se)
+
+
+def _noncentrality_interval(cdf, observed: float, confidence: float) -> tuple[float, float]:
+    """Bounds of a noncentrality parameter λ with cdf(observed; λ) = 1 − α/2 and α/2 (0 when not reachable)."""
+    from scipy.optimize import brentq
+
+    tail = (1 - confidence) / 2
+    bounds = []
+    for target in (1 - tail, tail):
+        if cdf(observed, 0.0) < target:
+            bounds.append(0.0)
+            continue
+        upper = max(10.0, observed * 4)
+        while cdf(observed, upper) > target:
+            upper *= 2
+        bounds.append(brentq(lambda lam: cdf(observed, lam) - target, 0.0, upper))
+    return bounds[0], bounds[1]
+
+
+def eta_squared_interval(f: float, df_between: float, df_within: float, confidence: float = 0.95) -> tuple[float, float]:
+    """Interval of eta² by inverting the noncentral F distribution (Steiger, 2004): η² = λ / (λ + N)."""
+    total = df_between + df_within + 1
+    low, high = _noncentrality_interval(lambda x, lam: stats.ncf.cdf(x, df_between, df_within, lam) if lam > 0 else stats.f.cdf(x, df_between, df_within),
+                                        f, confidence)
+    return low / (low + total), high / (high + total)
+
+
+def cramers_v_interval(chi2: float, df: int, n: int, k: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Interval of Cramér's V by inverting the noncentral chi-square distribution: V = sqrt(λ / (n (k − 1)))."""
+    low, high = _noncentrality_interval(lambda x, lam: stats.ncx2.cdf(x, df, lam) if lam > 0 else stats.chi2.cdf(x, df),
+                                        chi2, confidence)
+    return float(np.sqrt(low / (n * (k - 1)))), float(np.sqrt(high / (n * (k - 1))))
+
+
 def compare_two_groups(data: pd.DataFrame, dv: str, between: str = "group", test: str = "student",
                        confidence: float = 0.95) -> pd.DataFrame:
     """Compare a numeric variable between the two levels of ``between`` (first minus second).
@@ -85,9 +124,11 @@ def compare_two_groups(data: pd.DataFrame, dv: str, between: str = "group", test
         return pd.DataFrame([row])
     result = stats.ttest_ind(x, y, equal_var=test == "student")
     interval = result.confidence_interval(confidence)
+    g = hedges_g(x, y)
+    g_low, g_high = hedges_g_interval(g, len(x), len(y), confidence)
     row.update(statistic=float(result.statistic), df=float(result.df), p_val=float(result.pvalue),
                mean_difference=float(x.mean() - y.mean()), ci_low=float(interval.low), ci_high=float(interval.high),
-               hedges_g=hedges_g(x, y))
+               hedges_g=g, hedges_g_ci_low=g_low, hedges_g_ci_high=g_high)
     return pd.DataFrame([row])
 
 
@@ -121,8 +162,11 @@ def compare_several_groups(data: pd.DataFrame, dv: str, between: str = "cement_d
     ss_between = sum(len(values) * (values.mean() - total.mean()) ** 2 for values in usable)
     ss_total = ((total - total.mean()) ** 2).sum()
     result = stats.f_oneway(*usable) if test == "anova" else stats.kruskal(*usable)
-    row.update(statistic=float(result.statistic), df=float(len(usable) - 1), df_residual=float(len(total) - len(usable)),
+    df_between, df_within = float(len(usable) - 1), float(len(total) - len(usable))
+    row.update(statistic=float(result.statistic), df=df_between, df_residual=df_within,
                p_val=float(result.pvalue), eta_squared=float(ss_between / ss_total) if ss_total > 0 else np.nan)
+    if test == "anova" and np.isfinite(result.statistic):
+        row["eta_squared_ci_low"], row["eta_squared_ci_high"] = eta_squared_interval(float(result.statistic), df_between, df_within)
     return pd.DataFrame([row])
 
 
@@ -175,11 +219,21 @@ def compare_proportions(data: pd.DataFrame, dv: str, between: str = "group", tes
         row.update(statistic=np.nan, df=np.nan, p_val=np.nan, cramers_v=np.nan)
         return pd.DataFrame([row])
     chi2 = stats.chi2_contingency(observed, correction=False)
+    v_low, v_high = cramers_v_interval(float(chi2.statistic), int(chi2.dof), int(observed.sum()), min(observed.shape))
     row.update(statistic=float(chi2.statistic), df=float(chi2.dof), p_val=float(chi2.pvalue),
-               cramers_v=float(stats.contingency.association(observed, method="cramer")))
+               cramers_v=float(stats.contingency.association(observed, method="cramer")),
+               cramers_v_ci_low=v_low, cramers_v_ci_high=v_high)
     if observed.shape == (2, 2):
-        proportions = observed[:, 0] / observed.sum(axis=1)
-        row["risk_difference"] = float(proportions[0] - proportions[1])
+        from statsmodels.stats.contingency_tables import Table2x2
+
+        sizes = observed.sum(axis=1)
+        proportions = observed[:, 0] / sizes
+        difference = float(proportions[0] - proportions[1])
+        se = np.sqrt((proportions * (1 - proportions) / sizes).sum())
+        odds = Table2x2(observed + (0.5 if (observed == 0).any() else 0))
+        row.update(risk_difference=difference, risk_difference_ci_low=difference - 1.959963984540054 * se,
+                   risk_difference_ci_high=difference + 1.959963984540054 * se, odds_ratio=float(odds.oddsratio),
+                   odds_ratio_ci_low=float(odds.oddsratio_confint()[0]), odds_ratio_ci_high=float(odds.oddsratio_confint()[1]))
         if test == "fisher":
             row.update(statistic=np.nan, df=np.nan, p_val=float(stats.fisher_exact(observed).pvalue))
     return pd.DataFrame([row])
@@ -219,6 +273,13 @@ def compare(data: pd.DataFrame, variables: list[str], between: str, tests: str =
     return pd.concat(rows, ignore_index=True)
 
 
+def with_holm(comparison: pd.DataFrame) -> pd.DataFrame:
+    """A copy of a comparison frame with ``p_holm``: Holm-adjusted p across the frame's tests (one family per table)."""
+    adjusted = comparison.copy()
+    adjusted["p_holm"] = holm(adjusted["p_val"])
+    return adjusted
+
+
 def holm(p_values: pd.Series) -> pd.Series:
     """Holm–Bonferroni adjusted p-values (statsmodels), missing values kept missing."""
     from statsmodels.stats.multitest import multipletests
@@ -228,3 +289,77 @@ def holm(p_values: pd.Series) -> pd.Series:
     if present.any():
         adjusted[present] = multipletests(p_values[present], method="holm")[1]
     return adjusted
+
+
+def assumption_checks(data: pd.DataFrame, variables: list[str], between: str, alpha: float = 0.05) -> pd.DataFrame:
+    """Normality per level (Shapiro–Wilk) and equal variances (Levene, median-centred), one row per variable.
+
+    Columns: ``variable``, ``shapiro_p_<level>`` for each level, ``normal`` (no
+    level with p < alpha), ``levene_statistic``, ``levene_p``, ``equal_variances``.
+    """
+    levels = _levels(data, between)
+    rows = []
+    for variable in variables:
+        samples = [_values(data, variable, between, level) for level in levels]
+        row = {"variable": variable}
+        for level, sample in zip(levels, samples):
+            row[f"shapiro_p_{level}"] = float(stats.shapiro(sample).pvalue) if len(sample) >= 3 and np.ptp(sample) > 0 else np.nan
+        row["normal"] = not any(row[f"shapiro_p_{level}"] < alpha for level in levels)
+        usable = [sample for sample in samples if len(sample) >= 2]
+        levene = stats.levene(*usable) if len(usable) >= 2 else None
+        row["levene_statistic"] = float(levene.statistic) if levene else np.nan
+        row["levene_p"] = float(levene.pvalue) if levene else np.nan
+        row["equal_variances"] = bool(levene is None or not levene.pvalue < alpha)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def pairwise_comparisons(data: pd.DataFrame, variables: list[str], between: str = "cement_distribution", alpha: float = 0.05) -> pd.DataFrame:
+    """Post-hoc pairs after a one-way comparison: Tukey HSD, or Games–Howell where Levene's test rejects equal variances.
+
+    One row per variable and pair: ``variable, method, first, second,
+    mean_difference`` (first − second), ``ci_low, ci_high`` (95 %; Tukey only) and ``p_adjusted``.
+    """
+    import pingouin
+
+    checks = assumption_checks(data, variables, between, alpha).set_index("variable")
+    levels = _levels(data, between)
+    rows = []
+    for variable in variables:
+        samples = [_values(data, variable, between, level) for level in levels]
+        if checks.loc[variable, "equal_variances"]:
+            result = stats.tukey_hsd(*samples)
+            interval = result.confidence_interval(0.95)
+            for i, j in ((0, 1), (0, 2), (1, 2)):
+                rows.append({"variable": variable, "method": "Tukey HSD", "first": levels[i], "second": levels[j],
+                             "mean_difference": float(samples[i].mean() - samples[j].mean()),
+                             "ci_low": float(interval.low[i, j]), "ci_high": float(interval.high[i, j]), "p_adjusted": float(result.pvalue[i, j])})
+        else:
+            frame = pd.DataFrame({"value": np.concatenate(samples), "level": np.repeat(levels, [len(x) for x in samples])})
+            result = pingouin.pairwise_gameshowell(frame, dv="value", between="level")
+            for record in result.to_dict("records"):
+                rows.append({"variable": variable, "method": "Games–Howell", "first": str(record["A"]), "second": str(record["B"]),
+                             "mean_difference": float(record["diff"]), "ci_low": np.nan, "ci_high": np.nan, "p_adjusted": float(record["pval"])})
+    return pd.DataFrame(rows)
+
+
+def sample_size(comparison: pd.DataFrame, alpha: float = 0.05, powers: tuple[float, ...] = (0.8, 0.9), limit: int = 100_000) -> pd.DataFrame:
+    """Patients per group a two-group t-test needs to detect the observed Hedges' g (statsmodels ``TTestIndPower``).
+
+    One row per variable: ``hedges_g`` and ``n_per_group_<power>`` (rounded up;
+    NaN where the observed effect is too small to reach within ``limit`` per group).
+    """
+    from statsmodels.stats.power import TTestIndPower
+
+    solver = TTestIndPower()
+    rows = []
+    for record in comparison.to_dict("records"):
+        if "hedges_g" not in record or pd.isna(record.get("hedges_g")):
+            continue
+        effect = abs(float(record["hedges_g"]))
+        row = {"variable": record["variable"], "hedges_g": float(record["hedges_g"])}
+        for power in powers:
+            needed = solver.solve_power(effect_size=effect, alpha=alpha, power=power, ratio=1.0, nobs1=None) if effect > 0 else np.nan
+            row[f"n_per_group_{int(power * 100)}"] = float(np.ceil(needed)) if np.isfinite(needed) and needed <= limit else np.nan
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -26,7 +26,10 @@ TABLE_VARIABLES = {
 }
 TABLE_BETWEEN = {"table1": "group", "table2": "group", "table3": "cement_distribution"}
 STATISTIC_NAME = {"student": "t", "welch": "t", "anova": "F", "kruskal": "H", "chi2": "chi2", "fisher": ""}
-EFFECT_COLUMNS = ("mean_difference", "ci_low", "ci_high", "hedges_g", "eta_squared", "cramers_v", "risk_difference", "p_holm")
+EFFECT_COLUMNS = ("mean_difference", "ci_low", "ci_high", "hedges_g", "hedges_g_ci_low", "hedges_g_ci_high",
+                  "eta_squared", "eta_squared_ci_low", "eta_squared_ci_high", "cramers_v", "cramers_v_ci_low", "cramers_v_ci_high",
+                  "risk_difference", "risk_difference_ci_low", "risk_difference_ci_high", "odds_ratio", "odds_ratio_ci_low",
+                  "odds_ratio_ci_high", "p_holm")
 
 
 def stratum_name(between: str, level: str) -> str:
@@ -137,8 +140,10 @@ def format_table(comparison: pd.DataFrame, table: str, sizes: dict[str, int], al
     """The comparison as a MyST markdown table in the paper's layout (mean ± SD or n (%), then p)."""
     between = TABLE_BETWEEN[table]
     levels = list(sizes)
-    lines = ["| Characteristic | " + " | ".join(_header(levels, between, sizes)) + " | p |",
-             "|:--|" + "--:|" * len(levels) + "--:|"]
+    holm = "p_holm" in comparison.columns
+    lines = ["| Characteristic | " + " | ".join(_header(levels, between, sizes)) + " | p |" + (" p (Holm) |" if holm else ""),
+             "|:--|" + "--:|" * len(levels) + "--:|" + ("--:|" if holm else "")]
+    holm_cell = (lambda record: f" {format_p(record.get('p_holm'), alpha)} |") if holm else (lambda record: "")
     for record in records(comparison):
         variable = record["variable"]
         label = dictionary.label(variable)
@@ -148,24 +153,26 @@ def format_table(comparison: pd.DataFrame, table: str, sizes: dict[str, int], al
             if variable == "cement_leakage":  # one line: patients with leakage
                 cells = [count_percent(record.get(f"count_{level}:yes", 0), record.get(f"percent_{level}:yes", 0.0))
                          if f"n_{level}" in record else "—" for level in levels]
-                lines.append(f"| {label}, n (%) | " + " | ".join(cells) + f" | {p_text} |")
+                lines.append(f"| {label}, n (%) | " + " | ".join(cells) + f" | {p_text} |" + holm_cell(record))
                 continue
-            lines.append(f"| {label}, n (%) | " + " | ".join("" for _ in levels) + f" | {p_text} |")
+            lines.append(f"| {label}, n (%) | " + " | ".join("" for _ in levels) + f" | {p_text} |" + holm_cell(record))
             for category in categories:
                 cells = [count_percent(record.get(f"count_{level}:{category}", 0), record.get(f"percent_{level}:{category}", 0.0))
                          if f"n_{level}" in record else "—" for level in levels]
-                lines.append(f"| \u00a0\u00a0\u00a0{dictionary.category_label(variable, category)} | " + " | ".join(cells) + " | |")
+                lines.append(f"| \u00a0\u00a0\u00a0{dictionary.category_label(variable, category)} | " + " | ".join(cells) + " | |"
+                             + (" |" if holm else ""))
         else:
             cells = [mean_sd(record.get(f"mean_{level}"), record.get(f"sd_{level}"), record.get(f"n_{level}"), sizes[level])
                      for level in levels]
-            lines.append(f"| {label} | " + " | ".join(cells) + f" | {p_text} |")
+            lines.append(f"| {label} | " + " | ".join(cells) + f" | {p_text} |" + holm_cell(record))
     return "\n".join(lines)
 
 
 def table_footnote(comparison: pd.DataFrame, alpha: float) -> str:
     """Footnote naming each test that ran, and the significance marker."""
     used = [statistics.TEST_NAMES[test] for test in dict.fromkeys(comparison["test"])]
-    return (f"Values are mean ± SD, or n (%). p: {'; '.join(used)}. "
+    holm = " p (Holm): adjusted for the number of tests in the table (Holm–Bonferroni)." if "p_holm" in comparison.columns else ""
+    return (f"Values are mean ± SD, or n (%). p: {'; '.join(used)}.{holm} "
             f"\\* p < {alpha:g}. Missing values are excluded per variable; a cell shows its n where fewer patients had the measurement.")
 
 
@@ -173,3 +180,31 @@ def group_sizes(data: pd.DataFrame, between: str) -> dict[str, int]:
     """Patients per level of ``between``, in label order (levels with no patient are left out)."""
     counts = data[between].astype(str).value_counts()
     return {level: int(counts[level]) for level in sorted(counts.index)}
+
+
+def estimate(value: float, low: float, high: float, decimals: int = 2) -> str:
+    """``1.23 (0.45 to 2.01)``; ``—`` when missing."""
+    if value is None or pd.isna(value):
+        return "—"
+    return f"{value:.{decimals}f} ({low:.{decimals}f} to {high:.{decimals}f})"
+
+
+def format_effects(comparison: pd.DataFrame, alpha: float) -> tuple[list[str], list[list[str]]]:
+    """Effect sizes with 95 % intervals, one row per variable: header and rows for a list-table."""
+    rows = []
+    for record in records(comparison):
+        label = dictionary.label(record["variable"])
+        if "hedges_g" in record:
+            effect = f"difference {estimate(record['mean_difference'], record['ci_low'], record['ci_high'])}; " \
+                     f"Hedges' g {estimate(record['hedges_g'], record['hedges_g_ci_low'], record['hedges_g_ci_high'])}"
+        elif "eta_squared" in record:
+            effect = f"η² {estimate(record['eta_squared'], record.get('eta_squared_ci_low'), record.get('eta_squared_ci_high'), 3)}"
+        elif "risk_difference" in record:
+            effect = f"risk difference {estimate(record['risk_difference'], record['risk_difference_ci_low'], record['risk_difference_ci_high'], 3)}; " \
+                     f"odds ratio {estimate(record['odds_ratio'], record['odds_ratio_ci_low'], record['odds_ratio_ci_high'])}"
+        elif "cramers_v" in record:
+            effect = f"Cramér's V {estimate(record['cramers_v'], record['cramers_v_ci_low'], record['cramers_v_ci_high'], 3)}"
+        else:
+            effect = "—"
+        rows.append([label, effect, format_p(record.get("p_val"), alpha), format_p(record.get("p_holm"), alpha)])
+    return ["Variable", "Effect size (95 % CI)", "p", "p (Holm)"], rows
