@@ -22,6 +22,7 @@ data_label: str = ""  # name of the data shown in the report; if empty, the name
 LOAD = '''from vertebroplasty import report
 
 study = report.Study.load(data_path, allowed_identifier_columns, data_label)
+report.show_banner(study)
 print(f"{study.n} patients; groups {study.group_sizes()}; cement distribution {study.group_sizes('cement_distribution')}")'''
 
 NOTEBOOKS = {

@@ -185,3 +185,28 @@ def test_offline_html_renders_tables_and_math_in_chromium(default_report, tmp_pa
     assert "<mjx-container" in methods  # MathJax typeset the formulas, from the local copy
     for image in re.findall(r'<img[^>]+src="([^"]+)"', results):
         assert (html / "book" / image).resolve().is_file(), image
+
+
+def test_rebuilds_reuse_what_is_unchanged_and_redo_what_a_data_change_affects(tmp_path, capsys):
+    data = tmp_path / "cohort.csv"
+    shutil.copyfile(paths.DEFAULT_COHORT, data)
+    out = tmp_path / "out"
+    pipeline.build_report(data=str(data), out=out)
+    first = (out / "results" / "statistics.csv").read_text()
+    capsys.readouterr()
+
+    pipeline.build_report(data=str(data), out=out)
+    assert "nothing changed" in capsys.readouterr().out
+
+    table = pd.read_csv(data, dtype=str, keep_default_na=False)
+    table.loc[0, "fvah_final_mm"] = f"{float(table.loc[0, 'fvah_final_mm']) + 1.5:.2f}"
+    table.to_csv(data, index=False)
+    pipeline.build_report(data=str(data), out=out)
+    log = capsys.readouterr().out
+    assert "executed" in log and "cached" not in log  # every notebook reads the data, so every one runs again
+    before = pd.read_csv(pd.io.common.StringIO(first), dtype={"value": str})
+    after = pd.read_csv(out / "results" / "statistics.csv", dtype={"value": str})
+    changed = before.merge(after, on=["table", "variable", "stratum", "statistic"], suffixes=("_before", "_after"))
+    changed = changed[changed["value_before"] != changed["value_after"]]
+    assert {"fvah_final", "fvahl", "avhr_final", "avhlr"} <= set(changed["variable"])
+    assert not set(changed["variable"]) & {"age", "vas_op", "lka_loss", "cement_distribution"}  # unaffected results stay

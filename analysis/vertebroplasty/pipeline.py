@@ -50,12 +50,11 @@ def _log(message: str) -> None:
     print(f"[report] {message}", flush=True)
 
 
-def notebook_parameters(data_path: Path, output_dir: Path, alpha: float, tests: str, case_ids: str,
+def notebook_parameters(data_path: Path, alpha: float, tests: str, case_ids: str,
                         allowed_identifier_columns: tuple[str, ...], source_name: str) -> dict:
-    """The papermill parameters every analysis notebook takes."""
+    """The papermill parameters every analysis notebook takes (``output_dir`` is added per run)."""
     return {
         "data_path": str(data_path),
-        "output_dir": str(output_dir),
         "alpha": float(alpha),
         "tests": tests,
         "case_ids": case_ids,
@@ -75,6 +74,40 @@ def _source_digest() -> str:
     return digest.hexdigest()
 
 
+def notebook_key(name: str, parameters: dict) -> str:
+    """What a notebook's result depends on: its name, the analysis code and notebooks, the data (SHA-256) and parameters."""
+    material = json.dumps({"notebook": name, "parameters": parameters, "code": _source_digest()}, sort_keys=True)
+    return hashlib.sha256(material.encode()).hexdigest()[:32]
+
+
+def book_sources_digest() -> str:
+    """Digest of the book's own sources (chapters, configuration, static files)."""
+    digest = hashlib.sha256()
+    for name in BOOK_SOURCES:
+        origin = paths.ROOT / name
+        files = sorted(p for p in origin.rglob("*") if p.is_file() and "generated" not in p.parts) if origin.is_dir() else [origin]
+        for path in files:
+            digest.update(str(path.relative_to(paths.ROOT)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def sync_tree(source: Path, target: Path) -> None:
+    """Make ``target`` a copy of ``source``, rewriting only files whose bytes differ (Sphinx then rebuilds only those)."""
+    target.mkdir(parents=True, exist_ok=True)
+    wanted = {path.relative_to(source) for path in source.rglob("*")}
+    for path in sorted(target.rglob("*"), reverse=True):
+        if path.relative_to(target) not in wanted:
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+    for relative in sorted(wanted):
+        origin, copy = source / relative, target / relative
+        if origin.is_dir():
+            copy.mkdir(parents=True, exist_ok=True)
+        elif not copy.is_file() or copy.read_bytes() != origin.read_bytes():
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(origin, copy)
+
+
 def execute_notebook(name: str, parameters: dict, target: Path, destinations: dict[str, Path], cache_dir: Path | None) -> str:
     """Execute ``analysis/<name>.ipynb`` with papermill into ``target``; reuse a cached run when nothing changed.
 
@@ -87,9 +120,7 @@ def execute_notebook(name: str, parameters: dict, target: Path, destinations: di
     """
     import papermill
 
-    key_material = json.dumps({"notebook": name, "parameters": parameters, "code": _source_digest()}, sort_keys=True)
-    key = hashlib.sha256(key_material.encode()).hexdigest()[:32]
-    entry = cache_dir / f"{name}-{key}" if cache_dir else None
+    entry = cache_dir / f"{name}-{notebook_key(name, parameters)}" if cache_dir else None
     how = "cached"
     if entry is None or not (entry / "notebook.ipynb").is_file():
         how = "executed"
@@ -180,6 +211,15 @@ def build_report(data: str = "", out: str | Path = paths.DEFAULT_OUTPUT, allowed
 
     out = Path(out).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
+    parameters = notebook_parameters(source, alpha, tests, case_ids, allowed_identifier_columns, source.name)
+    parameters["data_sha256"] = cohort.sha256
+    keys = {name: notebook_key(name, parameters) for name in NOTEBOOKS}
+    build_key = hashlib.sha256(json.dumps([keys, book_sources_digest(), pdf], sort_keys=True).encode()).hexdigest()
+    if cache and (out / MARKER).is_file() and f"build-key: {build_key}" in (out / MARKER).read_text() and \
+            (out / "html" / "index.html").is_file() and (not pdf or (out / "pdf" / "report.pdf").is_file()):
+        _log(f"nothing changed since the last build of {out}; kept as it is ({time.perf_counter() - started:.1f} s)")
+        return out
+
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
     try:
         book_root = staging / "source"
@@ -197,37 +237,48 @@ def build_report(data: str = "", out: str | Path = paths.DEFAULT_OUTPUT, allowed
         results = final / "results"
         results.mkdir(parents=True)
 
-        parameters = notebook_parameters(source, results, alpha, tests, case_ids, allowed_identifier_columns, source.name)
-        parameters["data_sha256"] = cohort.sha256
         cache_dir = paths.ROOT / ".cache" / "notebooks" if cache else None
         if cache_dir:
             cache_dir.mkdir(parents=True, exist_ok=True)
         workers = max(1, min(len(NOTEBOOKS), os.cpu_count() or 1))
         _log(f"executing {len(NOTEBOOKS)} notebooks with papermill ({workers} at a time)")
+        destinations = {"results": results, "figures": generated / "figures", "markdown": generated / "markdown"}
 
         def run(name: str) -> tuple[str, str, float]:
             begun = time.perf_counter()
             how = execute_notebook(name, parameters, generated / f"{name}.ipynb", destinations, cache_dir)
             return name, how, time.perf_counter() - begun
 
-        destinations = {"results": results, "figures": generated / "figures", "markdown": generated / "markdown"}
+        executed = []
         with ThreadPoolExecutor(max_workers=workers) as pool:
             for done, (name, how, seconds) in enumerate(pool.map(run, NOTEBOOKS), start=1):
                 _log(f"  [{done}/{len(NOTEBOOKS)}] {name}: {how} ({seconds:.1f} s)")
+                executed += [name] if how == "executed" else []
         merge_statistics(results)
 
-        _log("building the HTML book with jupyter-book")
+        # The book is built in a folder kept per OUT, so that Sphinx rebuilds only changed pages.  Pages paste
+        # numbers from the notebooks, a dependency Sphinx does not track: when any notebook result may have
+        # changed, the folder is emptied and the whole book is built again.
+        book_dir = paths.ROOT / ".cache" / "book" / hashlib.sha256(str(out).encode()).hexdigest()[:16] if cache else staging / "book"
+        state = book_dir / "notebooks.json"
+        incremental = not executed and state.is_file() and state.read_text() == json.dumps(keys, sort_keys=True)
+        if not incremental and book_dir.exists():
+            shutil.rmtree(book_dir)
+        sync_tree(book_root, book_dir / "source")
+        _log(f"building the HTML book with jupyter-book ({'changed pages only' if incremental else 'all pages'})")
         jupyter_book = str(Path(sys.executable).parent / "jupyter-book")
-        _run([jupyter_book, "build", str(book_root), "--builder", "html", "--path-output", str(staging), "-W", "-n", "--keep-going", "--quiet"],
-             "jupyter-book build (html)", staging / "html-build.log")
-        shutil.copytree(staging / "_build" / "html", final / "html")
+        _run([jupyter_book, "build", str(book_dir / "source"), "--builder", "html", "--path-output", str(book_dir), "-W", "-n",
+              "--keep-going", "--quiet"], "jupyter-book build (html)", staging / "html-build.log")
+        shutil.copytree(book_dir / "_build" / "html", final / "html")
         if pdf:
             from .pdf import build_pdf
 
             _log("building the PDF with LaTeX")
-            build_pdf(book_root, staging, final / "pdf", _run, synthetic=cohort.sha256 == file_sha256(paths.DEFAULT_COHORT),
+            build_pdf(book_dir / "source", book_dir, final / "pdf", _run, synthetic=cohort.sha256 == file_sha256(paths.DEFAULT_COHORT),
                       data_label=source.name, sha256=cohort.sha256)
-        (final / MARKER).write_text("made by python -m vertebroplasty report; safe to delete\n")
+            sync_tree(book_root, book_dir / "source")  # undo the PDF's title-page edit of _config.yml
+        state.write_text(json.dumps(keys, sort_keys=True))
+        (final / MARKER).write_text(f"made by python -m vertebroplasty report; safe to delete\nbuild-key: {build_key}\n")
         _replace_folder(final, out)
     except BaseException:
         _log("build failed; the output folder was left unchanged")

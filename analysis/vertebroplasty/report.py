@@ -209,6 +209,13 @@ def significant_list(comparison: pd.DataFrame, alpha: float) -> str:
     return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
 
 
+def show_banner(study: Study) -> None:
+    """Show the data statement (synthetic or the user's file) at the top of a notebook's page."""
+    from IPython.display import Markdown, display
+
+    display(Markdown(study.banner()))
+
+
 def glue_text(name: str, value) -> None:
     """Glue a plain value or sentence for ``{glue:text}`` (not displayed in the notebook's own page)."""
     from myst_nb import glue

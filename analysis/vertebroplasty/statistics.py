@@ -72,7 +72,10 @@ def _noncentrality_interval(cdf, observed: float, confidence: float) -> tuple[fl
         upper = max(10.0, observed * 4)
         while cdf(observed, upper) > target:
             upper *= 2
-        bounds.append(brentq(lambda lam: cdf(observed, lam) - target, 0.0, upper))
+        try:
+            bounds.append(brentq(lambda lam: cdf(observed, lam) - target, 0.0, upper))
+        except ValueError:  # scipy's noncentral cdf returns NaN for very large λ (huge samples): no interval
+            bounds.append(np.nan)
     return bounds[0], bounds[1]
 
 
