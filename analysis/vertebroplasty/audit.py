@@ -182,14 +182,19 @@ def possible_sums(mean: float, decimals: int, n: int, step: int = 1) -> list[int
     return [k * step for k in range(low, high + 1)]
 
 
+def _integer_scale_summaries(values: pd.DataFrame):
+    """Published mean/SD rows of integer-valued scales, each with its stratum's n and the scale's step."""
+    sizes = published.group_n(values)
+    summaries = _summaries(values[values["table"].isin(["table1", "table2", "table3"])])
+    for row in summaries[summaries["variable"].isin(INTEGER_SCALES)].itertuples():
+        yield row, sizes[row.stratum], INTEGER_SCALES[row.variable]
+
+
 def grim(values: pd.DataFrame | None = None) -> pd.DataFrame:
     """GRIM: can ``n`` values of an integer scale (steps of 1, or 2 for ODI) have the printed mean?"""
     values = published.load() if values is None else values
-    sizes = published.group_n(values)
-    summaries = _summaries(values[values["table"].isin(["table1", "table2", "table3"])])
     out = []
-    for row in summaries[summaries["variable"].isin(INTEGER_SCALES)].itertuples():
-        n, step = sizes[row.stratum], INTEGER_SCALES[row.variable]
+    for row, n, step in _integer_scale_summaries(values):
         sums = possible_sums(row.mean, int(row.mean_decimals), n, step)
         verdict = "consistent" if sums else "inconsistent"
         recomputed = f"sum {sums[0]}/{n} = {sums[0] / n:.4f}" if sums else "no sum"
@@ -214,11 +219,8 @@ def grimmer_possible(mean: float, sd: float, n: int, mean_decimals: int, sd_deci
 def grimmer(values: pd.DataFrame | None = None) -> pd.DataFrame:
     """GRIMMER-style check of the SDs of integer scales."""
     values = published.load() if values is None else values
-    sizes = published.group_n(values)
-    summaries = _summaries(values[values["table"].isin(["table1", "table2", "table3"])])
     out = []
-    for row in summaries[summaries["variable"].isin(INTEGER_SCALES)].itertuples():
-        n, step = sizes[row.stratum], INTEGER_SCALES[row.variable]
+    for row, n, step in _integer_scale_summaries(values):
         if not possible_sums(row.mean, int(row.mean_decimals), n, step):
             out.append(_row("GRIMMER SD", row.table, row.variable, row.stratum, f"{row.sd:.{int(row.sd_decimals)}f}", "", "not-checkable",
                             "the mean already fails GRIM"))

@@ -242,19 +242,24 @@ def publish_markdown(name: str, text: str, output_dir: str) -> None:
 
 
 def publish_figure(name: str, figure, output_dir: str) -> None:
-    """Save a figure as ``output_dir/figures/<name>.png`` for the book, glue it (nbval compares its bytes), close it.
+    """Save a figure as ``output_dir/figures/<name>.png`` for the book, glue the same PNG (nbval compares its bytes), close it.
 
-    The PNG carries no software or date metadata, so identical plots give identical files.
+    The PNG is rendered once and carries no software or date metadata, so identical plots give identical files.
     """
+    import io
+
     import matplotlib.pyplot as plt
+    from IPython.display import Image
     from myst_nb import glue
 
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", metadata={"Software": None})
+    plt.close(figure)
     if output_dir:
         folder = Path(output_dir) / "figures"
         folder.mkdir(parents=True, exist_ok=True)
-        figure.savefig(folder / f"{name}.png", metadata={"Software": None})
-    glue(name, figure, display=False)
-    plt.close(figure)
+        (folder / f"{name}.png").write_bytes(buffer.getvalue())
+    glue(name, Image(data=buffer.getvalue(), format="png"), display=False)
 
 
 # --------------------------------------------------------------------------- re-analysis tables

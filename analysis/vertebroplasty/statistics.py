@@ -323,8 +323,6 @@ def pairwise_comparisons(data: pd.DataFrame, variables: list[str], between: str 
     One row per variable and pair: ``variable, method, first, second,
     mean_difference`` (first − second), ``ci_low, ci_high`` (95 %; Tukey only) and ``p_adjusted``.
     """
-    import pingouin
-
     checks = assumption_checks(data, variables, between, alpha).set_index("variable")
     levels = _levels(data, between)
     rows = []
@@ -338,6 +336,8 @@ def pairwise_comparisons(data: pd.DataFrame, variables: list[str], between: str 
                              "mean_difference": float(samples[i].mean() - samples[j].mean()),
                              "ci_low": float(interval.low[i, j]), "ci_high": float(interval.high[i, j]), "p_adjusted": float(result.pvalue[i, j])})
         else:
+            import pingouin  # slow to import: only when a variable needs Games–Howell
+
             frame = pd.DataFrame({"value": np.concatenate(samples), "level": np.repeat(levels, [len(x) for x in samples])})
             result = pingouin.pairwise_gameshowell(frame, dv="value", between="level")
             for record in result.to_dict("records"):
