@@ -172,18 +172,16 @@ def two_group_sentence(record: dict, alpha: float, first: str = "A", second: str
 
 def proportion_sentence(record: dict, alpha: float, first: str = "A", second: str = "B") -> str:
     """One sentence on a categorical comparison between the two groups."""
-    variable = record["variable"]
-    label = dictionary.label(variable)
+    label = dictionary.label(record["variable"])
     if pd.isna(record.get("p_val")):
         return f"{label} could not be compared between the groups."
     p_text = tables.format_p_in_text(record["p_val"])
-    verdict = "significantly" if record["p_val"] < alpha else "not significantly"
+    differ = "differed significantly" if record["p_val"] < alpha else "did not differ significantly"
     if f"count_{first}:yes" in record:
         counts = [f"{int(record[f'count_{level}:yes'])} of {int(record[f'n_{level}'])} patients in group {level} "
                   f"({record[f'percent_{level}:yes']:.2f} %)" for level in (first, second)]
-        return f"{label} was seen in {counts[0]} and {counts[1]}; the groups differed {verdict} ({p_text})."
-    return (f"The distribution of {label.lower()} differed {verdict} between the groups "
-            f"({p_text}; Cramér's V = {record['cramers_v']:.2f}).")
+        return f"{label} was seen in {counts[0]} and {counts[1]}; the groups {differ} ({p_text})."
+    return f"{label} {differ} between the groups ({p_text}; Cramér's V = {record['cramers_v']:.2f})."
 
 
 def several_group_sentence(record: dict, alpha: float, levels: list[str]) -> str:
