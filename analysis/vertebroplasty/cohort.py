@@ -175,7 +175,7 @@ def build_schema() -> pa.DataFrameSchema:
     return pa.DataFrameSchema(columns, checks=[aspiration_only_in_group_a], strict=False)
 
 
-def _rule_of_failure(check: str, column: str) -> str:
+def _rule_of_failure(check: str) -> str:
     if check == "not_nullable":
         return "must not be empty"
     if check == "field_uniqueness":
@@ -240,11 +240,11 @@ def validate(
             if failure.schema_context == "DataFrameSchema":  # the one cross-column rule
                 column = CROSS_COLUMN_RULE_COLUMN
             if row is None or pd.isna(row):
-                problems.append(Problem(file, _rule_of_failure(failure.check, column), column))
+                problems.append(Problem(file, _rule_of_failure(failure.check), column))
                 continue
             row = int(row)
             value = text.at[row, column] if column in text.columns else str(failure.failure_case)
-            problems.append(Problem(file, _rule_of_failure(failure.check, column), column, value, int(line_of[row]), id_of[row]))
+            problems.append(Problem(file, _rule_of_failure(failure.check), column, value, int(line_of[row]), id_of[row]))
 
     group_sizes = typed["group"].value_counts()
     for group in dictionary.load_dictionary().loc["group", "allowed_values"]:

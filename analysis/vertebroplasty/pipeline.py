@@ -110,7 +110,8 @@ def sync_tree(source: Path, target: Path) -> None:
             shutil.copyfile(origin, copy)
 
 
-def execute_notebook(name: str, parameters: dict, target: Path, destinations: dict[str, Path], cache_dir: Path | None) -> str:
+def execute_notebook(name: str, parameters: dict, target: Path, destinations: dict[str, Path], cache_dir: Path | None,
+                     key: str | None = None) -> str:
     """Execute ``analysis/<name>.ipynb`` with papermill into ``target``; reuse a cached run when nothing changed.
 
     The notebook writes its files into a private folder (``results/``, ``figures/``);
@@ -122,7 +123,7 @@ def execute_notebook(name: str, parameters: dict, target: Path, destinations: di
     """
     import papermill
 
-    entry = cache_dir / f"{name}-{notebook_key(name, parameters)}" if cache_dir else None
+    entry = cache_dir / f"{name}-{key or notebook_key(name, parameters)}" if cache_dir else None
     how = "cached"
     if entry is None or not (entry / "notebook.ipynb").is_file():
         how = "executed"
@@ -248,7 +249,7 @@ def build_report(data: str = "", out: str | Path = paths.DEFAULT_OUTPUT, allowed
 
         def run(name: str) -> tuple[str, str, float]:
             begun = time.perf_counter()
-            how = execute_notebook(name, parameters, generated / f"{name}.ipynb", destinations, cache_dir)
+            how = execute_notebook(name, parameters, generated / f"{name}.ipynb", destinations, cache_dir, keys[name])
             return name, how, time.perf_counter() - begun
 
         executed = []

@@ -60,9 +60,6 @@ LEAST_HEIGHT_CHANGE = {"fvahr": -2.0, "fvahl": -2.0, "avhrr": -15.0, "avhlr": -1
 
 # --------------------------------------------------------------------------- published values
 
-load_published = published_values.load
-
-
 def published_counts(published: pd.DataFrame, variable: str) -> dict[tuple[str, str], int]:
     """Counts of one categorical variable by (group, level), from Table 1/2 rows like ``A:M``."""
     rows = published[(published["variable"] == variable) & (published["statistic"] == "count")]
@@ -71,11 +68,6 @@ def published_counts(published: pd.DataFrame, variable: str) -> dict[tuple[str, 
         group, level = stratum.split(":")
         counts[(group, level)] = int(value)
     return counts
-
-
-def published_cases(values: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The case-presentation patients (one row per case)."""
-    return published_values.cases()
 
 
 # --------------------------------------------------------------------------- targets and families
@@ -369,7 +361,7 @@ def _deal(labels_with_counts: dict[str, int], rng: np.random.Generator) -> np.nd
 
 def build_skeleton(published: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     """Patients with their categorical columns, every published count exact; cases placed first."""
-    cases = published_cases(published)
+    cases = published_values.cases()
     sex = published_counts(published, "sex")
     segment = published_counts(published, "segment")
     grade = published_counts(published, "compression_grade")
@@ -516,7 +508,7 @@ def families(skeleton: pd.DataFrame, published: pd.DataFrame) -> list[Family]:
     fixed_heights = {}
     for row, case in skeleton["case"].items():
         if case:
-            case_row = published_cases(published).loc[case]
+            case_row = published_values.cases().loc[case]
             for timepoint in indices.TIMEPOINTS:
                 fixed_heights[(row, f"fvah_{timepoint}_mm")] = float(case_row[f"fvah_{timepoint}"])
     lower = {column: (4.0 if column.startswith("fvah") else 20.0) for column in height_columns}
@@ -538,7 +530,7 @@ class Reconstruction:
 def reconstruct(seed: int = SEED, published: pd.DataFrame | None = None, verbose: bool = False) -> Reconstruction:
     """Build the synthetic cohort (contract columns only) from the published values."""
     started = time.perf_counter()
-    published = load_published() if published is None else published
+    published = published_values.load() if published is None else published
     rng = np.random.default_rng(seed)
     skeleton = build_skeleton(published, rng)
     columns = {}
