@@ -1,7 +1,6 @@
 """Every rule of the data contract gives a clear error naming file, line, patient, column, value and rule."""
 
 import subprocess
-import sys
 
 import pandas as pd
 import pytest
