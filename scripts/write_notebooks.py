@@ -73,9 +73,7 @@ study.write_results(results, output_dir, "statistics-group_comparison.csv")
 comparisons["table2"][["variable", "mean_A", "sd_A", "mean_B", "sd_B", "statistic", "p_val"]].round(3)'''),
         ("code", '''sizes = study.group_sizes()
 for table, frame in comparisons.items():
-    report.publish_markdown(table, tables.format_table(frame, table, sizes, alpha), output_dir)
-    report.publish_markdown(f"{table}_footnote", tables.table_footnote(frame, alpha), output_dir)
-    report.glue_text(f"{table}_significant", report.significant_list(frame, alpha))
+    report.publish_table(table, frame, sizes, alpha, output_dir)
     for record in tables.records(frame):
         sentence = report.two_group_sentence if "mean_A" in record else report.proportion_sentence
         report.glue_text(f"sentence_{record['variable']}", sentence(record, alpha))
@@ -97,9 +95,7 @@ table3 = statistics.with_holm(statistics.compare(study.data, tables.TABLE_VARIAB
 study.write_results(tables.long_statistics(table3, "table3"), output_dir, "statistics-cement_distribution.csv")
 table3.round(3)'''),
         ("code", '''sizes = study.group_sizes("cement_distribution")
-report.publish_markdown("table3", tables.format_table(table3, "table3", sizes, alpha), output_dir)
-report.publish_markdown("table3_footnote", tables.table_footnote(table3, alpha), output_dir)
-report.glue_text("table3_significant", report.significant_list(table3, alpha))
+report.publish_table("table3", table3, sizes, alpha, output_dir)
 for record in tables.records(table3):
     report.glue_text(f"sentence_{record['variable']}", report.several_group_sentence(record, alpha, list(sizes)))'''),
         ("code", '''figure, summary = figures.losses_by_distribution(study.data)

@@ -156,17 +156,27 @@ def family_targets(published: pd.DataFrame, skeleton: pd.DataFrame, variables: s
             for row in rows.itertuples()]
 
 
-def p_value_targets(skeleton: pd.DataFrame, variables: set[str]) -> list[PValueTarget]:
-    """Published p-values of ``variables`` that the audit finds consistent with the published means and SDs."""
+def consistent_p_values() -> pd.DataFrame:
+    """The published t-test and ANOVA p-values that the audit finds consistent with the published means and SDs.
+
+    Columns ``table, variable, low, high``: the interval of true p that prints as the published value.
+    """
     from . import audit
 
     values = published_values.load()
     checks = pd.concat([audit.t_test_p_values(values), audit.anova_p_values(values)])
-    checks = checks[(checks["verdict"] == "consistent") & checks["variable"].isin(variables)]
+    checks = checks[checks["verdict"] == "consistent"]
     p_rows = values[values["statistic"] == "p"].set_index(["table", "variable"])
+    intervals = [audit._p_interval(p_rows.loc[(row.table, row.variable)]) for row in checks.itertuples()]
+    return pd.DataFrame({"table": checks["table"].to_numpy(), "variable": checks["variable"].to_numpy(),
+                         "low": [low for low, _ in intervals], "high": [high for _, high in intervals]})
+
+
+def p_value_targets(skeleton: pd.DataFrame, variables: set[str], consistent: pd.DataFrame) -> list[PValueTarget]:
+    """The p-value targets among ``consistent`` (see :func:`consistent_p_values`) that concern ``variables``."""
     targets = []
-    for check in checks.itertuples():
-        low, high = audit._p_interval(p_rows.loc[(check.table, check.variable)])
+    for check in consistent[consistent["variable"].isin(variables)].itertuples():
+        low, high = check.low, check.high
         strata = ["A", "B"] if check.table != "table3" else ["dist_A", "dist_B", "dist_C"]
         targets.append(PValueTarget(check.variable, check.table, low, high,
                                     [np.flatnonzero(stratum_mask(skeleton, stratum)) for stratum in strata]))
@@ -533,6 +543,7 @@ def reconstruct(seed: int = SEED, published: pd.DataFrame | None = None, verbose
     published = published_values.load() if published is None else published
     rng = np.random.default_rng(seed)
     skeleton = build_skeleton(published, rng)
+    consistent = consistent_p_values()
     columns = {}
     steps = {}
     unmatched = []
@@ -540,7 +551,7 @@ def reconstruct(seed: int = SEED, published: pd.DataFrame | None = None, verbose
     for family in families(skeleton, published):
         variables = set(family_values({column: np.ones(1) for column in family.columns}))
         targets = family_targets(published, skeleton, variables)
-        fit = FamilyFit(family, skeleton, targets, rng, p_value_targets(skeleton, variables))
+        fit = FamilyFit(family, skeleton, targets, rng, p_value_targets(skeleton, variables, consistent))
         fit.fit_continuous()
         left = fit.repair_on_grid()
         p_missed = [t for t, error in zip(fit.p_targets, fit.p_errors(fit.matrix)) if error > 0]

@@ -207,6 +207,13 @@ def significant_list(comparison: pd.DataFrame, alpha: float) -> str:
     return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
 
 
+def publish_table(table: str, comparison: pd.DataFrame, sizes: dict[str, int], alpha: float, output_dir: str) -> None:
+    """Publish one of Tables 1–3 for the book: the table, its footnote, and the list of variables with p < alpha."""
+    publish_markdown(table, tables.format_table(comparison, table, sizes, alpha), output_dir)
+    publish_markdown(f"{table}_footnote", tables.table_footnote(comparison, alpha), output_dir)
+    glue_text(f"{table}_significant", significant_list(comparison, alpha))
+
+
 def show_banner(study: Study) -> None:
     """Show the data statement (synthetic or the user's file) at the top of a notebook's page."""
     from IPython.display import Markdown, display
