@@ -1,8 +1,13 @@
-"""The data dictionary: one row per input column and per derived index.
+"""The data dictionary: one row per input column and one per derived index — the single source of their facts.
 
-``data/data_dictionary.csv`` is the machine-readable form of the cohort data
-contract.  Validation rules, table labels and the methods' variable list are
-all read from it, so a change of unit or range is made in one place only.
+``data/data_dictionary.csv`` is the machine-readable data contract (name, type, unit, recording step, range,
+allowed values, whether a cell may be empty, whether the column must be present, role, scale, label, LaTeX
+symbol).  ``data/derived_indices.csv`` defines every derived index by its kind and inputs.  Validation, the
+derivation, the synthetic-data generator, the audit, table labels and the methods text all read them here.
+
+Roles: ``identifier``, ``centre``, ``exposure`` (the treatment group), ``baseline`` (before surgery),
+``procedure`` (the operation itself), ``outcome`` (after surgery) and ``follow_up``.  Baseline rows are reported
+as imbalance, never as results; multiplicity adjustment is over outcome and procedure rows only.
 """
 
 from __future__ import annotations
@@ -14,37 +19,42 @@ import pandas as pd
 from . import paths
 
 COLUMN_TYPES = ("text", "category", "integer", "number", "boolean")
-BOOLEAN_SPELLINGS = {
-    "yes": True, "no": False, "1": True, "0": False, "true": True, "false": False,
-}
+ROLES = ("identifier", "centre", "exposure", "baseline", "procedure", "outcome", "follow_up")
+SCALES = ("identifier", "nominal", "ordinal", "ratio")
+BOOLEAN_SPELLINGS = {"yes": True, "no": False, "1": True, "0": False, "true": True, "false": False}
+#: Roles whose differences between the groups are results of the treatment (adjusted together for multiplicity).
+RESULT_ROLES = ("procedure", "outcome")
 
 
 @lru_cache(maxsize=1)
 def load_dictionary() -> pd.DataFrame:
-    """Return the data dictionary indexed by column name.
+    """The data dictionary indexed by input column name.
 
-    Columns: ``variable`` (name used in results tables), ``type``, ``unit``,
-    ``minimum``, ``maximum`` (floats, NaN where no bound), ``allowed_values``
-    (tuple of labels, empty where free), ``required`` (bool), ``label``,
-    ``description``.
+    Columns: ``variable`` (name in results), ``type``, ``unit``, ``recording_step`` (float, NaN where free),
+    ``minimum``, ``maximum`` (floats, NaN where no bound), ``allowed_values`` (tuple of labels), ``required``
+    (bool: a cell may not be empty), ``presence`` (``required``/``optional`` column), ``role``, ``scale``,
+    ``label``, ``description``, ``symbol`` (LaTeX, for formulas).
     """
     table = pd.read_csv(paths.DATA_DICTIONARY, dtype=str, keep_default_na=False)
-    unknown = set(table["type"]) - set(COLUMN_TYPES)
-    if unknown:
-        raise ValueError(f"{paths.DATA_DICTIONARY}: unknown column type(s) {sorted(unknown)}")
-    table["minimum"] = pd.to_numeric(table["minimum"].replace("", None)).astype(float)
-    table["maximum"] = pd.to_numeric(table["maximum"].replace("", None)).astype(float)
-    table["allowed_values"] = table["allowed_values"].map(
-        lambda text: tuple(text.split("|")) if text else ()
-    )
+    for column, allowed in (("type", COLUMN_TYPES), ("role", ROLES), ("scale", SCALES), ("presence", ("required", "optional"))):
+        unknown = set(table[column]) - set(allowed)
+        if unknown:
+            raise ValueError(f"{paths.DATA_DICTIONARY}: unknown {column} value(s) {sorted(unknown)}")
+    for column in ("minimum", "maximum", "recording_step"):
+        table[column] = pd.to_numeric(table[column].replace("", None)).astype(float)
+    table["allowed_values"] = table["allowed_values"].map(lambda text: tuple(text.split("|")) if text else ())
     table["required"] = table["required"].eq("yes")
     return table.set_index("name")
 
 
 @lru_cache(maxsize=1)
 def load_derived_indices() -> pd.DataFrame:
-    """Return the derived indices (name, unit, label, LaTeX formula, description)."""
+    """The derived indices, indexed by name: ``kind``, ``inputs`` (tuple of variables), unit, role, label, symbol, description."""
     table = pd.read_csv(paths.DERIVED_INDICES, dtype=str, keep_default_na=False)
+    table["inputs"] = table["inputs"].map(lambda text: tuple(text.split("|")))
+    unknown = set(table["role"]) - set(ROLES)
+    if unknown:
+        raise ValueError(f"{paths.DERIVED_INDICES}: unknown role(s) {sorted(unknown)}")
     return table.set_index("name")
 
 
@@ -56,57 +66,124 @@ def load_category_labels() -> dict[tuple[str, str], str]:
 
 
 def category_label(variable: str, value: str) -> str:
-    """Display label of one category value (the value itself when none is defined)."""
+    """Display label of one category value (the value itself when none is defined).
+
+    >>> category_label("cement_distribution", "A")
+    'Type A'
+    """
     return load_category_labels().get((variable, str(value)), str(value))
 
 
+@lru_cache(maxsize=1)
+def _variables() -> pd.DataFrame:
+    """Input columns and derived indices together, indexed by results name: role, scale, label, unit, step, symbol."""
+    inputs = load_dictionary().reset_index().set_index("variable")[["name", "role", "scale", "label", "unit", "recording_step", "symbol", "type"]]
+    derived = load_derived_indices()[["role", "label", "unit", "symbol"]].assign(
+        name="", scale=lambda frame: ["nominal" if kind == "segment" else "ratio" for kind in load_derived_indices()["kind"]],
+        recording_step=float("nan"), type="derived")
+    return pd.concat([inputs, derived[inputs.columns]])
+
+
 def with_variable_names(frame: pd.DataFrame) -> pd.DataFrame:
-    """Rename input columns to their results-table names (``fvah_pre_mm`` -> ``fvah_pre``)."""
+    """Rename input columns to their results names (``fvah_pre_mm`` -> ``fvah_pre``)."""
     mapping = load_dictionary()["variable"].to_dict()
     return frame.rename(columns={column: mapping[column] for column in frame.columns if column in mapping})
 
 
-def column_names() -> list[str]:
-    """Input columns of the contract, in dictionary order."""
-    return list(load_dictionary().index)
+def column_names(presence: str | None = None) -> list[str]:
+    """Input columns of the contract, in dictionary order (only ``required`` or ``optional`` ones when given)."""
+    table = load_dictionary()
+    return list(table.index if presence is None else table.index[table["presence"] == presence])
 
 
 def variable_of_column(column: str) -> str:
-    """Results-table name of an input column (``fvah_pre_mm`` -> ``fvah_pre``)."""
+    """Results name of an input column (``fvah_pre_mm`` -> ``fvah_pre``)."""
     return load_dictionary().loc[column, "variable"]
 
 
 def column_of_variable(variable: str) -> str:
-    """Input column behind a results-table variable, or the variable itself for a derived index."""
-    dictionary = load_dictionary()
-    matches = dictionary.index[dictionary["variable"] == variable]
-    return matches[0] if len(matches) else variable
+    """Input column behind a results variable, or the variable itself for a derived index."""
+    name = _variables()["name"].get(variable, "")
+    return name or variable
 
 
 def label(variable: str) -> str:
-    """Human label of an input column, a results-table variable or a derived index."""
-    dictionary = load_dictionary()
-    column = column_of_variable(variable)
-    if column in dictionary.index:
-        return dictionary.loc[column, "label"]
-    derived = load_derived_indices()
-    if variable in derived.index:
-        return derived.loc[variable, "label"]
+    """Human label of an input column, a results variable or a derived index.
+
+    >>> label("lka_loss"), label("fvah_post_mm")
+    ('LKA loss', 'FVAH (24 h post-op)')
+    """
+    table = _variables()
+    if variable in table.index:
+        return table.loc[variable, "label"]
+    column_table = load_dictionary()
+    if variable in column_table.index:
+        return column_table.loc[variable, "label"]
     raise KeyError(f"{variable!r} is neither in the data dictionary nor a derived index")
 
 
+def role(variable: str) -> str:
+    """Role of a variable (see the module docstring)."""
+    return _variables().loc[variable, "role"]
+
+
+def scale(variable: str) -> str:
+    """Measurement scale: ``nominal``, ``ordinal`` (VAS, ODI, compression grade) or ``ratio``."""
+    return _variables().loc[variable, "scale"]
+
+
+def unit(variable: str) -> str:
+    return _variables().loc[variable, "unit"]
+
+
+def symbol(variable: str) -> str:
+    """LaTeX symbol of a variable, for the formulas (``\\mathrm{FVAH}_{post}``)."""
+    return _variables().loc[variable, "symbol"]
+
+
+def recording_step(variable: str) -> float:
+    """The grid values of a variable are recorded on (0.01 mm, whole VAS points, ODI in steps of 2); NaN if free."""
+    return float(_variables().loc[variable, "recording_step"])
+
+
+def integer_scales() -> dict[str, int]:
+    """Variables whose every value is a whole multiple of a whole step, by definition of the instrument or the contract.
+
+    Whole-number columns of the contract (age, hospital days, VAS) and ordinal scores recorded in steps (ODI: ten
+    items of 0–5 points, doubled to a percentage, so steps of 2).  GRIM and GRIMMER apply to these.
+
+    >>> integer_scales()["odi_pre"], integer_scales()["vas_op"], "bmi" in integer_scales()
+    (2, 1, False)
+    """
+    table = _variables()
+    chosen = table[(table["type"] == "integer") | ((table["scale"] == "ordinal") & table["recording_step"].notna())]
+    return {variable: int(step) for variable, step in chosen["recording_step"].items()}
+
+
+def variables_with_role(*roles: str) -> list[str]:
+    """Results names of every input column and derived index with one of ``roles``."""
+    table = _variables()
+    return list(table.index[table["role"].isin(roles)])
+
+
 def rule_text(column: str) -> str:
-    """The validation rule of one column, in words (used in error messages and the methods)."""
+    """The validation rule of one column, in words (used in error messages and the methods).
+
+    >>> rule_text("age")
+    'a whole number from 40 to 110 years'
+    """
     entry = load_dictionary().loc[column]
     kind = entry["type"]
-    unit = f" {entry['unit']}" if entry["unit"] else ""
+    unit_text = f" {entry['unit']}" if entry["unit"] else ""
     if kind == "category":
         return "one of " + ", ".join(entry["allowed_values"])
     if kind == "boolean":
         return "yes/no (also 1/0, true/false)"
     if kind == "text":
-        return "non-empty text, unique" if entry["required"] else "text"
+        if column == "patient_id":
+            return "non-empty text, unique (within a centre)"
+        return "non-empty text" if entry["required"] else "text"
     what = "a whole number" if kind == "integer" else "a number"
     if pd.notna(entry["minimum"]) and pd.notna(entry["maximum"]):
-        return f"{what} from {entry['minimum']:g} to {entry['maximum']:g}{unit}"
+        return f"{what} from {entry['minimum']:g} to {entry['maximum']:g}{unit_text}"
     return what

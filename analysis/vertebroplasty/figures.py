@@ -1,14 +1,15 @@
 """The report's figures (matplotlib/seaborn), each from a tidy summary that is returned too.
 
-Every plotting function returns ``(figure, summary)``: the summary frame is what
-the figure shows, so a notebook can print its digest and nbval notices a
-changed plot.  Intervals are t-based (no bootstrap), so figures are
-deterministic.
+Every plotting function returns ``(figure, summary)``: the summary frame is what the figure shows.  Intervals
+are t-based (no bootstrap) and any sample of points is drawn with a fixed seed, so figures are deterministic.
+
+Scale rule (one for every figure): individual patients are drawn only where they stay readable, up to
+:data:`POINTS_PER_GROUP` per group or type; above that a box plot of all patients is shown with a seeded random
+sample of that many points, and the caption says so (:func:`points_rule`).  Summaries (means, intervals, counts)
+always use every patient.
 """
 
 from __future__ import annotations
-
-import hashlib
 
 import matplotlib
 
@@ -20,28 +21,41 @@ import seaborn as sns  # noqa: E402
 from matplotlib.patches import FancyBboxPatch, Rectangle  # noqa: E402
 from scipy import stats  # noqa: E402
 
-from . import dictionary, indices  # noqa: E402
+from . import derivation, dictionary  # noqa: E402
 
+POINTS_PER_GROUP = 200
+SEED = 20200301
 GROUP_COLOURS = {"A": "#1b6ca8", "B": "#d1495b"}
 TYPE_COLOURS = {"A": "#2a9d8f", "B": "#e9c46a", "C": "#e76f51"}
 TIMEPOINT_LABELS = {"pre": "Pre-op", "op": "During\ncementing", "post": "24 h\npost-op", "final": "Final\nfollow-up"}
 TRAJECTORY_MEASURES = {
-    "fvah": ("FVAH (mm)", indices.TIMEPOINTS),
-    "avhr": ("AVHR (%)", indices.TIMEPOINTS),
-    "lka": ("LKA (°)", indices.TIMEPOINTS),
-    "rka": ("RKA (°)", indices.TIMEPOINTS),
+    "fvah": ("FVAH (mm)", derivation.TIMEPOINTS),
+    "avhr": ("AVHR (%)", derivation.TIMEPOINTS),
+    "lka": ("LKA (°)", derivation.TIMEPOINTS),
+    "rka": ("RKA (°)", derivation.TIMEPOINTS),
     "vas": ("VAS (points)", ("pre", "op", "post", "final")),
-    "odi": ("ODI (%)", indices.TIMEPOINTS),
+    "odi": ("ODI (%)", derivation.TIMEPOINTS),
 }
 
 plt.rcParams.update({"figure.dpi": 96, "savefig.dpi": 96, "font.size": 9, "svg.hashsalt": "vertebroplasty",
                      "axes.spines.top": False, "axes.spines.right": False})
 
 
-def digest(summary: pd.DataFrame) -> str:
-    """Short SHA-256 of a figure's summary (rounded), printed beside the figure so nbval sees a changed plot."""
-    text = summary.round(6).to_csv(index=False, lineterminator="\n")
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+def points_rule(largest_group: int) -> str:
+    """How a figure shows individual patients, in words for its caption."""
+    if largest_group <= POINTS_PER_GROUP:
+        return "points: every patient"
+    return (f"points: a random sample of {POINTS_PER_GROUP} patients per type (seeded; the boxes use all patients, "
+            f"up to {largest_group:,} per type)")
+
+
+def shown_points(part: pd.DataFrame, by: str) -> pd.DataFrame:
+    """The rows drawn as points: all of them, or a seeded sample of :data:`POINTS_PER_GROUP` per level of ``by``."""
+    rng = np.random.default_rng(SEED)
+    pieces = []
+    for _, rows in part.groupby(by, observed=True, sort=True):
+        pieces.append(rows if len(rows) <= POINTS_PER_GROUP else rows.iloc[np.sort(rng.choice(len(rows), POINTS_PER_GROUP, replace=False))])
+    return pd.concat(pieces) if pieces else part
 
 
 def mean_ci(values: pd.Series, confidence: float = 0.95) -> tuple[int, float, float, float]:
@@ -106,7 +120,7 @@ def distribution_by_group(data: pd.DataFrame) -> tuple[plt.Figure, pd.DataFrame]
 
 
 def losses_by_distribution(data: pd.DataFrame, variables: tuple[str, ...] = ("lka_loss", "fvahl", "avhlr")) -> tuple[plt.Figure, pd.DataFrame]:
-    """Box plots with every patient shown, of the losses by cement-distribution type."""
+    """Box plots of the losses by cement-distribution type, with the patients as points (see :func:`points_rule`)."""
     long = data[["cement_distribution", *variables]].melt(id_vars="cement_distribution", var_name="variable").dropna()
     long["value"] = long["value"].astype(float)
     figure, axes = plt.subplots(1, len(variables), figsize=(9, 3.2), constrained_layout=True)
@@ -116,7 +130,13 @@ def losses_by_distribution(data: pd.DataFrame, variables: tuple[str, ...] = ("lk
         part = long[long["variable"] == variable]
         sns.boxplot(data=part, x="cement_distribution", y="value", hue="cement_distribution", order=order, palette=palette,
                     legend=False, showfliers=False, width=0.55, ax=axis, boxprops={"alpha": 0.55})
-        sns.swarmplot(data=part, x="cement_distribution", y="value", order=order, color="0.2", size=2.6, ax=axis)
+        points = shown_points(part, "cement_distribution")
+        if len(points) == len(part):
+            sns.swarmplot(data=points, x="cement_distribution", y="value", order=order, color="0.2", size=2.6, ax=axis)
+        else:
+            jitter = np.random.default_rng(SEED).uniform(-0.2, 0.2, len(points))
+            x = points["cement_distribution"].map({level: index for index, level in enumerate(order)}).to_numpy() + jitter
+            axis.scatter(x, points["value"], s=2, color="0.2", alpha=0.5, linewidths=0)
         axis.axhline(0, color="0.6", linewidth=0.6)
         axis.set_xlabel("Cement distribution type")
         axis.set_ylabel("")
@@ -155,25 +175,26 @@ def cement_schematic() -> tuple[plt.Figure, pd.DataFrame]:
     return figure, pd.DataFrame(rows)
 
 
-def case_figure(data: pd.DataFrame, patient_ids: list[str]) -> tuple[plt.Figure, pd.DataFrame]:
+def case_figure(data: pd.DataFrame, patients: pd.DataFrame) -> tuple[plt.Figure, pd.DataFrame]:
     """Each presented patient's FVAH, AVHR and LKA over time against the mean of their treatment group (one row each)."""
     measures = (("fvah", "FVAH (mm)"), ("avhr", "AVHR (%)"), ("lka", "LKA (°)"))
-    figure, axes = plt.subplots(len(patient_ids), 3, figsize=(8, 2.3 * len(patient_ids)), constrained_layout=True, squeeze=False)
+    figure, axes = plt.subplots(len(patients), 3, figsize=(8, 2.3 * len(patients)), constrained_layout=True, squeeze=False)
     rows = []
-    for row_axes, patient_id in zip(axes, patient_ids):
-        patient = data.loc[data["patient_id"] == patient_id].iloc[0]
-        group = data[data["group"] == patient["group"]]
+    group_means = {group: part[[f"{m}_{t}" for m, _ in measures for t in derivation.TIMEPOINTS]].astype(float).mean()
+                   for group, part in data.groupby("group", observed=True)}
+    for row_axes, (_, patient) in zip(axes, patients.iterrows()):
+        name = str(patient.get("case_key", patient["patient_id"]))
         for axis, (measure, label) in zip(row_axes, measures):
-            columns = [f"{measure}_{t}" for t in indices.TIMEPOINTS]
+            columns = [f"{measure}_{t}" for t in derivation.TIMEPOINTS]
             own = pd.to_numeric(patient[columns], errors="coerce").astype(float).to_numpy()
-            mean = group[columns].astype(float).mean().to_numpy()
+            mean = group_means[patient["group"]][columns].to_numpy()
             x = np.arange(len(columns))
             axis.plot(x, mean, color="0.6", marker="s", markersize=3, label=f"Group {patient['group']} mean")
-            axis.plot(x, own, color=TYPE_COLOURS.get(str(patient["cement_distribution"]), "k"), marker="o", label=str(patient_id))
-            axis.set_xticks(x, [TIMEPOINT_LABELS[t] for t in indices.TIMEPOINTS], fontsize=7)
-            axis.set_title(f"{patient_id}: {label}", fontsize=8)
-            rows += [{"patient_id": patient_id, "measure": measure, "timepoint": t, "patient": v, "group_mean": m}
-                     for t, v, m in zip(indices.TIMEPOINTS, own, mean)]
+            axis.plot(x, own, color=TYPE_COLOURS.get(str(patient["cement_distribution"]), "k"), marker="o", label=name)
+            axis.set_xticks(x, [TIMEPOINT_LABELS[t] for t in derivation.TIMEPOINTS], fontsize=7)
+            axis.set_title(f"{name}: {label}", fontsize=8)
+            rows += [{"case": name, "measure": measure, "timepoint": t, "patient": v, "group_mean": m}
+                     for t, v, m in zip(derivation.TIMEPOINTS, own, mean)]
         row_axes[0].legend(frameon=False, fontsize=7)
     return figure, pd.DataFrame(rows)
 
@@ -192,3 +213,76 @@ def sample_size_figure(sizes: pd.DataFrame, power_column: str = "n_per_group_80"
     axis.set_xlabel("Patients per group (log scale)")
     axis.legend(frameon=False, loc="lower right")
     return figure, frame
+
+
+def flow_diagram(flow: pd.DataFrame) -> tuple[plt.Figure, pd.DataFrame]:
+    """The flow of patients per group (STROBE item 13), drawn from :func:`vertebroplasty.attrition.flow`.
+
+    One column per group: enrolled, measured before surgery, measured 24 h after it, seen at the final follow-up
+    (with the number lost beside it) and analysed for the headline outcomes.
+    """
+    groups = list(dict.fromkeys(flow["group"]))
+    counts = flow.set_index(["stage", "group"])["n"]
+    analysed = [stage for stage in dict.fromkeys(flow["stage"]) if stage.startswith("analysed_")]
+    stages = [("enrolled", "Enrolled"), ("measured_pre", "All pre-op measurements"), ("measured_post", "All 24 h measurements"),
+              ("followed_up", "Seen at final follow-up")]
+    figure, axis = plt.subplots(figsize=(7.5, 4.6), constrained_layout=True)
+    axis.set_xlim(0, 10)
+    axis.set_ylim(0, len(stages) + 1.6)
+    axis.axis("off")
+    for column, group in enumerate(groups):
+        x = 2.6 + column * 4.6
+        for row, (stage, label) in enumerate(stages):
+            y = len(stages) + 0.8 - row
+            axis.add_patch(FancyBboxPatch((x - 1.7, y - 0.32), 3.4, 0.64, boxstyle="round,pad=0.02", facecolor="#eef3f8",
+                                          edgecolor=GROUP_COLOURS.get(group, "0.3")))
+            axis.text(x, y, f"{label}\nn = {int(counts[(stage, group)])}", ha="center", va="center", fontsize=8)
+            if row:
+                axis.annotate("", xy=(x, y + 0.33), xytext=(x, y + 0.67), arrowprops={"arrowstyle": "->", "color": "0.4"})
+        lost = int(counts[("lost", group)])
+        axis.text(x + 1.8, 1.8, f"lost to\nfollow-up:\n{lost}", ha="left", va="center", fontsize=7, color="#a23b3b" if lost else "0.4")
+        lines = "\n".join(f"{dictionary.label(stage.removeprefix('analysed_'))}: {int(counts[(stage, group)])}" for stage in analysed)
+        axis.text(x, 0.35, f"Analysed\n{lines}", ha="center", va="bottom", fontsize=6.5)
+        axis.text(x, len(stages) + 1.45, f"Group {group}", ha="center", va="center", fontsize=10, fontweight="bold",
+                  color=GROUP_COLOURS.get(group, "0.2"))
+    return figure, flow
+
+
+def trajectory_denominators(summary: pd.DataFrame) -> str:
+    """What the trajectory caption says about the number of patients behind each point."""
+    parts = []
+    changes = False
+    for group, part in summary.groupby("group", sort=True):
+        low, high = int(part["n"].min()), int(part["n"].max())
+        changes |= low != high
+        parts.append(f"group {group} n = {low}" if low == high else f"group {group} n = {low} to {high}")
+    if not changes:
+        return f"Every point uses every patient ({', '.join(parts)})."
+    return (f"The number of patients behind a point changes between timepoints ({', '.join(parts)}), because some measurements "
+            "are missing; each point uses the patients measured at that timepoint.")
+
+
+def p_value_ranges(ranges: pd.DataFrame) -> tuple[plt.Figure, pd.DataFrame]:
+    """Per Table 3 variable, the printed p (dot) against the p-values the printed summaries allow (bar or ticks), log scale."""
+    frame = ranges.reset_index(drop=True)
+    figure, axis = plt.subplots(figsize=(7, 0.42 * len(frame) + 1.1), constrained_layout=True)
+    y = np.arange(len(frame))[::-1]
+    for row, position in zip(frame.itertuples(), y):
+        colour = "#a23b3b" if row.verdict == "inconsistent" else "#2a7f62"
+        points = list(row.attainable_points) if isinstance(row.attainable_points, (list, tuple, np.ndarray)) else []
+        if len(points):
+            axis.scatter(points, [position] * len(points), marker="|", s=120, color=colour, linewidths=1.2)
+        else:
+            axis.plot([max(row.low, 1e-6), max(row.high, 1e-6)], [position, position], color=colour, linewidth=5, alpha=0.5,
+                      solid_capstyle="butt")
+        axis.scatter([max(row.published, 1e-6)], [position], color="black", zorder=3, s=18)
+    axis.set_yticks(y, frame["label"], fontsize=8)
+    axis.set_xscale("log")
+    axis.set_xlabel("p (log scale): black dot printed in the paper; bar or ticks attainable from the printed summaries")
+    axis.axvline(0.05, color="0.6", linestyle="--", linewidth=0.8)
+    return figure, frame
+
+
+def points_rule_cases(sizes: dict[str, int]) -> str:
+    """What the grey background of the case figure shows, with the group sizes it summarises."""
+    return "the grey line is the mean of the patient's treatment group (" + ", ".join(f"group {g}: {n:,} patients" for g, n in sizes.items()) + ")"

@@ -1,5 +1,8 @@
-"""Every path the project uses, built from the location of this file."""
+"""Every path the project uses, built from the location of this file (no path strings in notebooks)."""
 
+from __future__ import annotations
+
+import os
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent
@@ -7,16 +10,38 @@ ANALYSIS = PACKAGE.parent
 ROOT = ANALYSIS.parent
 DATA = ROOT / "data"
 DEFAULT_COHORT = DATA / "cohort.csv"
+DEFAULT_STUDY = DATA / "study.yml"
 DATA_DICTIONARY = DATA / "data_dictionary.csv"
 DERIVED_INDICES = DATA / "derived_indices.csv"
 CATEGORY_LABELS = DATA / "category_labels.csv"
-PUBLISHED_VALUES = DATA / "published" / "published-values.csv"
-BOOK = ROOT / "book"
+PUBLISHED = DATA / "published"
+PUBLISHED_VALUES = PUBLISHED / "published-values.csv"
+PROSE_CLAIMS = PUBLISHED / "prose-claims.csv"
+REFERENCES = ROOT / "book" / "references.bib"
+MULTICENTRE_EXAMPLE = DATA / "examples" / "multicentre"
+PIPELINE = ANALYSIS / "pipeline.toml"
 DEFAULT_OUTPUT = ROOT / "_build"
+#: Files and folders of the book's own sources (copied into each build).
+BOOK_SOURCES = ("_config.yml", "_toc.yml", "_static", "book")
 
 
 def resolve_data_path(data_path: str | Path | None) -> Path:
-    """Return the cohort file to analyse: ``data_path``, or the default cohort when empty."""
+    """The cohort to analyse: ``data_path`` (a file or a folder of centre files), or the default cohort when empty."""
     if data_path in (None, ""):
         return DEFAULT_COHORT
     return Path(data_path).expanduser().resolve()
+
+
+def cache_root() -> Path:
+    """Where cached notebook runs and validated cohorts are kept.
+
+    ``VERTEBROPLASTY_CACHE`` when set; otherwise the checkout's ``.cache`` when the checkout is writable; otherwise the
+    user's cache folder (``$XDG_CACHE_HOME/vertebroplasty``, by default ``~/.cache/vertebroplasty``).
+    """
+    chosen = os.environ.get("VERTEBROPLASTY_CACHE", "")
+    if chosen:
+        return Path(chosen).expanduser().resolve()
+    if os.access(ROOT, os.W_OK) and (not (ROOT / ".cache").exists() or os.access(ROOT / ".cache", os.W_OK)):
+        return ROOT / ".cache"
+    base = os.environ.get("XDG_CACHE_HOME", "") or str(Path.home() / ".cache")
+    return Path(base) / "vertebroplasty"

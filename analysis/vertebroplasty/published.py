@@ -23,6 +23,11 @@ def _decimals(reported: str) -> int:
     return len(number.split(".")[1]) if "." in number else 0
 
 
+def prose_claims() -> pd.DataFrame:
+    """Statements of the paper's text, transcribed as data (``data/published/prose-claims.csv``)."""
+    return pd.read_csv(paths.PROSE_CLAIMS, dtype=str, keep_default_na=False)
+
+
 def cases() -> pd.DataFrame:
     """The case-presentation patients as a small table (one row per case, values as text)."""
     values = load()
@@ -64,6 +69,92 @@ def compare_with_published(statistics_long: pd.DataFrame) -> pd.DataFrame:
     joined["recomputed"] = shown
     joined["verdict"] = verdicts
     return joined.rename(columns={"reported": "published"})[["table", "variable", "stratum", "statistic", "published", "recomputed", "verdict"]]
+
+
+def differing(comparison: pd.DataFrame) -> pd.DataFrame:
+    """The published numbers this cohort does not reproduce at the printed precision (``verdict == 'not matched'``)."""
+    return comparison[comparison["verdict"] == "not matched"].reset_index(drop=True)
+
+
+def explain_differences(differing_numbers: pd.DataFrame, findings: pd.DataFrame) -> pd.DataFrame:
+    """Each published number the synthetic cohort does not reproduce, with why (a MyST reference to the explanation).
+
+    A number the audit finds impossible from the paper's own summaries links to that finding; any other links to the
+    provenance chapter's account of what the reconstruction could not reach.
+    """
+    anchors = {(row.table, row.variable, row.statistic): row for row in findings.itertuples()}
+    explanations = []
+    for row in differing_numbers.itertuples():
+        found = anchors.get((row.table, row.variable, row.statistic))
+        if found is not None and found.kind == "impossible p-value":
+            explanations.append(f"the printed value cannot come from the paper's own summaries ({{ref}}`audit finding {found.number} <{found.anchor}>`)")
+        elif found is not None:
+            explanations.append(f"see {{ref}}`audit finding {found.number} <{found.anchor}>`")
+        else:
+            explanations.append("the paper's summaries allow it, but the synthetic reconstruction did not reach it "
+                                "({ref}`data provenance <provenance-unmatched>`)")
+    return differing_numbers.assign(explanation=explanations)
+
+
+def readable(comparison: pd.DataFrame) -> pd.DataFrame:
+    """A published-comparison frame with plain labels for the report (no internal codes)."""
+    from . import dictionary
+
+    def stratum(text: str) -> str:
+        if text == "all":
+            return "all"
+        level, _, category = text.partition(":")
+        level = f"type {level.removeprefix('dist_')}" if level.startswith("dist_") else f"group {level}"
+        return f"{level}, {category}" if category else level
+
+    return pd.DataFrame({"Table": comparison["table"].str.replace("table", "Table "), "Variable": comparison["variable"].map(dictionary.label),
+                         "Stratum": comparison["stratum"].map(stratum), "Statistic": comparison["statistic"],
+                         "Published": comparison["published"], "This cohort": comparison["recomputed"], "Verdict": comparison["verdict"]})
+
+
+def side_by_side_table(beside: pd.DataFrame) -> str:
+    """The side-by-side comparison as a MyST table: this cohort's and the paper's mean ± SD, difference, standardised difference."""
+    from . import dictionary, myst
+
+    def mean_sd(mean, sd, n):
+        return "—" if pd.isna(mean) else f"{mean:.2f} ± {sd:.2f} (n = {int(n)})" if pd.notna(n) else f"{mean:.2f} ± {sd:.2f}"
+
+    rows = []
+    for row in beside.itertuples():
+        level = f"type {row.stratum.removeprefix('dist_')}" if row.stratum.startswith("dist_") else f"group {row.stratum}"
+        rows.append([row.table.replace("table", "Table "), dictionary.label(row.variable), level, mean_sd(row.this_mean, row.this_sd, row.this_n),
+                     mean_sd(row.published_mean, row.published_sd, row.published_n),
+                     "—" if pd.isna(row.difference) else f"{row.difference:.2f}",
+                     "—" if pd.isna(row.standardised_difference) else f"{row.standardised_difference:.2f}"])
+    return myst.list_table(["Table", "Variable", "Stratum", "This cohort", "Source study", "Difference", "Standardised difference"], rows,
+                           [8, 20, 10, 20, 20, 10, 12])
+
+
+def side_by_side(statistics_long: pd.DataFrame) -> pd.DataFrame:
+    """A user's cohort beside the published study, one row per Table 1–3 mean ± SD row and stratum.
+
+    Columns: ``table, variable, stratum, this_mean, this_sd, this_n, published_mean, published_sd, published_n,
+    difference`` (this − published) and ``standardised_difference`` (the difference over the pooled SD of the two
+    cohorts, sqrt((SD_this² + SD_published²) / 2)).
+    """
+    values = load()
+    sizes = group_n(values)
+    published_rows = values[values["statistic"].isin(["mean", "sd"]) & values["table"].isin(["table1", "table2", "table3"])]
+    published_wide = published_rows.pivot_table(index=["table", "variable", "stratum"], columns="statistic", values="value").reset_index()
+    recomputed = statistics_long[statistics_long["statistic"].isin(["mean", "sd", "n"])].copy()
+    recomputed["number"] = pd.to_numeric(recomputed["value"], errors="coerce")
+    this = recomputed.pivot_table(index=["table", "variable", "stratum"], columns="statistic", values="number").reset_index()
+    joined = published_wide.merge(this, on=["table", "variable", "stratum"], how="left", suffixes=("_published", "_this"))
+    joined["published_n"] = joined["stratum"].map(sizes)
+    out = pd.DataFrame({
+        "table": joined["table"], "variable": joined["variable"], "stratum": joined["stratum"],
+        "this_mean": joined["mean_this"], "this_sd": joined["sd_this"], "this_n": joined.get("n"),
+        "published_mean": joined["mean_published"], "published_sd": joined["sd_published"], "published_n": joined["published_n"],
+    })
+    out["difference"] = out["this_mean"] - out["published_mean"]
+    pooled = np.sqrt((out["this_sd"] ** 2 + out["published_sd"] ** 2) / 2)
+    out["standardised_difference"] = out["difference"] / pooled.where(pooled > 0)
+    return out
 
 
 def group_n(values: pd.DataFrame) -> dict[str, int]:

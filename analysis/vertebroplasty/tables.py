@@ -1,18 +1,18 @@
 """The report's Tables 1–3: which variables, the tidy long results, and their layout as MyST markdown.
 
-Numbers are formatted here and only here, from the frames that
-:mod:`vertebroplasty.statistics` returns.
+Numbers are formatted here and only here (see also :mod:`vertebroplasty.sentences` for the prose), from the
+frames of :mod:`vertebroplasty.comparisons`: the tests (one row per variable) and the descriptives (long).
 """
 
 from __future__ import annotations
 
 import math
-import re
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from . import dictionary, statistics
+from . import comparisons, dictionary, myst
 
 TABLE_VARIABLES = {
     "table1": ["age", "sex", "bmi", "hospital_days", "aspirated_blood_ml", "blood_loss_ml", "operation_min",
@@ -25,11 +25,59 @@ TABLE_VARIABLES = {
     "table3": ["lka_loss", "rka_loss", "fvahl", "avhlr", "vas_pre", "vas_post", "vas_final", "odi_pre", "odi_post", "odi_final"],
 }
 TABLE_BETWEEN = {"table1": "group", "table2": "group", "table3": "cement_distribution"}
-STATISTIC_NAME = {"student": "t", "welch": "t", "anova": "F", "kruskal": "H", "chi2": "chi2", "fisher": ""}
+TABLE_CAPTIONS = {
+    "table1": "Characteristics of the patients and of their treatment, by group.",
+    "table2": "Radiographic indices, pain and disability, by group.",
+    "table3": "Height and angle loss, pain and disability, by cement-distribution type.",
+}
+#: Paragraphs of the Results chapter: (heading, variables) per table, in reading order.
+TABLE_SECTIONS = {
+    "table1": [("Patients", ["age", "sex", "bmi", "segment", "compression_grade"]),
+               ("Treatment", ["hospital_days", "aspirated_blood_ml", "blood_loss_ml", "operation_min", "cement_volume_ml",
+                              "cement_distribution", "follow_up_months"])],
+    "table2": [("Before surgery", ["lka_pre", "rka_pre", "fvah_pre", "avhr_pre", "vas_pre", "odi_pre"]),
+               ("Kyphotic angles", ["lka_post", "lka_final", "lka_recovery", "lka_loss", "rka_post", "rka_final", "rka_recovery", "rka_loss"]),
+               ("Vertebral height", ["fvah_post", "fvah_final", "fvahr", "fvahl", "avhr_post", "avhr_final", "avhrr", "avhlr"]),
+               ("Pain and disability", ["vas_op", "vas_post", "vas_final", "odi_post", "odi_final"]),
+               ("Cement leakage", ["cement_leakage"])],
+    "table3": [("Before surgery", ["vas_pre", "odi_pre"]),
+               ("Loss after surgery", ["lka_loss", "rka_loss", "fvahl", "avhlr"]),
+               ("Pain and disability", ["vas_post", "vas_final", "odi_post", "odi_final"])],
+}
+#: Effect columns written to the long results, in this order.
 EFFECT_COLUMNS = ("mean_difference", "ci_low", "ci_high", "hedges_g", "hedges_g_ci_low", "hedges_g_ci_high",
-                  "eta_squared", "eta_squared_ci_low", "eta_squared_ci_high", "cramers_v", "cramers_v_ci_low", "cramers_v_ci_high",
+                  "hodges_lehmann", "hodges_lehmann_ci_low", "hodges_lehmann_ci_high", "rank_biserial",
+                  "eta_squared", "eta_squared_ci_low", "eta_squared_ci_high", "epsilon_squared",
+                  "cramers_v", "cramers_v_ci_low", "cramers_v_ci_high",
                   "risk_difference", "risk_difference_ci_low", "risk_difference_ci_high", "odds_ratio", "odds_ratio_ci_low",
-                  "odds_ratio_ci_high", "p_holm")
+                  "odds_ratio_ci_high", "min_expected", "exact_p", "p_holm")
+MARKER_SYMBOLS = "abcdefghijklmnopqrstuvwxyz"
+
+
+@dataclass
+class TableResult:
+    """One of Tables 1–3 computed: its tests (one row per variable, Holm over outcome rows) and descriptives."""
+
+    table: str
+    tests: pd.DataFrame
+    descriptives: pd.DataFrame
+    sizes: dict[str, int]
+
+    @property
+    def between(self) -> str:
+        return TABLE_BETWEEN[self.table]
+
+
+def analyse(data: pd.DataFrame, tests: str = "paper", confidence: float = 0.95) -> dict[str, TableResult]:
+    """Compute Tables 1–3 once: tests with Holm-adjusted p over the outcome rows, descriptives and level sizes."""
+    results = {}
+    for table, variables in TABLE_VARIABLES.items():
+        between = TABLE_BETWEEN[table]
+        counts = data[between].astype(str).value_counts()
+        sizes = {level: int(counts[level]) for level in comparisons.defined_levels(data, between) if level in counts.index}
+        results[table] = TableResult(table, comparisons.with_holm(comparisons.compare(data, variables, between, tests, confidence)),
+                                     comparisons.describe(data, variables, between), sizes)
+    return results
 
 
 def stratum_name(between: str, level: str) -> str:
@@ -37,63 +85,62 @@ def stratum_name(between: str, level: str) -> str:
     return f"dist_{level}" if between == "cement_distribution" else str(level)
 
 
-def number_text(value: float) -> str:
-    """A number for the CSV results: 10 significant digits, stable across runs; empty when missing."""
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+def number_text(value) -> str:
+    """A number for the CSV results: 10 significant digits, stable across runs; empty when missing.
+
+    >>> number_text(1 / 3), number_text(np.nan), number_text(42)
+    ('0.3333333333', '', '42')
+    """
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, (int, np.integer)):
         return str(int(value))
     return format(float(value), ".10g")
 
 
-def records(comparison: pd.DataFrame) -> list[dict]:
-    """One dict per variable, holding only the entries that variable has (no NaN padding from other rows)."""
-    return [{key: value for key, value in row.items() if key in ("p_val", "statistic", "df") or not pd.isna(value)}
-            for row in comparison.to_dict("records")]
+def long_statistics(tests: pd.DataFrame, descriptives: pd.DataFrame, table: str) -> pd.DataFrame:
+    """``table, variable, stratum, statistic, value`` rows: the vocabulary of ``data/published/published-values.csv``.
 
-
-def long_statistics(comparison: pd.DataFrame, table: str) -> pd.DataFrame:
-    """Reshape a comparison frame into ``table, variable, stratum, statistic, value`` rows.
-
-    The vocabulary is that of ``data/published/published-values.csv``, so
-    comparing with the paper is a join on the first four columns.
+    Comparing with the paper, or pooling centres, is then a join on the first four columns.
     """
     between = TABLE_BETWEEN[table]
-    rows = []
-    for record in records(comparison):
-        variable = record["variable"]
-
-        def add(stratum: str, statistic: str, value) -> None:
-            rows.append((table, variable, stratum, statistic, number_text(value)))
-
-        for key, value in record.items():
-            if key.startswith(("n_", "mean_", "sd_")) and key != "mean_difference":
-                statistic, level = key.split("_", 1)
-                add(stratum_name(between, level), statistic, value)
-            elif key.startswith(("count_", "percent_")):
-                statistic, cell = key.split("_", 1)
-                level, category = cell.split(":", 1)
-                add(f"{level}:{category}", statistic, value)
-                if category == "yes" and statistic == "percent":  # the paper reports leakage as a percentage per group
-                    add(level, "percent", value)
-        statistic_name = STATISTIC_NAME[record["test"]]
-        if statistic_name:
-            add("all", statistic_name, record.get("statistic"))
-            add("all", "df", record.get("df"))
-        if "df_residual" in record:
-            add("all", "df_residual", record.get("df_residual"))
-        add("all", "p", record.get("p_val"))
-        for effect in EFFECT_COLUMNS:
-            if effect in record and not pd.isna(record[effect]):
-                add("all", effect, record[effect])
-        rows.append((table, variable, "all", "test", record["test"]))
-    return pd.DataFrame(rows, columns=["table", "variable", "stratum", "statistic", "value"])
+    tests = tests.set_index("variable")
+    collected = []
+    for variable, described in descriptives.groupby("variable", sort=False):
+        rows = []
+        for record in described.to_dict("records"):
+            stratum = stratum_name(between, record["level"])
+            if record["category"] == "":
+                rows += [(stratum, "n", record["n"]), (stratum, "mean", record["mean"]), (stratum, "sd", record["sd"])]
+            else:
+                cell = f"{record['level']}:{record['category']}"
+                rows += [(cell, "count", record["count"]), (cell, "percent", record["percent"])]
+                if record["category"] == "yes":  # the paper reports leakage as a percentage per group
+                    rows.append((record["level"], "percent", record["percent"]))
+        test = tests.loc[variable]
+        symbol = comparisons.STATISTIC_SYMBOL[test["test"]]
+        if symbol:
+            rows += [("all", symbol, test["statistic"]), ("all", "df", test["df"])]
+        if pd.notna(test["df_residual"]):
+            rows.append(("all", "df_residual", test["df_residual"]))
+        rows.append(("all", "p", test["p_val"]))
+        rows += [("all", effect, test[effect]) for effect in EFFECT_COLUMNS if effect in test.index and pd.notna(test[effect])]
+        rows.append(("all", "test", test["test"]))
+        if test["reason"]:
+            rows.append(("all", "not_computable", test["reason"]))
+        collected += [(table, variable, stratum, statistic, value if isinstance(value, str) else number_text(value))
+                      for stratum, statistic, value in rows]
+    return pd.DataFrame(collected, columns=["table", "variable", "stratum", "statistic", "value"])
 
 
 # --------------------------------------------------------------------------- formatting for the book
 
 def format_p(p: float, alpha: float) -> str:
-    """p as the tables print it: three decimals, ``<0.001`` below that, ``*`` when p < alpha, ``—`` when not tested."""
+    """p as the tables print it: three decimals, ``<0.001`` below that, ``*`` when p < alpha, ``—`` when not tested.
+
+    >>> format_p(0.0004, 0.05), format_p(0.034, 0.05), format_p(0.05, 0.05), format_p(float("nan"), 0.05)
+    ('<0.001\\\\*', '0.034\\\\*', '0.050', '—')
+    """
     if p is None or pd.isna(p):
         return "—"
     text = "<0.001" if p < 0.001 else f"{p:.3f}"
@@ -101,9 +148,9 @@ def format_p(p: float, alpha: float) -> str:
 
 
 def format_p_in_text(p: float) -> str:
-    """p for running text: ``p < 0.001`` or ``p = 0.034``."""
+    """p for running text: ``p < 0.001`` or ``p = 0.034`` (``not computable`` when missing)."""
     if p is None or pd.isna(p):
-        return "not tested"
+        return "not computable"
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
@@ -118,93 +165,160 @@ def mean_sd(mean: float, sd: float, n: int | None = None, expected_n: int | None
 
 
 def count_percent(count: int, percent: float) -> str:
-    return f"{int(count)} ({percent:.2f} %)"
-
-
-def escape_markdown(text: str) -> str:
-    """Escape user-supplied text (file names, patient IDs) for MyST markdown and HTML."""
-    text = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return re.sub(r"([\\`*_{}\[\]()#+!|$~])", r"\\\1", text)
-
-
-def code_span(text: str) -> str:
-    """User-supplied text as a MyST code span: shown literally (and HTML-escaped by the builder)."""
-    return "`" + str(text).replace("`", "'").replace("\n", " ") + "`"
-
-
-def _header(levels: list[str], between: str, sizes: dict[str, int]) -> list[str]:
-    return [f"{dictionary.category_label(between, level)}, n = {sizes[level]}" for level in levels]
-
-
-def format_table(comparison: pd.DataFrame, table: str, sizes: dict[str, int], alpha: float) -> str:
-    """The comparison as a MyST markdown table in the paper's layout (mean ± SD or n (%), then p)."""
-    between = TABLE_BETWEEN[table]
-    levels = list(sizes)
-    holm = "p_holm" in comparison.columns
-    lines = ["| Characteristic | " + " | ".join(_header(levels, between, sizes)) + " | p |" + (" p (Holm) |" if holm else ""),
-             "|:--|" + "--:|" * len(levels) + "--:|" + ("--:|" if holm else "")]
-    holm_cell = (lambda record: f" {format_p(record.get('p_holm'), alpha)} |") if holm else (lambda record: "")
-    for record in records(comparison):
-        variable = record["variable"]
-        label = dictionary.label(variable)
-        p_text = format_p(record.get("p_val"), alpha)
-        if any(key.startswith("count_") for key in record):
-            categories = list(dict.fromkeys(key.split(":", 1)[1] for key in record if key.startswith("count_")))
-            if variable == "cement_leakage":  # one line: patients with leakage
-                cells = [count_percent(record.get(f"count_{level}:yes", 0), record.get(f"percent_{level}:yes", 0.0))
-                         if f"n_{level}" in record else "—" for level in levels]
-                lines.append(f"| {label}, n (%) | " + " | ".join(cells) + f" | {p_text} |" + holm_cell(record))
-                continue
-            lines.append(f"| {label}, n (%) | " + " | ".join("" for _ in levels) + f" | {p_text} |" + holm_cell(record))
-            for category in categories:
-                cells = [count_percent(record.get(f"count_{level}:{category}", 0), record.get(f"percent_{level}:{category}", 0.0))
-                         if f"n_{level}" in record else "—" for level in levels]
-                lines.append(f"| \u00a0\u00a0\u00a0{dictionary.category_label(variable, category)} | " + " | ".join(cells) + " | |"
-                             + (" |" if holm else ""))
-        else:
-            cells = [mean_sd(record.get(f"mean_{level}"), record.get(f"sd_{level}"), record.get(f"n_{level}"), sizes[level])
-                     for level in levels]
-            lines.append(f"| {label} | " + " | ".join(cells) + f" | {p_text} |" + holm_cell(record))
-    return "\n".join(lines)
-
-
-def table_footnote(comparison: pd.DataFrame, alpha: float) -> str:
-    """Footnote naming each test that ran, and the significance marker."""
-    used = [statistics.TEST_NAMES[test] for test in dict.fromkeys(comparison["test"])]
-    holm = " p (Holm): adjusted for the number of tests in the table (Holm–Bonferroni)." if "p_holm" in comparison.columns else ""
-    return (f"Values are mean ± SD, or n (%). p: {'; '.join(used)}.{holm} "
-            f"\\* p < {alpha:g}. Missing values are excluded per variable; a cell shows its n where fewer patients had the measurement.")
-
-
-def group_sizes(data: pd.DataFrame, between: str) -> dict[str, int]:
-    """Patients per level of ``between``, in label order (levels with no patient are left out)."""
-    counts = data[between].astype(str).value_counts()
-    return {level: int(counts[level]) for level in sorted(counts.index)}
+    return f"{int(count)} ({percent:.2f} %)" if not pd.isna(percent) else f"{int(count)}"
 
 
 def estimate(value: float, low: float, high: float, decimals: int = 2) -> str:
-    """``1.23 (0.45 to 2.01)``; ``—`` when missing."""
+    """``1.23 (0.45 to 2.01)``; the value alone without an interval; ``—`` when missing."""
     if value is None or pd.isna(value):
         return "—"
+    if low is None or pd.isna(low):
+        return f"{value:.{decimals}f}"
     return f"{value:.{decimals}f} ({low:.{decimals}f} to {high:.{decimals}f})"
 
 
-def format_effects(comparison: pd.DataFrame, alpha: float) -> tuple[list[str], list[list[str]]]:
+class Footnotes:
+    """Lettered footnote markers of one table: the same text gets the same letter."""
+
+    def __init__(self) -> None:
+        self.texts: dict[str, str] = {}
+
+    def mark(self, text: str) -> str:
+        if text not in self.texts:
+            self.texts[text] = MARKER_SYMBOLS[len(self.texts) % len(MARKER_SYMBOLS)]
+        return f"<sup>{self.texts[text]}</sup>"
+
+    def lines(self) -> list[str]:
+        return [f"<sup>{symbol}</sup> {text}" for text, symbol in self.texts.items()]
+
+
+def _tests_used(tests: pd.DataFrame) -> str:
+    """Which test ran on which rows: one test for all, or each test with its rows (the commonest as 'other rows')."""
+    ran = tests[tests["reason"] == ""]
+    if ran.empty:
+        return "no test could be computed"
+    counts = ran["test"].value_counts()
+    if len(counts) == 1:
+        return comparisons.TEST_NAMES[counts.index[0]]
+    commonest = counts.index[0]
+    parts = []
+    for test in counts.index[1:]:
+        labels = ", ".join(dictionary.label(v) for v in ran.loc[ran["test"] == test, "variable"])
+        parts.append(f"{comparisons.TEST_NAMES[test]} for {labels}")
+    return "; ".join(parts) + f"; {comparisons.TEST_NAMES[commonest]} for the other rows"
+
+
+def format_table(tests: pd.DataFrame, descriptives: pd.DataFrame, table: str, sizes: dict[str, int], alpha: float,
+                 differences: pd.DataFrame | None = None, holm: bool = True) -> tuple[str, str]:
+    """One of Tables 1–3 as a MyST table in the paper's layout (mean ± SD or n (%), then p), and its footnote.
+
+    ``differences`` (for the synthetic default cohort): published numbers this cohort does not reproduce at the
+    printed precision, columns ``variable, stratum, statistic, published, explanation``; each such cell gets a
+    lettered marker and the footnote gives the published value and the explanation (a MyST reference).
+    """
+    between = TABLE_BETWEEN[table]
+    levels = list(sizes)
+    footnotes = Footnotes()
+    show_holm = holm and "p_holm" in tests.columns and tests["p_holm"].notna().any()
+    differing = {}
+    if differences is not None:
+        for row in differences[differences["table"] == table].itertuples():
+            differing[(row.variable, row.stratum, row.statistic)] = f"published {row.published}; {row.explanation}"
+
+    def marked(text: str, variable: str, stratum: str, statistic: str) -> str:
+        note = differing.get((variable, stratum, statistic))
+        return text + footnotes.mark(note) if note else text
+
+    header = ["Characteristic"]
+    header += [f"{dictionary.category_label(between, level)}, n = {sizes[level]}" for level in levels]
+    header += ["p"] + (["p (Holm)"] if show_holm else [])
+    lines = ["| " + " | ".join(header) + " |", "|:--|" + "--:|" * (len(header) - 1)]
+    tests = tests.set_index("variable")
+    for variable in TABLE_VARIABLES[table]:
+        if variable not in tests.index:
+            continue
+        test = tests.loc[variable]
+        described = descriptives[descriptives["variable"] == variable]
+        label = dictionary.label(variable)
+        p_text = marked(format_p(test["p_val"], alpha), variable, "all", "p")
+        if test["reason"]:
+            p_text = "—" + footnotes.mark(f"not computable: {test['reason']}.")
+        elif bool(test["sparse"]):
+            exact = comparisons.TEST_NAMES[test["exact_test"]]
+            p_text += footnotes.mark(f"an expected count is below 5 (smallest {test['min_expected']:.1f}), so the χ² approximation "
+                                     f"is doubtful; {exact}: {format_p_in_text(test['exact_p'])}.") if test["test"] == "chi2" else ""
+        holm_cell = [format_p(test.get("p_holm"), alpha) if pd.notna(test.get("p_holm")) else ""] if show_holm else []
+        if described["category"].ne("").any():
+            categories = list(dict.fromkeys(described["category"]))
+            by_cell = described.set_index(["level", "category"])
+
+            def cell(level: str, category: str) -> str:
+                if (level, category) not in by_cell.index:
+                    return "—"
+                record = by_cell.loc[(level, category)]
+                text = count_percent(record["count"], record["percent"])
+                stratum = stratum_name(between, level)
+                return marked(marked(text, variable, f"{stratum}:{category}", "count"), variable, f"{stratum}:{category}", "percent")
+
+            if variable == "cement_leakage":  # one line: patients with leakage
+                lines.append("| " + " | ".join([f"{label}, n (%)", *[cell(level, "yes") for level in levels], p_text, *holm_cell]) + " |")
+                continue
+            lines.append("| " + " | ".join([f"{label}, n (%)", *[""] * len(levels), p_text, *holm_cell]) + " |")
+            for category in categories:
+                row = [f"\u00a0\u00a0\u00a0{dictionary.category_label(variable, category)}", *[cell(level, category) for level in levels], ""]
+                lines.append("| " + " | ".join(row + ([""] if show_holm else [])) + " |")
+        else:
+            by_level = described.set_index("level")
+            cells = []
+            for level in levels:
+                if level not in by_level.index:
+                    cells.append("—")
+                    continue
+                record = by_level.loc[level]
+                stratum = stratum_name(between, level)
+                text = mean_sd(record["mean"], record["sd"], int(record["n"]), sizes[level])
+                cells.append(marked(marked(text, variable, stratum, "mean"), variable, stratum, "sd"))
+            lines.append("| " + " | ".join([label, *cells, p_text, *holm_cell]) + " |")
+    used = _tests_used(tests.reset_index())
+    holm_text = (" p (Holm): adjusted for the number of outcome tests in the table (Holm–Bonferroni); baseline rows are "
+                 "not adjusted.") if show_holm else ""
+    footnote = (f"Values are mean ± SD, or n (%). p: {used}.{holm_text} \\* p < {alpha:g}, this report's significance level. "
+                "Missing values are excluded per variable; a cell shows its n where fewer patients had the measurement.")
+    extra = footnotes.lines()
+    if extra:
+        footnote += "\n\n" + "<br>\n".join(extra)
+    return "\n".join(lines), footnote
+
+
+def format_effects(tests: pd.DataFrame, alpha: float) -> tuple[list[str], list[list[str]]]:
     """Effect sizes with 95 % intervals, one row per variable: header and rows for a list-table."""
     rows = []
-    for record in records(comparison):
+    for record in tests.to_dict("records"):
         label = dictionary.label(record["variable"])
-        if "hedges_g" in record:
-            effect = f"difference {estimate(record['mean_difference'], record['ci_low'], record['ci_high'])}; " \
-                     f"Hedges' g {estimate(record['hedges_g'], record['hedges_g_ci_low'], record['hedges_g_ci_high'])}"
-        elif "eta_squared" in record:
+        if record["reason"]:
+            effect = f"not computable: {record['reason']}"
+        elif record["test"] == "mann_whitney":
+            effect = (f"Hodges–Lehmann shift {estimate(record['hodges_lehmann'], record['hodges_lehmann_ci_low'], record['hodges_lehmann_ci_high'])}; "
+                      f"rank-biserial r {record['rank_biserial']:.2f}")
+        elif pd.notna(record.get("hedges_g")):
+            effect = (f"difference {estimate(record['mean_difference'], record['ci_low'], record['ci_high'])}; "
+                      f"Hedges' g {estimate(record['hedges_g'], record['hedges_g_ci_low'], record['hedges_g_ci_high'])}")
+        elif pd.notna(record.get("eta_squared")):
             effect = f"η² {estimate(record['eta_squared'], record.get('eta_squared_ci_low'), record.get('eta_squared_ci_high'), 3)}"
-        elif "risk_difference" in record:
-            effect = f"risk difference {estimate(record['risk_difference'], record['risk_difference_ci_low'], record['risk_difference_ci_high'], 3)}; " \
-                     f"odds ratio {estimate(record['odds_ratio'], record['odds_ratio_ci_low'], record['odds_ratio_ci_high'])}"
-        elif "cramers_v" in record:
+        elif pd.notna(record.get("epsilon_squared")):
+            effect = f"ε² {record['epsilon_squared']:.3f}"
+        elif pd.notna(record.get("risk_difference")):
+            effect = (f"risk difference {estimate(record['risk_difference'], record['risk_difference_ci_low'], record['risk_difference_ci_high'], 3)}; "
+                      f"odds ratio {estimate(record['odds_ratio'], record['odds_ratio_ci_low'], record['odds_ratio_ci_high'])}")
+        elif pd.notna(record.get("cramers_v")):
             effect = f"Cramér's V {estimate(record['cramers_v'], record['cramers_v_ci_low'], record['cramers_v_ci_high'], 3)}"
         else:
             effect = "—"
-        rows.append([label, effect, format_p(record.get("p_val"), alpha), format_p(record.get("p_holm"), alpha)])
+        rows.append([label, effect, format_p(record.get("p_val"), alpha), format_p(record.get("p_holm"), alpha)
+                     if pd.notna(record.get("p_holm")) else "(baseline)" if dictionary.role(record["variable"]) == "baseline" else "—"])
     return ["Variable", "Effect size (95 % CI)", "p", "p (Holm)"], rows
+
+
+def effects_table(tests: pd.DataFrame, alpha: float) -> str:
+    header, rows = format_effects(tests, alpha)
+    return myst.list_table(header, rows, [30, 50, 10, 10])

@@ -28,8 +28,8 @@ their changes):
 
 Everything is seeded, so :func:`write_default_cohort` is byte-for-byte
 repeatable.  Derived indices are never stored: they are recomputed from the
-raw columns by :mod:`vertebroplasty.indices`, the same functions the analysis
-uses.
+raw columns by :mod:`vertebroplasty.derivation`, from the same definitions the
+analysis uses.
 """
 
 from __future__ import annotations
@@ -45,11 +45,11 @@ import pandas as pd
 from scipy import stats
 from scipy.optimize import least_squares
 
-from . import dictionary, indices, paths
-from . import published as published_values
+from .. import derivation, dictionary, paths
+from .. import published as published_values
 
 SEED = 20200301  # the study's last inclusion month; any fixed value would do
-GROUP_SIZES = {"A": 42, "B": 41}
+GROUP_SIZES = {group: n for group, n in published_values.group_n(published_values.load()).items() if group in ("A", "B")}
 PRIMARY_WEIGHT = 1e6  # in the annealing energy, a unit of mean/SD violation outweighs any p-value gain
 PATIENCE = 4000  # moves without improvement after which the search for p-values gives up
 #: Plausibility floors (about two published SDs below the mean): the least change an
@@ -118,22 +118,9 @@ class Family:
 
 
 def family_values(frame: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Every results-table variable computable from the raw arrays in ``frame`` (raw and derived)."""
+    """Every results variable computable from the raw arrays in ``frame`` (raw and derived, by the data dictionary's definitions)."""
     variable_of = _variable_of_column()
-    values = {variable_of[column]: array for column, array in frame.items()}
-    if {"fvah_pre_mm", "upper_vah_pre_mm"} <= frame.keys():
-        for timepoint in indices.TIMEPOINTS:
-            values[f"avhr_{timepoint}"] = indices.anterior_vertebral_height_ratio(
-                frame[f"fvah_{timepoint}_mm"], frame[f"upper_vah_{timepoint}_mm"], frame[f"lower_vah_{timepoint}_mm"])
-        values["avhrr"] = indices.recovery(values["avhr_pre"], values["avhr_post"])
-        values["avhlr"] = indices.loss(values["avhr_post"], values["avhr_final"])
-        values["fvahr"] = indices.recovery(frame["fvah_pre_mm"], frame["fvah_post_mm"])
-        values["fvahl"] = indices.loss(frame["fvah_post_mm"], frame["fvah_final_mm"])
-    for angle in ("lka", "rka"):
-        if f"{angle}_pre_deg" in frame:
-            values[f"{angle}_recovery"] = indices.angle_recovery(frame[f"{angle}_pre_deg"], frame[f"{angle}_post_deg"])
-            values[f"{angle}_loss"] = indices.angle_loss(frame[f"{angle}_post_deg"], frame[f"{angle}_final_deg"])
-    return values
+    return derivation.derive_values({variable_of[column]: array for column, array in frame.items()})
 
 
 @lru_cache(maxsize=1)
@@ -161,7 +148,7 @@ def consistent_p_values() -> pd.DataFrame:
 
     Columns ``table, variable, low, high``: the interval of true p that prints as the published value.
     """
-    from . import audit
+    from .. import audit
 
     values = published_values.load()
     checks = pd.concat([audit.t_test_p_values(values), audit.anova_p_values(values)])
@@ -246,20 +233,10 @@ class FamilyFit:
         errors = []
         for target in self.p_targets:
             samples = [values[target.variable][..., rows] for rows in target.groups]
-            counts = [np.sum(~np.isnan(x), axis=-1) for x in samples]
-            means = [np.nanmean(x, axis=-1) for x in samples]
-            variances = [np.nanvar(x, axis=-1, ddof=1) for x in samples]
-            if len(samples) == 2:  # Student t-test, pooled variance
-                df = counts[0] + counts[1] - 2
-                pooled = ((counts[0] - 1) * variances[0] + (counts[1] - 1) * variances[1]) / df
-                t = (means[0] - means[1]) / np.sqrt(pooled * (1 / counts[0] + 1 / counts[1]))
-                p = 2 * stats.t.sf(np.abs(t), df)
+            if len(samples) == 2:  # Student t-test, pooled variance (vectorised over candidate matrices)
+                p = stats.ttest_ind(*samples, axis=-1).pvalue
             else:  # one-way ANOVA
-                total = sum(counts)
-                grand = sum(c * m for c, m in zip(counts, means)) / total
-                between = sum(c * (m - grand) ** 2 for c, m in zip(counts, means)) / (len(samples) - 1)
-                within = sum((c - 1) * v for c, v in zip(counts, variances)) / (total - len(samples))
-                p = stats.f.sf(between / within, len(samples) - 1, total - len(samples))
+                p = stats.f_oneway(*samples, axis=-1).pvalue
             half = (target.high - target.low) / 2
             margin = half * 1e-6  # stay strictly inside, so the p prints as published
             below = np.maximum(target.low + margin - p, 0) if target.low > 0 else 0
@@ -434,8 +411,9 @@ def _normal(skeleton: pd.DataFrame, rng: np.random.Generator, published: pd.Data
 def families(skeleton: pd.DataFrame, published: pd.DataFrame) -> list[Family]:
     """The column families of the cohort, with their starting draws and plausibility rules."""
 
-    def single(column: str, step: float, low: float, high: float) -> Family:
+    def single(column: str, low: float, high: float) -> Family:
         variable = dictionary.variable_of_column(column)
+        step = dictionary.recording_step(variable)
 
         def initial(skeleton: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
             values = _normal(skeleton, rng, published, variable, low, high)
@@ -446,26 +424,26 @@ def families(skeleton: pd.DataFrame, published: pd.DataFrame) -> list[Family]:
         return Family(column, [column], step, {column: low}, {column: high}, initial)
 
     fixed_age = {(row, "age"): value for row, value in skeleton["age_fixed"].items() if not np.isnan(value)}
-    age = single("age", 1, 55, 95)
+    age = single("age", 55, 95)
     age.fixed = fixed_age
     result = [
         age,
-        single("bmi", 0.01, 15, 32),
-        single("hospital_days", 1, 2, 12),
-        single("aspirated_blood_ml", 0.1, 2.5, 7),
-        single("blood_loss_ml", 0.1, 0, 20),
-        single("operation_min", 1, 15, 90),
-        single("cement_volume_ml", 0.1, 2, 10),
-        single("follow_up_months", 1, 12, 28),
-        single("vas_op", 1, 0, 10),
+        single("bmi", 15, 32),
+        single("hospital_days", 2, 12),
+        single("aspirated_blood_ml", 2.5, 7),
+        single("blood_loss_ml", 0, 20),
+        single("operation_min", 15, 90),
+        single("cement_volume_ml", 2, 10),
+        single("follow_up_months", 12, 28),
+        single("vas_op", 0, 10),
     ]
     for timepoint, low, high in (("pre", 3, 9), ("post", 0, 4), ("final", 0, 3)):
-        result.append(single(f"vas_{timepoint}", 1, low, high))
+        result.append(single(f"vas_{timepoint}", low, high))
     for timepoint, low, high in (("pre", 20, 80), ("post", 8, 30), ("final", 0, 16)):
-        result.append(single(f"odi_{timepoint}", 2, low, high))
+        result.append(single(f"odi_{timepoint}", low, high))
 
     for angle, low, high in (("lka", -8, 40), ("rka", -40, 60)):
-        columns = [f"{angle}_{timepoint}_deg" for timepoint in indices.TIMEPOINTS]
+        columns = [f"{angle}_{timepoint}_deg" for timepoint in derivation.TIMEPOINTS]
 
         def initial(skeleton, rng, angle=angle, low=low, high=high, columns=columns):
             post = _normal(skeleton, rng, published, f"{angle}_post", low, high)
@@ -477,21 +455,21 @@ def families(skeleton: pd.DataFrame, published: pd.DataFrame) -> list[Family]:
         def angle_plausibility(frame, angle=angle, columns=columns):
             # surgery corrects, follow-up loses: large changes the other way are implausible
             floor_recovery, floor_loss = LEAST_ANGLE_CHANGE[angle]
-            recovery_ = indices.angle_recovery(frame[columns[0]], frame[columns[1]])
-            loss_ = indices.angle_loss(frame[columns[1]], frame[columns[2]])
+            values = family_values(frame)
+            recovery_, loss_ = values[f"{angle}_recovery"], values[f"{angle}_loss"]
             return np.concatenate([np.maximum(floor_recovery - recovery_, 0), np.maximum(floor_loss - loss_, 0)], axis=-1)
 
-        result.append(Family(angle, columns, 0.01, dict.fromkeys(columns, low), dict.fromkeys(columns, high), initial,
+        result.append(Family(angle, columns, dictionary.recording_step(f"{angle}_post"), dict.fromkeys(columns, low), dict.fromkeys(columns, high), initial,
                              angle_plausibility))
 
-    height_columns = [f"{part}_{timepoint}_mm" for part in ("fvah", "upper_vah", "lower_vah") for timepoint in indices.TIMEPOINTS]
+    height_columns = [f"{part}_{timepoint}_mm" for part in ("fvah", "upper_vah", "lower_vah") for timepoint in derivation.TIMEPOINTS]
 
     def initial_heights(skeleton, rng):
         n = len(skeleton)
         upper_base = np.clip(rng.normal(27.5, 2.3, n), 22, 33)
         lower_base = np.clip(upper_base + rng.normal(0.8, 1.0, n), 22, 34)
         frame = {}
-        for timepoint in indices.TIMEPOINTS:
+        for timepoint in derivation.TIMEPOINTS:
             frame[f"upper_vah_{timepoint}_mm"] = upper_base + rng.normal(0, 0.3, n)
             frame[f"lower_vah_{timepoint}_mm"] = lower_base + rng.normal(0, 0.3, n)
         adjacent = (upper_base + lower_base) / 2
@@ -504,7 +482,7 @@ def families(skeleton: pd.DataFrame, published: pd.DataFrame) -> list[Family]:
 
     def height_plausibility(frame):
         penalties = []
-        for timepoint in indices.TIMEPOINTS:
+        for timepoint in derivation.TIMEPOINTS:
             adjacent = (frame[f"upper_vah_{timepoint}_mm"] + frame[f"lower_vah_{timepoint}_mm"]) / 2
             penalties.append(np.maximum(frame[f"fvah_{timepoint}_mm"] - adjacent - 3.0, 0))  # FVAH at most 3 mm above neighbours
         values = family_values(frame)
@@ -519,11 +497,11 @@ def families(skeleton: pd.DataFrame, published: pd.DataFrame) -> list[Family]:
     for row, case in skeleton["case"].items():
         if case:
             case_row = published_values.cases().loc[case]
-            for timepoint in indices.TIMEPOINTS:
+            for timepoint in derivation.TIMEPOINTS:
                 fixed_heights[(row, f"fvah_{timepoint}_mm")] = float(case_row[f"fvah_{timepoint}"])
     lower = {column: (4.0 if column.startswith("fvah") else 20.0) for column in height_columns}
     upper = {column: (34.0 if column.startswith("fvah") else 35.0) for column in height_columns}
-    result.append(Family("heights", height_columns, 0.01, lower, upper, initial_heights, height_plausibility, fixed_heights))
+    result.append(Family("heights", height_columns, dictionary.recording_step("fvah_post"), lower, upper, initial_heights, height_plausibility, fixed_heights))
     return result
 
 
@@ -570,7 +548,7 @@ def reconstruct(seed: int = SEED, published: pd.DataFrame | None = None, verbose
     for column, values in columns.items():
         cohort[column] = values
     # more compression before surgery goes with a higher compression grade: order the dealt grades by AVHR (pre-op)
-    avhr_pre = indices.anterior_vertebral_height_ratio(cohort["fvah_pre_mm"], cohort["upper_vah_pre_mm"], cohort["lower_vah_pre_mm"])
+    avhr_pre = derivation.height_ratio(cohort["fvah_pre_mm"], cohort["upper_vah_pre_mm"], cohort["lower_vah_pre_mm"])
     for group in GROUP_SIZES:
         rows = cohort.index[cohort["group"] == group]
         grades = sorted(cohort.loc[rows, "compression_grade"], key=["I", "II", "III"].index)

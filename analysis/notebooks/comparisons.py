@@ -1,0 +1,124 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,notebooks//py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Computation: Tables 1–3, their sentences and the conclusions
+#
+# Compares the treatment groups (Tables 1 and 2) and the cement-distribution types (Table 3), adjusts for the
+# number of outcomes tested, tests the types pair by pair, and writes the results' sentences and the answers to the
+# study's questions from those numbers.
+
+# %% tags=["parameters"]
+cohort_path: str = ""  # validated cohort (Parquet) written by the build; if empty, the synthetic default cohort
+data_label: str = ""  # how the report names the data (a file name, never a path); if empty, the file's name
+output_dir: str = ""  # folder for this notebook's files (markdown/, figures/, results/); if empty, nothing is written
+inputs_dir: str = ""  # folder of earlier notebooks' files in this build; if empty, what is needed is computed here
+alpha: float = 0.05  # two-sided significance level
+tests: str = "paper"  # paper: the study's tests; robust: Welch / Mann-Whitney, Kruskal-Wallis, exact tests
+
+# %%
+import pandas as pd
+
+from vertebroplasty import cohort, publish, tables
+
+data = cohort.Cohort.load(cohort_path, data_label)
+out = publish.Publisher(output_dir)
+results = tables.analyse(data.data, tests)
+statistics = pd.concat([tables.long_statistics(r.tests, r.descriptives, name) for name, r in results.items()], ignore_index=True)
+out.results(statistics, "statistics.csv")
+out.table(pd.concat([r.tests.assign(table=name) for name, r in results.items()], ignore_index=True), "tests")
+results["table2"].tests[["variable", "test", "n", "statistic", "p_val", "p_holm"]].round(4)
+
+# %% [markdown]
+# ## The tables, beside the published values
+# For the synthetic default cohort, a number that does not reproduce the printed one gets a footnote with the
+# published value and the audit finding that explains it.
+
+# %%
+from vertebroplasty import audit, published
+
+comparison = published.compare_with_published(statistics)
+out.results(comparison, "published_comparison.csv")
+findings = publish.read_upstream(inputs_dir, "audit", "audit_findings.csv")
+findings = audit.findings(audit.run_audit(alpha)) if findings is None else findings
+differences = published.explain_differences(published.differing(comparison), findings) if data.synthetic else None
+for name, result in results.items():
+    table, footnote = tables.format_table(result.tests, result.descriptives, name, result.sizes, alpha, differences)
+    out.markdown(name, table)
+    out.markdown(f"{name}_footnote", footnote)
+comparison["verdict"].value_counts()
+
+# %% [markdown]
+# ## Pairs of distribution types, and the sentences of the results
+
+# %%
+from vertebroplasty import pairwise, sentences
+
+pairs = pairwise.pairwise_comparisons(data.data, tables.TABLE_VARIABLES["table3"], "cement_distribution", tests, alpha)
+out.results(pairs, "pairwise.csv")
+read = {name: sentences.Results(r.tests, r.descriptives, r.sizes, r.between, alpha) for name, r in results.items()}
+for name in results:
+    out.markdown(f"results_{name}", sentences.results_paragraphs(name, read[name], pairs))
+out.glue("imbalance", sentences.imbalance_summary([read["table1"], read["table2"]]))
+out.glue("outcomes_groups", sentences.outcome_summary(read["table2"], tables.TABLE_VARIABLES["table2"], "Between the treatment groups"))
+out.glue("outcomes_types", sentences.outcome_summary(read["table3"], tables.TABLE_VARIABLES["table3"], "Across the distribution types"))
+pairs.round(3)
+
+# %% [markdown]
+# ## The study's questions, answered
+
+# %%
+from vertebroplasty import conclusions
+
+share = conclusions.type_a_share(data.data, tests)
+answers = conclusions.answers(read["table1"], read["table2"], pairs, share, alpha)
+out.results(answers, "conclusions.csv")
+out.markdown("headlines", conclusions.headline_list(answers))
+out.markdown("conclusions", conclusions.conclusions_text(answers))
+out.markdown("beside_paper", conclusions.beside_paper(answers) if data.synthetic else "")
+out.glue("distribution_direction", conclusions.distribution_answer(read["table1"], share)[1])
+answers[["topic", "verdict"]]
+
+# %% [markdown]
+# ## Figures
+
+# %%
+from vertebroplasty import figures
+
+figure, summary = figures.trajectories(data.data)
+out.figure("trajectories", figure)
+out.glue("trajectory_denominators", figures.trajectory_denominators(summary))
+figure, _ = figures.distribution_by_group(data.data)
+out.figure("distribution_by_group", figure)
+figure, _ = figures.losses_by_distribution(data.data)
+out.figure("losses_by_distribution", figure)
+out.glue("losses_points", figures.points_rule(max(data.sizes("cement_distribution").values())))
+figure, _ = figures.cement_schematic()
+out.figure("cement_schematic", figure)
+summary.round(2)
+
+# %% [markdown]
+# ## This cohort beside the source study
+# For a centre's own data: every mean and SD of Tables 1–3 beside the published one, with the standardised difference.
+
+# %%
+from vertebroplasty import myst
+
+beside = published.side_by_side(statistics)
+out.results(beside, "beside_published.csv")
+out.markdown("beside_published", "" if data.synthetic else published.side_by_side_table(beside))
+out.glue("published_numbers", len(comparison))
+out.glue("published_matched", int((comparison["verdict"] == "matched").sum()))
+out.glue("published_not_matched", int((comparison["verdict"] == "not matched").sum()))
+out.markdown("published_not_matched_list", myst.frame_table(published.readable(comparison[comparison["verdict"] != "matched"])))
+beside.head(0)

@@ -1,0 +1,92 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,notebooks//py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Computation: patients, follow-up and derived indices
+#
+# Computes every derived index, follows the patients through the study (who was measured when, who was lost to
+# follow-up, what is missing) and writes the facts that the methods chapter states about this cohort and study.
+
+# %% tags=["parameters"]
+cohort_path: str = ""  # validated cohort (Parquet) written by the build; if empty, the synthetic default cohort
+data_label: str = ""  # how the report names the data (a file name, never a path); if empty, the file's name
+study_path: str = ""  # study description (study.yml); if empty, the source study's for the default cohort, else none
+output_dir: str = ""  # folder for this notebook's files (markdown/, figures/, results/); if empty, nothing is written
+alpha: float = 0.05  # two-sided significance level
+tests: str = "paper"  # paper: the study's tests; robust: Welch / Mann-Whitney, Kruskal-Wallis, exact tests
+
+# %%
+from vertebroplasty import attrition, cohort, comparisons, description, figures, publish
+
+data = cohort.Cohort.load(cohort_path, data_label)
+study = description.load(study_path or description.default_path(data.synthetic))
+out = publish.Publisher(output_dir)
+out.markdown("banner", data.banner())
+print(f"{data.n} patients; groups {data.sizes()}; cement distribution {data.sizes('cement_distribution')}")
+
+# %% [markdown]
+# ## Derived indices and the data contract
+# Every derived index is computed from its definition in the data dictionary; the patient-level table goes to
+# `results/derived.csv` only (it is never shown in the report).
+
+# %%
+from vertebroplasty import dictionary
+
+out.results(data.data, "derived.csv")
+out.markdown("variable_table", description.variable_table())
+out.markdown("formulas", description.formulas())
+print(f"{len(dictionary.load_derived_indices())} derived indices: {', '.join(dictionary.load_derived_indices().index)}")
+
+# %% [markdown]
+# ## Flow of patients and missing data
+
+# %%
+flow = attrition.flow(data.data)
+missing = attrition.missing_data(data.data)
+lost = attrition.attrition_test(data.data)
+out.results(flow, "flow.csv")
+out.results(missing, "missing_data.csv")
+out.markdown("flow_table", attrition.flow_table(flow))
+out.markdown("missing_table", attrition.missing_table(missing) if len(missing) else "No value is missing in any variable.")
+attrition_sentence = attrition.attrition_sentence(flow, lost)
+out.glue("attrition", attrition_sentence)
+out.glue("analysis_rule", attrition.analysis_rule(flow, data.data))
+figure, _ = figures.flow_diagram(flow)
+out.figure("flow_diagram", figure)
+flow.pivot_table(index="label", columns="group", values="n", sort=False)
+
+# %% [markdown]
+# ## The study and the statistical methods
+
+# %%
+out.markdown("source_block", description.source_block(study, data.n, data.synthetic))
+out.markdown("methods_study", description.methods_text(study, data.n, data.sizes()))
+out.glue("n_patients", data.n)
+for group, size in data.sizes().items():
+    out.glue(f"n_group_{group}", size)
+for kind in ("A", "B", "C"):
+    out.glue(f"n_distribution_{kind}", data.sizes("cement_distribution").get(kind, 0))
+out.glue("alpha", alpha)
+out.glue("tests_used", comparisons.tests_description(tests))
+out.glue("original_software", study.software or "not described")
+out.glue("minimum_follow_up", description.follow_up_months(study))
+out.markdown("limitations", description.limitations_text(study, data.synthetic, attrition_sentence))
+out.markdown("provenance_intro", description.snippet("provenance-synthetic" if data.synthetic else "provenance-own-data"))
+print(description.not_described(study) or "every methods item is described")
+
+# %% tags=["nbval-ignore-output"]
+from vertebroplasty import myst, provenance
+
+table = provenance.provenance_table(data.label, data.sha256, data.n, data.synthetic, data.files)
+out.markdown("provenance_table", myst.frame_table(table))
+table

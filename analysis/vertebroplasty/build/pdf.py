@@ -1,0 +1,106 @@
+"""The PDF edition: an article (XeLaTeX, TeX Live from Debian) — title page naming the study and the data, the report's
+body, then appendices; the computation notebooks are left out.
+
+The PDF is built from a copy of the assembled book whose table of contents and configuration are edited here; the
+repository's ``_config.yml`` and ``_toc.yml`` are never touched.
+"""
+
+from __future__ import annotations
+
+import datetime as _datetime
+import shutil
+from pathlib import Path
+
+import yaml
+from sphinx.util.texescape import escape as latex_escape
+
+from .. import __version__
+from ..provenance import git_commit
+from .book import BookError, jupyter_book, run_logged
+
+#: The article's body, in order; everything else of the book except the notebooks becomes an appendix.
+BODY = ("book/index", "book/introduction", "book/methods", "book/results", "book/cases", "book/centres", "book/discussion",
+        "book/conclusions", "book/limitations")
+APPENDICES = ("book/reanalysis", "book/audit", "book/provenance", "book/reproduce")
+#: LaTeX that keeps a table with its caption on one page and sets the article's page style.
+PREAMBLE = r"""
+\usepackage{needspace}
+\renewcommand{\sphinxattablestart}{\par\needspace{0.35\textheight}\vskip\dimexpr\sphinxtablepre\relax\begin{minipage}{\linewidth}}
+\renewcommand{\sphinxattableend}{\end{minipage}\par\vskip\sphinxtableafterendadjustment}
+\setcounter{tocdepth}{1}
+"""
+
+
+def title_page(title: str, source_block: str, built: str, version: str) -> str:
+    """The LaTeX of the title page: the report's title, the study and data it describes, the build date and version."""
+    return rf"""
+\begin{{titlepage}}
+\centering
+\vspace*{{2.5cm}}
+{{\Huge\bfseries {latex_escape(title)}\par}}
+\vspace{{1.6cm}}
+\begin{{minipage}}{{0.85\linewidth}}\raggedright\large
+{source_block}
+\end{{minipage}}
+\vfill
+{{\large Built {latex_escape(built)}\par}}
+{{\large Report package version {latex_escape(version)}\par}}
+\vspace{{0.6cm}}
+{{\small Every number in this document was computed from the data named above by the analysis notebooks.\par}}
+\end{{titlepage}}
+"""
+
+
+def markdown_to_latex(text: str) -> str:
+    """The source block's small MyST subset (bold labels, line breaks, escaped characters) as LaTeX."""
+    import re
+
+    lines = []
+    for line in text.replace("  \n", "\n").splitlines():
+        line = re.sub(r"\\(.)", r"\1", line)  # MyST escapes
+        parts = re.split(r"\*\*(.+?)\*\*", line)
+        lines.append("".join(rf"\textbf{{{latex_escape(p)}}}" if i % 2 else latex_escape(p) for i, p in enumerate(parts)))
+    return r"\par\medskip ".join(lines)
+
+
+def build_pdf(book_dir: Path, target: Path, log: Path) -> Path:
+    """Build ``target/report.pdf`` from the assembled book in ``book_dir/source`` (a copy is edited, not the book)."""
+    source = book_dir / "pdf-source"
+    if source.exists():
+        shutil.rmtree(source)
+    shutil.copytree(book_dir / "source", source)
+    toc = yaml.safe_load((source / "_toc.yml").read_text())
+    present = {chapter["file"] for part in toc.get("parts", []) for chapter in part["chapters"]}
+    body = [name for name in BODY if name in present and name != toc["root"]]
+    toc["parts"] = [{"caption": "Report", "chapters": [{"file": name} for name in body]},
+                    {"caption": "Appendices", "chapters": [{"file": name} for name in APPENDICES if name in present]}]
+    (source / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False, allow_unicode=True))
+    config = yaml.safe_load((source / "_config.yml").read_text())
+    block_file = source / "book" / "generated" / "patients" / "markdown" / "source_block.md"
+    block = markdown_to_latex(block_file.read_text()) if block_file.is_file() else ""
+    elements = config.setdefault("sphinx", {}).setdefault("config", {}).setdefault("latex_elements", {})
+    elements.update({
+        "maketitle": title_page(config["title"], block, _datetime.date.today().isoformat(), f"{__version__} (commit {git_commit()[:12]})"),
+        "papersize": "a4paper", "pointsize": "10pt", "extraclassoptions": "openany,oneside", "preamble": PREAMBLE,
+        "figure_align": "htbp",
+    })
+    config["sphinx"]["config"]["latex_documents"] = [[toc["root"], "report.tex", config["title"], config.get("author", ""), "howto", True]]
+    (source / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
+    try:
+        run_logged([jupyter_book(), "build", str(source), "--builder", "pdflatex", "--path-output", str(book_dir / "pdf"), "--quiet"],
+                   "jupyter-book build (pdflatex)", log)
+    except BookError as error:
+        raise BookError(f"{error}\nLaTeX errors:\n{latex_errors(book_dir / 'pdf' / '_build' / 'latex' / 'report.log')}") from None
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(book_dir / "pdf" / "_build" / "latex" / "report.pdf", target / "report.pdf")
+    return target / "report.pdf"
+
+
+def latex_errors(log: Path, context: int = 3) -> str:
+    """The ``!`` error lines of a LaTeX log, each with a few lines of context."""
+    if not log.is_file():
+        return "(no LaTeX log)"
+    lines = log.read_text(errors="replace").splitlines()
+    found = [index for index, line in enumerate(lines) if line.startswith("!")]
+    return "\n".join("\n".join(lines[index:index + context]) for index in found[:10]) or "(no error lines in the log)"
+

@@ -1,0 +1,119 @@
+"""Command line: ``python -m vertebroplasty {validate,report,pdf,refresh,synthetic-data,check}``; the Makefile calls it.
+
+Options come from arguments or, when absent, from environment variables (``VERTEBROPLASTY_DATA``, ``_OUT``,
+``_CASE_IDS``, ``_TESTS``, ``_ALLOW_COLUMNS``, ``_STUDY``), which is how ``make`` passes ``DATA=`` and friends: a
+file name never passes through a shell.  Every error a user can cause ends in a few plain lines and a non-zero
+exit status; no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from . import paths
+
+EXIT_INPUT = 2
+EXIT_FAILED = 1
+EXIT_INTERRUPTED = 130
+
+
+def _environment(name: str, default: str = "") -> str:
+    return os.environ.get(f"VERTEBROPLASTY_{name}", default)
+
+
+def _columns(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", default=_environment("DATA"), help="cohort file (.csv/.xlsx) or folder of centre files; default: the synthetic cohort")
+    parser.add_argument("--allow-column", action="append", default=list(_columns(_environment("ALLOW_COLUMNS"))), metavar="NAME",
+                        help="accept a column whose name looks like a direct identifier (repeatable)")
+
+
+def parser() -> argparse.ArgumentParser:
+    main_parser = argparse.ArgumentParser(prog="python -m vertebroplasty", description=__doc__,
+                                          formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = main_parser.add_subparsers(dest="command", required=True)
+    validate = commands.add_parser("validate", help="check a cohort file (or folder) against the data contract")
+    _add_data_arguments(validate)
+    for name, what in (("report", "the HTML report"), ("pdf", "the HTML and PDF report")):
+        command = commands.add_parser(name, help=f"validate, analyse and build {what}")
+        _add_data_arguments(command)
+        command.add_argument("--out", default=_environment("OUT") or str(paths.DEFAULT_OUTPUT), help="output folder (default: _build)")
+        command.add_argument("--case-ids", default=_environment("CASE_IDS"), help="comma-separated patient_ids for the case presentations")
+        command.add_argument("--tests", default=_environment("TESTS") or "paper", help="paper (the study's tests) or robust")
+        command.add_argument("--study", default=_environment("STUDY"), help="study description (study.yml) of these data")
+        command.add_argument("--alpha", type=float, default=0.05, help="two-sided significance level")
+        command.add_argument("--no-cache", action="store_true", help="run every notebook again (and keep nothing)")
+    synthetic = commands.add_parser("synthetic-data", help="regenerate the synthetic default cohort data/cohort.csv (and the multicentre example)")
+    synthetic.add_argument("--seed", type=int, default=None, help="random seed (default: the project's fixed seed)")
+    commands.add_parser("refresh", help="update analysis/*.ipynb from their text sources and re-execute them in place")
+    commands.add_parser("check", help="check analysis/pipeline.toml and the chapters' references against each other")
+    return main_parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = parser().parse_args(argv)
+    from .build.book import BookError
+    from .build.execute import NotebookError
+    from .build.output import OutputError
+    from .build.pipeline import PipelineError
+    from .build.report import OptionError
+    from .contract import CohortValidationError
+    from .description import StudyDescriptionError
+
+    try:
+        return run(arguments)
+    except (CohortValidationError, OutputError, OptionError, StudyDescriptionError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_INPUT
+    except (NotebookError, PipelineError, BookError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("stopped: the previous report, if any, was left as it was", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def run(arguments: argparse.Namespace) -> int:
+    if arguments.command == "validate":
+        from .contract import load_cohort
+
+        source = paths.resolve_data_path(arguments.data)
+        cohort = load_cohort(source, tuple(arguments.allow_column))
+        for notice in cohort.notices:
+            print(f"notice: {notice}")
+        counts = cohort.data["group"].value_counts().sort_index()
+        groups = ", ".join(f"group {group}: {count}" for group, count in counts.items())
+        centres = f", {cohort.data['centre'].nunique()} centres" if "centre" in cohort.data and cohort.data["centre"].nunique() > 1 else ""
+        print(f"{source}: valid — {len(cohort.data)} patients ({groups}){centres}; sha256 {cohort.sha256}")
+        return 0
+    if arguments.command in ("report", "pdf"):
+        from .build.report import build_report
+
+        build_report(data=arguments.data, out=arguments.out, allowed_identifier_columns=tuple(arguments.allow_column),
+                     case_ids=arguments.case_ids, tests=arguments.tests, alpha=arguments.alpha, pdf=arguments.command == "pdf",
+                     study=arguments.study, use_cache=not arguments.no_cache)
+        return 0
+    if arguments.command == "synthetic-data":
+        from .synthetic.reconstruction import write_default_cohort
+
+        path = write_default_cohort(**({} if arguments.seed is None else {"seed": arguments.seed}))
+        print(f"wrote {path}")
+        return 0
+    if arguments.command == "refresh":
+        from .build.report import refresh_committed_notebooks
+
+        refresh_committed_notebooks()
+        return 0
+    if arguments.command == "check":
+        from .build import pipeline
+
+        notebooks = pipeline.load()
+        pipeline.check_references(notebooks, pipeline.chapter_references())
+        print(f"analysis/pipeline.toml: {len(notebooks)} notebooks; every chapter reference is declared")
+        return 0
+    return EXIT_FAILED

@@ -1,0 +1,414 @@
+"""Group comparisons returning tidy DataFrames, in pingouin's shape.
+
+:func:`describe` gives the descriptive statistics, long: one row per variable, level (and category) with ``n,
+mean, sd, count, percent``.  :func:`compare` gives the tests: one row per variable with the fixed columns
+:data:`TEST_COLUMNS` (test, n, statistic, df, p, the effect sizes that apply with their confidence intervals, and
+``reason`` when no test could be computed).  Results are data; :mod:`vertebroplasty.tables` and
+:mod:`vertebroplasty.sentences` format them.  Missing values are dropped per variable (available cases).
+
+Tests (``tests="paper"``, the study's own): Student's t-test for two groups, one-way ANOVA across the
+cement-distribution types, Pearson's χ² without continuity correction for categories.  ``tests="robust"``:
+Welch's t-test for measurements and the Mann–Whitney U test for ordinal scores (VAS, ODI) — a rule by scale,
+stated in the methods —, the Kruskal–Wallis test across types, and for categories Fisher's exact test (2 × 2)
+or a Monte Carlo exact test (larger tables) when an expected count is below 5.  In both modes a sparse χ² table
+carries ``sparse`` and the exact p beside it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from . import dictionary, effect_sizes
+
+TEST_OPTIONS = ("paper", "robust")
+TEST_NAMES = {
+    "student": "independent-samples Student t-test",
+    "welch": "Welch's t-test",
+    "mann_whitney": "Mann–Whitney U test",
+    "anova": "one-way ANOVA",
+    "kruskal": "Kruskal–Wallis test",
+    "chi2": "Pearson's χ² test without continuity correction",
+    "fisher": "Fisher's exact test",
+    "monte_carlo": "Monte Carlo exact test of the χ² statistic (both margins fixed, 9,999 random tables)",
+}
+#: Symbol of each test's statistic in the results vocabulary (none for Fisher's test).
+STATISTIC_SYMBOL = {"student": "t", "welch": "t", "mann_whitney": "U", "anova": "F", "kruskal": "H", "chi2": "chi2",
+                    "fisher": "", "monte_carlo": "chi2"}
+TEST_COLUMNS = [
+    "variable", "between", "test", "n", "statistic", "df", "df_residual", "p_val", "reason",
+    "mean_difference", "ci_low", "ci_high", "hedges_g", "hedges_g_ci_low", "hedges_g_ci_high",
+    "hodges_lehmann", "hodges_lehmann_ci_low", "hodges_lehmann_ci_high", "rank_biserial",
+    "eta_squared", "eta_squared_ci_low", "eta_squared_ci_high", "epsilon_squared",
+    "cramers_v", "cramers_v_ci_low", "cramers_v_ci_high",
+    "risk_difference", "risk_difference_ci_low", "risk_difference_ci_high",
+    "odds_ratio", "odds_ratio_ci_low", "odds_ratio_ci_high",
+    "min_expected", "sparse", "exact_test", "exact_p",
+]
+DESCRIPTIVE_COLUMNS = ["variable", "level", "category", "n", "mean", "sd", "count", "percent"]
+SPARSE_EXPECTED = 5.0
+MONTE_CARLO_TABLES = 9999
+SEED = 20200301
+
+
+def level_name(between: str, level: str) -> str:
+    """How the prose names one level: ``group B``, ``type C``.
+
+    >>> level_name("cement_distribution", "C")
+    'type C'
+    """
+    return f"type {level}" if between == "cement_distribution" else f"{between} {level}"
+
+
+def defined_levels(data: pd.DataFrame, between: str) -> list[str]:
+    """Levels of ``between``: the dictionary's allowed values, or those present, in order."""
+    entries = dictionary.load_dictionary()
+    if between in entries.index and entries.loc[between, "allowed_values"]:
+        return list(entries.loc[between, "allowed_values"])
+    return sorted(data[between].dropna().astype(str).unique())
+
+
+def is_categorical(values: pd.Series) -> bool:
+    return isinstance(values.dtype, pd.CategoricalDtype) or values.dtype in ("boolean", bool) or \
+        pd.api.types.is_string_dtype(values.dtype) or values.dtype == object
+
+
+def category_order(data: pd.DataFrame, variable: str) -> list[str]:
+    """Categories in their defined order: the dictionary's allowed values, a categorical's order, yes before no."""
+    entries = dictionary.load_dictionary()
+    if variable in entries.index and entries.loc[variable, "allowed_values"]:
+        return list(entries.loc[variable, "allowed_values"])
+    if isinstance(data[variable].dtype, pd.CategoricalDtype):
+        return [str(c) for c in data[variable].cat.categories]
+    present = sorted(data[variable].dropna().astype(str).unique())
+    return ["yes", "no"] if set(present) <= {"yes", "no"} else present
+
+
+def _category_values(data: pd.DataFrame, variable: str) -> pd.Series:
+    values = data[variable]
+    if values.dtype == "boolean" or values.dtype == bool:
+        return values.map({True: "yes", False: "no"}).astype(object)
+    return values.astype(object).where(values.notna())
+
+
+def samples(data: pd.DataFrame, dv: str, between: str, levels: list[str]) -> list[np.ndarray]:
+    """The non-missing values of ``dv`` in each level, as float arrays."""
+    values = pd.to_numeric(data[dv], errors="coerce").astype(float)
+    groups = data[between].astype(str)
+    return [values[groups == level].dropna().to_numpy() for level in levels]
+
+
+def describe(data: pd.DataFrame, variables: list[str], between: str) -> pd.DataFrame:
+    """Descriptive statistics per level of ``between``, long: :data:`DESCRIPTIVE_COLUMNS`.
+
+    Measurements: ``n, mean, sd`` per level.  Categories: one row per level and category present, with the
+    level's non-missing ``n``, the ``count`` and the ``percent`` of ``n``.
+
+    >>> frame = pd.DataFrame({"group": list("AAB"), "x": [1.0, 3.0, 5.0]})
+    >>> describe(frame, ["x"], "group")[["level", "n", "mean"]].values.tolist()
+    [['A', 2, 2.0], ['B', 1, 5.0]]
+    """
+    levels = defined_levels(data, between)
+    present = [level for level in levels if (data[between].astype(str) == level).any()]
+    rows = []
+    for variable in variables:
+        if is_categorical(data[variable]):
+            values = _category_values(data, variable)
+            table = pd.crosstab(data[between].astype(str), values).reindex(index=present, fill_value=0)
+            categories = [c for c in category_order(data, variable) if c in table.columns]
+            for level in present:
+                n = int(table.loc[level].sum())
+                for category in categories:
+                    count = int(table.loc[level, category])
+                    rows.append((variable, level, category, n, np.nan, np.nan, count, 100.0 * count / n if n else np.nan))
+        else:
+            for level, values in zip(present, samples(data, variable, between, present)):
+                rows.append((variable, level, "", len(values), values.mean() if len(values) else np.nan,
+                             values.std(ddof=1) if len(values) > 1 else np.nan, np.nan, np.nan))
+    frame = pd.DataFrame(rows, columns=DESCRIPTIVE_COLUMNS)
+    return frame.astype({"n": "int64"})
+
+
+def _row(variable: str, between: str, test: str, **values) -> pd.DataFrame:
+    row = dict.fromkeys(TEST_COLUMNS, np.nan)
+    row.update(variable=variable, between=between, test=test, reason="", sparse=False, exact_test="")
+    row.update(values)
+    return pd.DataFrame([row], columns=TEST_COLUMNS)
+
+
+def _too_few(between: str, levels: list[str], groups: list[np.ndarray], minimum: int) -> str:
+    for level, values in zip(levels, groups):
+        if len(values) == 0:
+            return f"no patient in {level_name(between, level)} has a value"
+        if len(values) < minimum:
+            return f"only {len(values)} patient in {level_name(between, level)} has a value"
+    return ""
+
+
+def compare_two_groups(data: pd.DataFrame, dv: str, between: str = "group", test: str = "student", confidence: float = 0.95) -> pd.DataFrame:
+    """Compare a measurement between the two levels of ``between`` (first minus second): one row of :data:`TEST_COLUMNS`.
+
+    ``student`` pools the variances (scipy ``ttest_ind(equal_var=True)``), ``welch`` does not; ``mann_whitney`` is
+    scipy's ``mannwhitneyu`` (two-sided, normal approximation with tie correction where exact is not possible),
+    with the Hodges–Lehmann shift and the rank-biserial correlation.  The difference of means and Hedges' g are
+    given for every test (they are descriptive; the sample-size plan uses g).
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"group": list("AAABBB"), "x": [1.0, 2, 3, 4, 5, 7]})
+    >>> row = compare_two_groups(frame, "x").iloc[0]
+    >>> bool(np.isclose(row.p_val, stats.ttest_ind([1, 2, 3], [4, 5, 7]).pvalue))
+    True
+    """
+    levels = defined_levels(data, between)
+    x, y = samples(data, dv, between, levels)
+    reason = _too_few(between, levels, [x, y], 2)
+    if not reason and np.ptp(np.concatenate([x, y])) == 0:
+        reason = "every value is the same, so there is no variation to test"
+    if not reason and test != "mann_whitney" and x.var(ddof=1) == 0 and y.var(ddof=1) == 0:
+        reason = "every value within each group is the same, so the t statistic is undefined"
+    if reason:
+        return _row(dv, between, test, n=len(x) + len(y), reason=reason)
+    values = {"n": len(x) + len(y), "mean_difference": float(x.mean() - y.mean())}
+    g = effect_sizes.hedges_g(x, y)
+    if np.isfinite(g):
+        values["hedges_g"] = g
+        values["hedges_g_ci_low"], values["hedges_g_ci_high"] = effect_sizes.hedges_g_interval(g, len(x), len(y), confidence)
+    if test == "mann_whitney":
+        result = stats.mannwhitneyu(x, y, alternative="two-sided")
+        shift, low, high = effect_sizes.hodges_lehmann(x, y, confidence)
+        values.update(statistic=float(result.statistic), p_val=float(result.pvalue), hodges_lehmann=shift, hodges_lehmann_ci_low=low,
+                      hodges_lehmann_ci_high=high, rank_biserial=effect_sizes.rank_biserial(float(result.statistic), len(x), len(y)))
+    else:
+        result = stats.ttest_ind(x, y, equal_var=test == "student")
+        interval = result.confidence_interval(confidence)
+        values.update(statistic=float(result.statistic), df=float(result.df), p_val=float(result.pvalue),
+                      ci_low=float(interval.low), ci_high=float(interval.high))
+    return _row(dv, between, test, **values)
+
+
+def compare_several_groups(data: pd.DataFrame, dv: str, between: str = "cement_distribution", test: str = "anova",
+                           confidence: float = 0.95) -> pd.DataFrame:
+    """Compare a measurement across the levels of ``between``: one-way ANOVA (with η²) or Kruskal–Wallis (with ε²).
+
+    Levels without any value are left out (and the test runs on the others); fewer than two levels with values,
+    or no variation, give a row with ``reason`` and no p.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"cement_distribution": list("AABBCC"), "x": [1.0, 2, 3, 5, 8, 9]})
+    >>> row = compare_several_groups(frame, "x").iloc[0]
+    >>> bool(np.isclose(row.statistic, stats.f_oneway([1, 2], [3, 5], [8, 9]).statistic))
+    True
+    """
+    levels = defined_levels(data, between)
+    groups = samples(data, dv, between, levels)
+    usable = [values for values in groups if len(values)]
+    total = np.concatenate(usable) if usable else np.array([])
+    reason = ""
+    if len(usable) < 2:
+        reason = f"fewer than two {'types' if between == 'cement_distribution' else 'levels'} have patients with a value"
+    elif len(total) - len(usable) < 1:
+        reason = "too few patients: every level has a single value"
+    elif np.ptp(total) == 0:
+        reason = "every value is the same, so there is no variation to test"
+    elif test == "anova" and all(np.ptp(values) == 0 for values in usable):
+        reason = "every value within each type is the same, so the F statistic is undefined"
+    if reason:
+        return _row(dv, between, test, n=len(total), reason=reason)
+    df_between, df_within = float(len(usable) - 1), float(len(total) - len(usable))
+    values = {"n": len(total), "df": df_between, "df_residual": df_within}
+    if test == "anova":
+        result = stats.f_oneway(*usable)
+        ss_between = sum(len(v) * (v.mean() - total.mean()) ** 2 for v in usable)
+        ss_total = ((total - total.mean()) ** 2).sum()
+        values.update(statistic=float(result.statistic), p_val=float(result.pvalue), eta_squared=float(ss_between / ss_total))
+        values["eta_squared_ci_low"], values["eta_squared_ci_high"] = effect_sizes.eta_squared_interval(
+            float(result.statistic), df_between, df_within, confidence)
+    else:
+        result = stats.kruskal(*usable)
+        values.update(statistic=float(result.statistic), p_val=float(result.pvalue),
+                      epsilon_squared=effect_sizes.epsilon_squared(float(result.statistic), len(total)))
+    return _row(dv, between, test, **values)
+
+
+def monte_carlo_p(observed: np.ndarray, tables: int = MONTE_CARLO_TABLES, seed: int = SEED) -> float:
+    """p of the χ² statistic among random tables with the observed margins (Patefield's algorithm, scipy ``random_table``).
+
+    p = (1 + #{χ²_random ≥ χ²_observed}) / (1 + tables), as R's ``chisq.test(simulate.p.value = TRUE)``.
+    """
+    observed = np.asarray(observed)
+    expected = stats.contingency.expected_freq(observed)
+    statistic = ((observed - expected) ** 2 / expected).sum()
+    random = stats.random_table(observed.sum(axis=1), observed.sum(axis=0)).rvs(tables, random_state=np.random.default_rng(seed))
+    simulated = ((random - expected) ** 2 / expected).sum(axis=(1, 2))
+    return float((1 + np.sum(simulated >= statistic * (1 - 1e-7))) / (1 + tables))
+
+
+def compare_proportions(data: pd.DataFrame, dv: str, between: str = "group", test: str = "chi2", confidence: float = 0.95,
+                        seed: int = SEED) -> pd.DataFrame:
+    """Compare a categorical variable between the levels of ``between``: one row of :data:`TEST_COLUMNS`.
+
+    χ² without continuity correction (``chi2``), with Cramér's V and, for 2 × 2 tables, the risk difference of the
+    first category (first minus second level; Wald interval, statsmodels) and the odds ratio (statsmodels
+    ``Table2x2``; 0.5 added to every cell when one is empty).  An expected count below 5 sets ``sparse`` and gives
+    the exact p (``exact_test``/``exact_p``): Fisher's test for 2 × 2 tables, the Monte Carlo exact test
+    otherwise; ``test="fisher"`` or ``"monte_carlo"`` makes that p the row's p.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"group": list("AAAABBBB"), "y": list("xxxyxyyy")})
+    >>> row = compare_proportions(frame, "y").iloc[0]
+    >>> bool(np.isclose(row.p_val, stats.chi2_contingency([[3, 1], [1, 3]], correction=False).pvalue))
+    True
+    """
+    subset = pd.DataFrame({"between": data[between].astype(str), "value": _category_values(data, dv)}).dropna()
+    table = pd.crosstab(subset["between"], subset["value"])
+    categories = [c for c in category_order(data, dv) if c in table.columns]
+    levels = [level for level in defined_levels(data, between) if level in table.index]
+    table = table.reindex(index=levels, columns=categories)
+    observed = table.loc[table.sum(axis=1) > 0, table.sum(axis=0) > 0].to_numpy()
+    n = int(observed.sum())
+    if observed.shape[0] < 2:
+        return _row(dv, between, test, n=n, reason="only one group has patients with a value" if between == "group"
+                    else "only one type has patients with a value")
+    if observed.shape[1] < 2:
+        return _row(dv, between, test, n=n, reason="every patient is in the same category")
+    chi2 = stats.chi2_contingency(observed, correction=False)
+    values = {"n": n, "statistic": float(chi2.statistic), "df": float(chi2.dof), "p_val": float(chi2.pvalue),
+              "cramers_v": float(stats.contingency.association(observed, method="cramer"))}
+    values["cramers_v_ci_low"], values["cramers_v_ci_high"] = effect_sizes.cramers_v_interval(
+        float(chi2.statistic), int(chi2.dof), n, min(observed.shape), confidence)
+    minimum = float(chi2.expected_freq.min())
+    values.update(min_expected=minimum, sparse=minimum < SPARSE_EXPECTED)
+    if observed.shape == (2, 2):
+        from statsmodels.stats.contingency_tables import Table2x2
+        from statsmodels.stats.proportion import confint_proportions_2indep
+
+        sizes = observed.sum(axis=1)
+        low, high = confint_proportions_2indep(observed[0, 0], sizes[0], observed[1, 0], sizes[1], method="wald", compare="diff",
+                                               alpha=1 - confidence)
+        odds = Table2x2(observed + (0.5 if (observed == 0).any() else 0))
+        odds_low, odds_high = odds.oddsratio_confint(alpha=1 - confidence)
+        values.update(risk_difference=float(observed[0, 0] / sizes[0] - observed[1, 0] / sizes[1]), risk_difference_ci_low=float(low),
+                      risk_difference_ci_high=float(high), odds_ratio=float(odds.oddsratio), odds_ratio_ci_low=float(odds_low),
+                      odds_ratio_ci_high=float(odds_high))
+    if values["sparse"] or test in ("fisher", "monte_carlo"):
+        exact = "fisher" if observed.shape == (2, 2) else "monte_carlo"
+        values.update(exact_test=exact, exact_p=float(stats.fisher_exact(observed).pvalue) if exact == "fisher" else monte_carlo_p(observed, seed=seed))
+        if test in ("fisher", "monte_carlo"):
+            test = exact
+            values.update(p_val=values["exact_p"])
+            if exact == "fisher":
+                values.update(statistic=np.nan, df=np.nan)
+    row = _row(dv, between, test, **values)
+    row["sparse"] = row["sparse"].astype(bool)
+    return row
+
+
+def choose_test(variable: str, kind: str, tests: str, sparse: bool = False) -> str:
+    """The test a comparison uses under the ``tests`` option.
+
+    >>> choose_test("vas_op", "two", "robust"), choose_test("fvahl", "two", "robust"), choose_test("fvahl", "several", "paper")
+    ('mann_whitney', 'welch', 'anova')
+    """
+    if tests not in TEST_OPTIONS:
+        raise ValueError(f"tests must be one of {TEST_OPTIONS}, not {tests!r}")
+    if kind == "two":
+        if tests == "paper":
+            return "student"
+        return "mann_whitney" if dictionary.scale(variable) == "ordinal" else "welch"
+    if kind == "several":
+        return "anova" if tests == "paper" else "kruskal"
+    return "fisher" if tests == "robust" and sparse else "chi2"
+
+
+def compare(data: pd.DataFrame, variables: list[str], between: str, tests: str = "paper", confidence: float = 0.95) -> pd.DataFrame:
+    """Compare every variable (measurement or category) between the levels of ``between``: one row each, :data:`TEST_COLUMNS`."""
+    kind = "two" if len(defined_levels(data, between)) == 2 else "several"
+    rows = []
+    for variable in variables:
+        if is_categorical(data[variable]):
+            row = compare_proportions(data, variable, between, "chi2", confidence)
+            if tests == "robust" and bool(row["sparse"].iloc[0]):
+                row = compare_proportions(data, variable, between, "fisher", confidence)
+        elif kind == "two":
+            row = compare_two_groups(data, variable, between, choose_test(variable, "two", tests), confidence)
+        else:
+            row = compare_several_groups(data, variable, between, choose_test(variable, "several", tests), confidence)
+        rows.append(row)
+    return pd.concat(rows, ignore_index=True)
+
+
+def holm(p_values: pd.Series) -> pd.Series:
+    """Holm–Bonferroni adjusted p-values (statsmodels), missing values kept missing.
+
+    >>> holm(pd.Series([0.01, 0.04, 0.03])).round(2).tolist()
+    [0.03, 0.06, 0.06]
+    """
+    from statsmodels.stats.multitest import multipletests
+
+    adjusted = pd.Series(np.nan, index=p_values.index)
+    present = p_values.notna()
+    if present.any():
+        adjusted[present] = multipletests(p_values[present].astype(float), method="holm")[1]
+    return adjusted
+
+
+def with_holm(comparison: pd.DataFrame, roles: tuple[str, ...] = dictionary.RESULT_ROLES) -> pd.DataFrame:
+    """A copy with ``p_holm``: Holm-adjusted p over the rows whose variable has one of ``roles`` (one family per frame).
+
+    Baseline rows are not results of the treatment and stay outside the family (their ``p_holm`` is missing).
+    """
+    adjusted = comparison.copy()
+    family = adjusted["variable"].map(dictionary.role).isin(roles)
+    adjusted["p_holm"] = np.nan
+    adjusted.loc[family, "p_holm"] = holm(adjusted.loc[family, "p_val"])
+    return adjusted
+
+
+def assumption_checks(data: pd.DataFrame, variables: list[str], between: str, alpha: float = 0.05) -> pd.DataFrame:
+    """Normality per level (Shapiro–Wilk) and equal variances (Levene, median-centred), one row per measurement.
+
+    Columns: ``variable``, ``shapiro_p_<level>`` (NaN with fewer than 3 values or none varying; at most 5,000 values,
+    scipy's limit for an accurate p, drawn with a fixed seed), ``normal``, ``levene_statistic``, ``levene_p``,
+    ``equal_variances``.
+    """
+    levels = [level for level in defined_levels(data, between) if (data[between].astype(str) == level).any()]
+    rows = []
+    rng = np.random.default_rng(SEED)
+    for variable in variables:
+        if is_categorical(data[variable]):
+            continue
+        groups = samples(data, variable, between, levels)
+        row = {"variable": variable}
+        for level, sample in zip(levels, groups):
+            if len(sample) > 5000:
+                sample = rng.choice(sample, 5000, replace=False)
+            row[f"shapiro_p_{level}"] = float(stats.shapiro(sample).pvalue) if len(sample) >= 3 and np.ptp(sample) > 0 else np.nan
+        row["normal"] = not any(row[f"shapiro_p_{level}"] < alpha for level in levels)
+        usable = [sample for sample in groups if len(sample) >= 2]
+        levene = stats.levene(*usable) if len(usable) >= 2 and any(np.ptp(s) > 0 for s in usable) else None
+        row["levene_statistic"] = float(levene.statistic) if levene else np.nan
+        row["levene_p"] = float(levene.pvalue) if levene else np.nan
+        row["equal_variances"] = bool(levene is None or not levene.pvalue < alpha)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def tests_description(tests: str) -> str:
+    """The tests that run under the ``tests`` option, in words, for the methods."""
+    if tests == "paper":
+        return (f"continuous variables were compared between the two treatment groups with the {TEST_NAMES['student']} and across "
+                f"the three cement-distribution types with the {TEST_NAMES['anova']}; categorical variables with "
+                f"{TEST_NAMES['chi2']}. Where a χ² table had an expected count below 5, the table flags it and the re-analysis "
+                f"gives the exact p beside it ({TEST_NAMES['fisher']} for 2 × 2 tables, otherwise the "
+                f"{TEST_NAMES['monte_carlo']})")
+    return (f"measurements were compared between the two treatment groups with {TEST_NAMES['welch']} and ordinal scores (VAS and "
+            f"ODI, whose values are ranks on a short scale) with the {TEST_NAMES['mann_whitney']}, reported with the Hodges–Lehmann "
+            f"shift and its distribution-free interval; across the three cement-distribution types with the {TEST_NAMES['kruskal']} "
+            f"(effect size ε²) followed by Dunn's pairwise test with Holm's adjustment; categorical variables with "
+            f"{TEST_NAMES['chi2']}, or, where an expected count was below 5, {TEST_NAMES['fisher']} (2 × 2 tables) or the "
+            f"{TEST_NAMES['monte_carlo']} (larger tables; seed {SEED}). The choice between Welch and Mann–Whitney follows the "
+            "measurement scale of each variable, fixed in the data dictionary, not a test of normality on the data")

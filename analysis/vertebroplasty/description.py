@@ -1,0 +1,239 @@
+"""The description of the study a cohort comes from (``study.yml``), and the methods text written from it.
+
+A centre running the report on its own data describes its study beside the data (``STUDY=path/to/study.yml``,
+or ``study.yml`` inside a folder of centre files).  The methods, the title page and the summary are written from
+that description; an item not described is named as such, never filled in from another study.  The synthetic
+default cohort ships the published source study's description (``data/study.yml``, ``source_study: true``).
+
+Every key is optional; unknown keys and wrong types are refused with the key named.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from . import myst
+
+#: Items the methods describe, in order, with how a missing item is named.
+ITEMS = {
+    "design": "the study design",
+    "centres": "the centre(s)",
+    "period": "the period of treatment",
+    "inclusion_criteria": "the inclusion criteria",
+    "exclusion_criteria": "the exclusion criteria",
+    "allocation": "how patients came to be in each group",
+    "operators": "who performed the operations",
+    "technique": "the surgical technique",
+    "follow_up_schedule": "the follow-up schedule",
+    "assessors": "who assessed the radiographs",
+    "ethics": "ethics approval and consent",
+}
+
+
+class Period(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    start: str = Field(description="first month of treatment, e.g. 'January 2019'")
+    end: str = Field(description="last month of treatment, e.g. 'March 2020'")
+
+
+class StudyDescription(BaseModel):
+    """The keys of ``study.yml`` (all optional)."""
+
+    model_config = ConfigDict(extra="forbid")
+    source_study: bool = Field(False, description="true only for the description of the published study the default data were reconstructed from")
+    title: str | None = Field(None, description="title of the study or of this report")
+    citation: str | None = Field(None, description="how to cite the source publication, when there is one")
+    authors: list[str] = Field(default_factory=list, description="authors or investigators")
+    design: str | None = Field(None, description="e.g. 'retrospective cohort study'")
+    centres: list[str] = Field(default_factory=list, description="names of the participating centres")
+    centre_type: str | None = Field(None, description="e.g. 'university hospital'")
+    period: Period | None = None
+    inclusion_criteria: list[str] = Field(default_factory=list)
+    exclusion_criteria: list[str] = Field(default_factory=list)
+    allocation: str | None = Field(None, description="how patients came to be in group A or B")
+    operators: str | None = Field(None, description="who performed the operations")
+    anaesthesia: str | None = None
+    technique: str | None = Field(None, description="technique notes, both groups")
+    aspiration: str | None = Field(None, description="how the haemorrhage was aspirated in group A")
+    perioperative_care: str | None = None
+    follow_up_schedule: str | None = Field(None, description="e.g. 'radiographs within 1 day and at 1, 6 and 12 months'")
+    minimum_follow_up_months: float | None = Field(None, description="follow-up required for inclusion, months")
+    assessors: str | None = Field(None, description="who graded the films and how disagreements were settled")
+    software: str | None = Field(None, description="statistics software of the original analysis")
+    ethics: str | None = None
+    funding: str | None = None
+
+
+class StudyDescriptionError(ValueError):
+    """A study description that cannot be used, with every problem named."""
+
+
+def load(path: str | Path | None) -> StudyDescription:
+    """Read and validate a ``study.yml``; an empty path gives an empty description (nothing described)."""
+    if not path:
+        return StudyDescription()
+    path = Path(path)
+    if not path.is_file():
+        raise StudyDescriptionError(f"{path}: the study description must be an existing YAML file")
+    try:
+        content = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        raise StudyDescriptionError(f"{path}: not readable as YAML ({error})") from None
+    if not isinstance(content, dict):
+        raise StudyDescriptionError(f"{path}: the file must hold keys and values (a YAML mapping), not a {type(content).__name__}")
+    try:
+        return StudyDescription.model_validate(content)
+    except ValidationError as error:
+        problems = []
+        for item in error.errors():
+            key = ".".join(str(part) for part in item["loc"])
+            if item["type"] == "extra_forbidden":
+                problems.append(f"unknown key {key!r} (known keys: {', '.join(StudyDescription.model_fields)})")
+            else:
+                problems.append(f"key {key!r}: {item['msg']} (got {item.get('input')!r})")
+        raise StudyDescriptionError(f"{path}: {len(problems)} problem(s):\n" + "\n".join(f"  - {p}" for p in problems)) from None
+
+
+def not_described(description: StudyDescription) -> list[str]:
+    """The methods items the description leaves out, in words."""
+    return [words for key, words in ITEMS.items() if not getattr(description, key)]
+
+
+def _bullets(items: list[str]) -> str:
+    return "\n".join(f"- {myst.escape_markdown(item)}" for item in items)
+
+
+def methods_text(description: StudyDescription, n_patients: int, sizes: dict[str, int]) -> str:
+    """The *Patients and procedure* part of the methods, written only from ``description`` (MyST markdown)."""
+    e = myst.escape_markdown
+    whose = "The source study" if description.source_study else "This study"
+    lines = []
+    design = e(description.design) if description.design else "a comparison of two vertebroplasty techniques"
+    where = ""
+    if description.centres:
+        where = f" at {myst.english_list([e(c) for c in description.centres])}"
+        if description.centre_type:
+            where += f" ({e(description.centre_type)})"
+    when = f" between {e(description.period.start)} and {e(description.period.end)}" if description.period else ""
+    lines.append(f"{whose} is {design}{where}{when}. The cohort analysed here has {n_patients} patients: "
+                 f"{sizes.get('A', 0)} in group A (vertebroplasty with fracture-haemorrhage aspiration) and {sizes.get('B', 0)} in "
+                 "group B (conventional vertebroplasty).")
+    if description.allocation:
+        lines.append(f"Allocation: {e(description.allocation)}")
+    if description.inclusion_criteria:
+        lines.append("Patients were included when they met these criteria:\n\n" + _bullets(description.inclusion_criteria))
+    if description.exclusion_criteria:
+        lines.append("They were excluded for:\n\n" + _bullets(description.exclusion_criteria))
+    if description.perioperative_care:
+        lines.append(e(description.perioperative_care))
+    procedure = [text for text in (description.operators, description.anaesthesia, description.technique, description.aspiration) if text]
+    if procedure:
+        lines.append(" ".join(e(text) for text in procedure))
+    if description.follow_up_schedule:
+        lines.append(f"Follow-up: {e(description.follow_up_schedule)}")
+    if description.assessors:
+        lines.append(f"Assessment of the films: {e(description.assessors)}")
+    if description.ethics:
+        lines.append(f"Ethics: {e(description.ethics)}")
+    missing = not_described(description)
+    if missing:
+        lines.append(f"**Not described.** The study description supplied with these data does not give {myst.english_list(missing)}. "
+                     "This report does not fill them in from any other study; a centre re-running it describes its study in a "
+                     "`study.yml` file (see *Re-running the report*).")
+    return "\n\n".join(lines)
+
+
+def source_block(description: StudyDescription, n_patients: int, synthetic: bool) -> str:
+    """The block identifying the study on the title page and in the summary: title, design, centre, period, sample."""
+    e = myst.escape_markdown
+    parts = []
+    if description.title:
+        parts.append(f"**{'Source study' if description.source_study else 'Study'}:** {e(description.title)}")
+    facts = [e(description.design) if description.design else "design not described"]
+    if description.centres:
+        facts.append(f"{len(description.centres)} centre{'s' if len(description.centres) > 1 else ''}"
+                     + (f" ({e(description.centre_type)})" if description.centre_type else ""))
+    facts.append(f"{e(description.period.start)} to {e(description.period.end)}" if description.period else "period not described")
+    parts.append("**Design:** " + "; ".join(facts) + ".")
+    if description.citation:
+        parts.append(f"**Publication:** {e(description.citation)}")
+    if synthetic:
+        parts.append(f"**Data in this report:** a synthetic cohort of {n_patients} patients reconstructed from that publication's "
+                     "summary statistics — not patient data.")
+    else:
+        parts.append(f"**Data in this report:** {n_patients} patients.")
+    return "  \n".join(parts)
+
+
+def follow_up_months(description: StudyDescription) -> str:
+    """The minimum follow-up required by the protocol, in words (``not described`` when absent)."""
+    if description.minimum_follow_up_months is None:
+        return "not described"
+    return f"{description.minimum_follow_up_months:g} months"
+
+
+def default_path(synthetic: bool) -> str:
+    """The description used when none is given: the source study's for the synthetic default cohort, none otherwise."""
+    from . import paths
+
+    return str(paths.DEFAULT_STUDY) if synthetic else ""
+
+
+def variable_table() -> str:
+    """The input variables, from the data dictionary (column, meaning, unit, allowed values), as a MyST list-table."""
+    from . import dictionary
+
+    rows = [[f"`{column}`", entry["description"] + (" (optional column)" if entry["presence"] == "optional" else ""),
+             entry["unit"] or "—", dictionary.rule_text(column)]
+            for column, entry in dictionary.load_dictionary().iterrows()]
+    return myst.list_table(["Column", "Meaning", "Unit", "Allowed values"], rows, [22, 43, 10, 25])
+
+
+def formulas() -> str:
+    """Every derived index as display math, written from its definition (:func:`vertebroplasty.derivation.formula_latex`)."""
+    from . import derivation, dictionary
+
+    blocks = [f"{entry['description']}, {entry['label']}:\n\n$$\n{derivation.formula_latex(name)}\n$$"
+              for name, entry in dictionary.load_derived_indices().iterrows() if entry["kind"] != "segment"]
+    return "\n\n".join(blocks)
+
+
+def snippet(name: str) -> str:
+    """A fixed passage of the book chosen by the data (``book/snippets/<name>.md``), e.g. the synthetic-data account."""
+    from . import paths
+
+    return (paths.ROOT / "book" / "snippets" / f"{name}.md").read_text().strip()
+
+
+def limitations_text(description: StudyDescription, synthetic: bool, attrition_sentence: str) -> str:
+    """The limitations, as a MyST list: of this study's design as described, of the analysis, and of the data in use."""
+    e = myst.escape_markdown
+    items = []
+    if description.source_study:
+        items.append("**Design.** The source study is retrospective and from a single centre, with one surgeon. Its publication says "
+                     "both that the records were reviewed retrospectively and that patients were randomly assigned to a technique; no "
+                     "randomisation procedure is described, so allocation may follow the surgeon's choice or time (for example, if "
+                     "aspiration was adopted part-way through the study period).")
+    else:
+        design = e(description.design) if description.design else "a design that the study description does not state"
+        allocation = e(description.allocation) if description.allocation else "how patients came to be in each group is not described"
+        items.append(f"**Design.** This is {design}; {allocation}. Unless allocation was random, the groups may differ in ways "
+                     "the data do not record, and differences between them are associations, not effects.")
+    assessors = e(description.assessors) if description.assessors else "who graded them is not described"
+    items.append(f"**Outcome assessment.** The radiographs were graded by people who knew the treatment unless stated otherwise "
+                 f"({assessors}); the cement distribution is a judgement on two-dimensional films.")
+    items.append("**Many comparisons.** Tables 1–3 hold dozens of tests, and several outcomes (height, ratio, angle, each at three "
+                 "timepoints and as changes) measure the same thing. The text calls a result significant only after Holm's "
+                 "adjustment within its table, which controls the chance of any false claim in that table but not across the report.")
+    items.append("**Table 3 mixes the groups.** The distribution type may itself depend on the treatment group, so differences "
+                 "between types are not independent of the group comparison, and neither analysis adjusts for the other.")
+    follow_up = follow_up_months(description)
+    items.append(f"**Follow-up.** The minimum follow-up required was {follow_up}; a follow-up of about a year is too short to "
+                 "show late re-collapse or adjacent fractures." if follow_up != "not described" else
+                 "**Follow-up.** The minimum follow-up is not described; late re-collapse and adjacent fractures need years to show.")
+    items.append(f"**Missing data.** {attrition_sentence}")
+    items.append(snippet("limitations-synthetic" if synthetic else "limitations-own-data").removeprefix("- "))
+    return "\n".join(f"- {item}" for item in items)

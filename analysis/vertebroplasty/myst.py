@@ -1,0 +1,71 @@
+"""MyST markdown building blocks: escaping user-supplied text, list-tables, code spans, English lists."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+
+def escape_markdown(text: str) -> str:
+    """Escape user-supplied text (file names, patient IDs) for MyST markdown and HTML.
+
+    >>> print(escape_markdown("a<b>_c"))
+    a&lt;b&gt;\\_c
+    """
+    text = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return re.sub(r"([\\`*_{}\[\]()#+!|$~])", r"\\\1", text)
+
+
+def code_span(text: str) -> str:
+    """User-supplied text as a MyST code span: shown literally (and HTML-escaped by the builder)."""
+    return "`" + str(text).replace("`", "'").replace("\n", " ") + "`"
+
+
+def list_table(header: list[str], rows: list[list[str]], widths: list[int], name: str = "", caption: str = "") -> str:
+    """A MyST list-table with relative column widths, so long cells wrap in the PDF as in HTML."""
+    def cell(text: str) -> str:  # a cell must not start like a list item ("-1.2", "3. ")
+        text = re.sub(r"^(\d+)([.)])(\s|$)", r"\1\\\2\3", str(text))
+        return "\\" + text if text[:1] in "-+*" and text else text
+
+    lines = [f"```{{list-table}} {caption}".rstrip(), ":header-rows: 1", f":widths: {' '.join(map(str, widths))}"]
+    if name:
+        lines.append(f":name: {name}")
+    lines.append("")
+    for row in [header, *rows]:
+        lines.append(f"* - {cell(row[0])}")
+        lines += [f"  - {cell(value)}" for value in row[1:]]
+    lines.append("```")
+    return "\n".join(lines)
+
+
+def frame_table(frame: pd.DataFrame, widths: list[int] | None = None) -> str:
+    """A frame as a MyST list-table (cells escaped); equal column widths unless ``widths`` are given."""
+    rows = [[escape_markdown(value) or "—" for value in row] for row in frame.astype(str).to_numpy()]
+    return list_table([str(column) for column in frame.columns], rows, widths or [1] * len(frame.columns))
+
+
+def english_list(items: list[str], conjunction: str = "and") -> str:
+    """``a``, ``a and b``, ``a, b and c``.
+
+    >>> english_list(["x", "y", "z"])
+    'x, y and z'
+    """
+    items = list(items)
+    if not items:
+        return ""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + f" {conjunction} " + items[-1]
+
+
+def article(word: str) -> str:
+    """``a`` or ``an`` before a word, by how it is spoken (``an 86-year-old``, ``a 63-year-old``, ``an 18-year-old``).
+
+    >>> article("86-year-old"), article("63-year-old"), article("8-year-old"), article("11-year-old"), article("type A")
+    ('an', 'a', 'an', 'an', 'a')
+    """
+    number = re.match(r"\d+", word)
+    if number:
+        digits = number.group()
+        spoken_with_vowel = digits.startswith("8") or digits in ("11", "18") or (len(digits) % 3 == 2 and digits.startswith(("11", "18")))
+        return "an" if spoken_with_vowel else "a"
+    return "an" if word[:1].lower() in "aeiou" else "a"

@@ -1,0 +1,117 @@
+"""What a notebook hands to the book and to the user: glued values, MyST blocks, figures and tidy CSV files.
+
+Each notebook writes into its own folder (``output_dir``): ``markdown/<name>.md``, ``figures/<name>.png`` and
+``results/<name>.csv``; the build checks these against the notebook's declaration in ``analysis/pipeline.toml``.
+With an empty ``output_dir`` (a notebook run on its own) nothing is written and values are only glued.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+#: First characters that make a spreadsheet treat a cell as a formula (OWASP, CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy in which every text cell that a spreadsheet would run as a formula starts with an apostrophe.
+
+    Numbers stay numbers: numeric columns are untouched, and a text cell that is a plain number (``-1.25`` in a
+    column of values written as text) is left as it is.
+
+    >>> frame = pd.DataFrame({"patient_id": ["=cmd|' /C calc'!A0", "P-1", "-2.5"], "x": [-1.0, 2.0, 3.0]})
+    >>> neutralise_formulas(frame)["patient_id"].tolist()
+    ["'=cmd|' /C calc'!A0", 'P-1', '-2.5']
+    """
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
+            continue
+        text = values.astype("string")
+        risky = text.str.startswith(FORMULA_STARTS).fillna(False) & pd.to_numeric(text, errors="coerce").isna()
+        if risky.any():
+            out[column] = values.astype(object).where(~risky.to_numpy(), "'" + text.astype(object))
+    return out
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> Path:
+    """Write a tidy CSV: byte-stable (``\\n`` line ends, no index), formula cells neutralised, written then moved into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    neutralise_formulas(frame).to_csv(temporary, index=False, lineterminator="\n")
+    temporary.replace(path)
+    return path
+
+
+class Publisher:
+    """The outputs of one notebook run, written under ``output_dir`` and glued for nbval and the book."""
+
+    def __init__(self, output_dir: str = ""):
+        self.folder = Path(output_dir) if output_dir else None
+
+    def glue(self, name: str, value) -> None:
+        """Glue a plain value or sentence for ``{glue:text}`` (not displayed on the notebook's page)."""
+        from myst_nb import glue
+
+        if isinstance(value, (np.integer, np.floating)):
+            value = value.item()
+        glue(name, value, display=False)
+
+    def markdown(self, name: str, text: str) -> None:
+        """Write a MyST block (table, math, paragraphs) as ``markdown/<name>.md`` and glue it.
+
+        myst-nb pastes only plain text and images across documents, while an included file is parsed as MyST, so
+        its tables and math become real tables and equations in HTML and PDF.  The glue keeps the text in the
+        notebook, where nbval compares it.
+        """
+        from IPython.display import Markdown
+        from myst_nb import glue
+
+        if self.folder:
+            target = self.folder / "markdown" / f"{name}.md"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text + "\n")
+        glue(name, Markdown(text), display=False)
+
+    def figure(self, name: str, figure) -> None:
+        """Save a figure as ``figures/<name>.png``, glue the same PNG (nbval compares its bytes), close it.
+
+        The PNG is rendered once and carries no software or date metadata, so identical plots give identical files.
+        """
+        import matplotlib.pyplot as plt
+        from IPython.display import Image
+        from myst_nb import glue
+
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", metadata={"Software": None})
+        plt.close(figure)
+        if self.folder:
+            target = self.folder / "figures" / f"{name}.png"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(buffer.getvalue())
+        glue(name, Image(data=buffer.getvalue(), format="png"), display=False)
+
+    def results(self, frame: pd.DataFrame, name: str) -> None:
+        """Write a tidy CSV as ``results/<name>`` (for the user, and for later notebooks)."""
+        if self.folder:
+            write_csv(frame, self.folder / "results" / name)
+
+    def table(self, frame: pd.DataFrame, name: str) -> None:
+        """Write an intermediate frame as ``results/<name>.parquet`` for a later notebook (types kept exactly)."""
+        if self.folder:
+            target = self.folder / "results" / f"{name}.parquet"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            frame.to_parquet(target, index=False)
+
+
+def read_upstream(inputs_dir: str, notebook: str, name: str) -> pd.DataFrame | None:
+    """A frame an earlier notebook of the build wrote (``<inputs_dir>/<notebook>/results/<name>``), or None on its own."""
+    if not inputs_dir:
+        return None
+    path = Path(inputs_dir) / notebook / "results" / name
+    return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path, keep_default_na=False)

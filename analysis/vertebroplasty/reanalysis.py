@@ -1,0 +1,95 @@
+"""The re-analysis chapter's tables and sentences: assumptions, exact tests, sample size (with a design effect)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from . import comparisons, dictionary, myst, power, tables
+
+
+def is_outcome(variable: str) -> bool:
+    return dictionary.role(variable) in dictionary.RESULT_ROLES
+
+
+def assumptions_table(checks: pd.DataFrame, alpha: float) -> str:
+    """Normality and equal-variance checks as a list-table (one row per variable and table)."""
+    shapiro = [column for column in checks.columns if column.startswith("shapiro_p_")]
+    rows = []
+    for record in checks.to_dict("records"):
+        normality = ", ".join(f"{column.removeprefix('shapiro_p_')}: {tables.format_p(record[column], alpha)}"
+                              for column in shapiro if not pd.isna(record.get(column)))
+        rows.append([record["table"].replace("table", "Table "), dictionary.label(record["variable"]), normality or "—",
+                     tables.format_p(record["levene_p"], alpha)])
+    return myst.list_table(["Table", "Variable", "Shapiro–Wilk p per stratum", "Levene p"], rows, [12, 30, 43, 15])
+
+
+def exact_tests_table(categorical: pd.DataFrame, alpha: float) -> str:
+    """Every categorical comparison: the χ² p, the smallest expected count, and the exact p where a count is below 5."""
+    rows = []
+    for record in categorical.to_dict("records"):
+        exact = (f"{comparisons.TEST_NAMES[record['exact_test']]}: {tables.format_p(record['exact_p'], alpha)}"
+                 if record["exact_test"] else "not needed (every expected count ≥ 5)")
+        chi2 = tables.format_p(record["p_val"], alpha) if record["test"] == "chi2" else "—"
+        expected = "—" if pd.isna(record["min_expected"]) else f"{record['min_expected']:.1f}"
+        rows.append([record["table"].replace("table", "Table "), dictionary.label(record["variable"]), chi2, expected, exact])
+    return myst.list_table(["Table", "Variable", "χ² p", "Smallest expected count", "Exact test"], rows, [10, 25, 12, 15, 38])
+
+
+def sparse_sentence(categorical: pd.DataFrame) -> str:
+    """Which χ² tables have an expected count below 5 (where the χ² approximation is doubtful)."""
+    sparse = categorical[categorical["sparse"].astype(bool)]
+    if sparse.empty:
+        return "No categorical comparison has an expected count below 5, so every χ² approximation is adequate."
+    labels = [f"{dictionary.label(r.variable)} ({r.table.replace('table', 'Table ')}: χ² {tables.format_p_in_text(r.p_val)}, "
+              f"exact {tables.format_p_in_text(r.exact_p)})" for r in sparse.itertuples()]
+    return f"{len(sparse)} categorical comparison(s) have an expected count below 5: {myst.english_list(labels)}."
+
+
+def design_effects(data: pd.DataFrame, variables: list[str]) -> pd.DataFrame:
+    """Intraclass correlation by centre and the design effect 1 + (m − 1) ρ of each outcome (multicentre cohorts)."""
+    from . import centres
+
+    sizes = data["centre"].value_counts()
+    mean_size = float(sizes.mean())
+    rows = []
+    for variable in variables:
+        icc = centres.intraclass_correlation(data, variable)
+        rows.append({"variable": variable, "icc": icc, "mean_centre_size": mean_size,
+                     "design_effect": power.design_effect(icc if np.isfinite(icc) else 0.0, mean_size)})
+    return pd.DataFrame(rows)
+
+
+def with_design_effects(sizes: pd.DataFrame, design: pd.DataFrame, alpha: float) -> pd.DataFrame:
+    """The sample sizes with the clustered-design columns added: ``icc``, ``design_effect``, ``n_per_group_80_multicentre`` …"""
+    merged = sizes.merge(design[["variable", "icc", "design_effect"]], on="variable", how="left")
+    for column in [c for c in sizes.columns if c.startswith("n_per_group_")]:
+        merged[f"{column}_multicentre"] = np.ceil(merged[column] * merged["design_effect"])
+    return merged
+
+
+def design_effect_note(design: pd.DataFrame | None) -> str:
+    if design is None:
+        return ("With one centre there is no between-centre variance to estimate; a multicentre study would multiply these "
+                "numbers by its design effect, 1 + (m − 1) ρ, for m patients per centre and intraclass correlation ρ.")
+    return (f"With {design['mean_centre_size'].iloc[0]:.0f} patients per centre on average, the intraclass correlations by centre "
+            f"(from {design['icc'].min():.3f} to {design['icc'].max():.3f}) give design effects from {design['design_effect'].min():.2f} to "
+            f"{design['design_effect'].max():.2f}; the last columns multiply the per-group numbers by them.")
+
+
+def sample_size_table(sizes: pd.DataFrame) -> str:
+    """Patients per group for 80 % and 90 % power at the observed effect (and with the design effect), as a list-table."""
+    def patients(value: float) -> str:
+        return "—" if pd.isna(value) else f"{int(value)}"
+
+    multicentre = "design_effect" in sizes.columns
+    header = ["Outcome", "Observed Hedges' g", "Per group, 80 % power", "Per group, 90 % power"]
+    if multicentre:
+        header += ["Design effect", "80 %, multicentre", "90 %, multicentre"]
+    rows = []
+    for r in sizes.to_dict("records"):
+        row = [dictionary.label(r["variable"]), f"{r['hedges_g']:.2f}", patients(r["n_per_group_80"]), patients(r["n_per_group_90"])]
+        if multicentre:
+            row += [f"{r['design_effect']:.2f}", patients(r["n_per_group_80_multicentre"]), patients(r["n_per_group_90_multicentre"])]
+        rows.append(row)
+    return myst.list_table(header, rows, [30, 14, 14, 14] + ([10, 9, 9] if multicentre else []))

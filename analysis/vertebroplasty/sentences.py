@@ -1,0 +1,296 @@
+"""Sentences chosen from the results, so the prose cannot disagree with the tables.
+
+Rules the wording follows:
+
+- A baseline variable (before surgery) is described as balance or imbalance between the groups by its
+  standardised mean difference, never as a result of the treatment.
+- An outcome is called *significantly* different only when its Holm-adjusted p (over the table's outcome rows) is
+  below alpha; a p below alpha that does not survive the adjustment is said to be so.  Every claim gives the
+  effect with its confidence interval.
+- A categorical result names its direction: which group has more of which category, with percentages.
+- Where fewer patients than the group's size had a measurement, the sentence gives the n.
+- A comparison that could not be computed says so and why.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from . import comparisons, dictionary, myst, tables
+
+#: |SMD| at or above which a baseline difference is called an imbalance (Austin, 2009).
+IMBALANCE_SMD = 0.1
+
+
+class Results:
+    """The tests and descriptives of one table, looked up by variable."""
+
+    def __init__(self, tests: pd.DataFrame, descriptives: pd.DataFrame, sizes: dict[str, int], between: str, alpha: float):
+        self.tests = tests.set_index("variable")
+        self.descriptives = descriptives
+        self.sizes = sizes
+        self.between = between
+        self.alpha = alpha
+        self.levels = list(sizes)
+
+    def test(self, variable: str) -> pd.Series:
+        return self.tests.loc[variable]
+
+    def described(self, variable: str) -> pd.DataFrame:
+        return self.descriptives[self.descriptives["variable"] == variable].set_index("level")
+
+    def summary(self, variable: str, level: str) -> str:
+        described = self.described(variable)
+        if level not in described.index:
+            return "no values"
+        record = described.loc[level]
+        return tables.mean_sd(record["mean"], record["sd"])
+
+    def n_note(self, variable: str) -> str:
+        """``(n = 37 of 42 in group A)`` where fewer patients than the level's size had the measurement."""
+        described = self.described(variable)
+        parts = []
+        for level in self.levels:
+            n = int(described.loc[level, "n"]) if level in described.index else 0
+            if n < self.sizes[level]:
+                parts.append(f"{n} of {self.sizes[level]} in {comparisons.level_name(self.between, level)}")
+        return f"measured in {myst.english_list(parts)}" if parts else ""
+
+    def adjusted_p(self, variable: str) -> float:
+        test = self.test(variable)
+        return test["p_holm"] if "p_holm" in test.index and pd.notna(test["p_holm"]) else test["p_val"]
+
+    def evidence(self, variable: str) -> str:
+        """``significant`` (adjusted p < alpha), ``unadjusted`` (only p < alpha), ``none``, or ``not computable``."""
+        test = self.test(variable)
+        if test["reason"] or pd.isna(test["p_val"]):
+            return "not computable"
+        if self.adjusted_p(variable) < self.alpha:
+            return "significant"
+        return "unadjusted" if test["p_val"] < self.alpha else "none"
+
+    def p_text(self, variable: str) -> str:
+        test = self.test(variable)
+        text = tables.format_p_in_text(test["p_val"])
+        if "p_holm" in test.index and pd.notna(test["p_holm"]):
+            text += f", Holm-adjusted {tables.format_p_in_text(test['p_holm'])}"
+        return text
+
+
+def standardised_mean_difference(results: Results, variable: str) -> float:
+    """(mean_A − mean_B) / sqrt((SD_A² + SD_B²) / 2), the usual balance measure of a baseline variable (Austin, 2009).
+
+    >>> d = pd.DataFrame({"variable": "x", "level": ["A", "B"], "category": "", "n": [10, 10], "mean": [1.0, 0.0],
+    ...                   "sd": [1.0, 1.0], "count": np.nan, "percent": np.nan})
+    >>> t = pd.DataFrame({"variable": ["x"], "p_val": [0.5], "reason": [""]})
+    >>> standardised_mean_difference(Results(t, d, {"A": 10, "B": 10}, "group", 0.05), "x")
+    1.0
+    """
+    described = results.described(variable)
+    first, second = results.levels[:2]
+    if first not in described.index or second not in described.index:
+        return float("nan")
+    a, b = described.loc[first], described.loc[second]
+    spread = np.sqrt((a["sd"] ** 2 + b["sd"] ** 2) / 2)
+    return float((a["mean"] - b["mean"]) / spread) if spread > 0 else float("nan")
+
+
+def effect_text(test: pd.Series, unit: str = "") -> str:
+    """The effect of a comparison with its interval, in words."""
+    unit_text = f" {unit}" if unit and unit not in ("%", "points") else (" points" if unit == "points" else (" percentage points" if unit == "%" else ""))
+    if test["test"] == "mann_whitney" and pd.notna(test["hodges_lehmann"]):
+        return (f"Hodges–Lehmann shift {test['hodges_lehmann']:.2f}{unit_text}, 95 % CI {test['hodges_lehmann_ci_low']:.2f} to "
+                f"{test['hodges_lehmann_ci_high']:.2f}")
+    if pd.notna(test["mean_difference"]) and pd.notna(test["ci_low"]):
+        return f"difference {test['mean_difference']:.2f}{unit_text}, 95 % CI {test['ci_low']:.2f} to {test['ci_high']:.2f}"
+    if pd.notna(test["eta_squared"]):
+        return f"η² {test['eta_squared']:.3f}, 95 % CI {test['eta_squared_ci_low']:.3f} to {test['eta_squared_ci_high']:.3f}"
+    if pd.notna(test["epsilon_squared"]):
+        return f"ε² {test['epsilon_squared']:.3f}"
+    return ""
+
+
+def not_computable(label: str, test: pd.Series) -> str:
+    return f"{label}: the comparison is not computable ({test['reason']})."
+
+
+def baseline_sentence(results: Results, variable: str) -> str:
+    """Balance of a baseline variable between the two groups, by its standardised mean difference."""
+    label = dictionary.label(variable)
+    first, second = results.levels[:2]
+    values = f"{results.summary(variable, first)} in group {first} vs {results.summary(variable, second)} in group {second}"
+    note = results.n_note(variable)
+    values += f"; {note}" if note else ""
+    smd = standardised_mean_difference(results, variable)
+    if np.isnan(smd):
+        return f"{label} before surgery cannot be compared between the groups ({values})."
+    balance = ("similar in the two groups" if abs(smd) < IMBALANCE_SMD else
+               f"{'higher' if smd > 0 else 'lower'} in group {first} than in group {second}, an imbalance of the groups at baseline")
+    return f"{label} was {balance} ({values}; standardised mean difference {smd:.2f})."
+
+
+def two_group_sentence(results: Results, variable: str) -> str:
+    """One sentence on a treatment-group comparison of an outcome or procedure variable, worded by the adjusted evidence."""
+    label = dictionary.label(variable)
+    test = results.test(variable)
+    if dictionary.role(variable) in ("baseline", "follow_up"):
+        return baseline_sentence(results, variable)
+    if test["reason"]:
+        return not_computable(label, test)
+    first, second = results.levels[:2]
+    note = results.n_note(variable)
+    values = f"{results.summary(variable, first)} vs {results.summary(variable, second)}" + (f", {note}" if note else "")
+    effect = effect_text(test, dictionary.unit(variable))
+    evidence = results.evidence(variable)
+    described = results.described(variable)
+    direction = "lower" if described.loc[first, "mean"] < described.loc[second, "mean"] else "higher"
+    if evidence == "significant":
+        return f"{label} was significantly {direction} in group {first} than in group {second} ({values}; {effect}; {results.p_text(variable)})."
+    if evidence == "unadjusted":
+        return (f"{label} was {direction} in group {first} than in group {second} ({values}; {effect}; {results.p_text(variable)}), "
+                "but the difference does not remain significant after adjustment for the number of outcomes tested.")
+    return f"{label} did not differ significantly between the groups ({values}; {effect}; {results.p_text(variable)})."
+
+
+def category_sentence(results: Results, variable: str) -> str:
+    """A categorical comparison between the groups, with its direction (which group has more of which category)."""
+    label = dictionary.label(variable)
+    test = results.test(variable)
+    if test["reason"]:
+        return not_computable(label, test)
+    described = results.described(variable).reset_index()
+    first, second = results.levels[:2]
+    share = described.pivot_table(index="category", columns="level", values="percent", sort=False)
+    counts = described.pivot_table(index="category", columns="level", values="count", sort=False)
+    sizes = described.groupby("level")["n"].first()
+    if variable == "cement_leakage" or list(share.index) == ["yes", "no"] or set(share.index) == {"yes", "no"}:
+        parts = [f"{int(counts.loc['yes', level]) if 'yes' in counts.index else 0} of {int(sizes[level])} patients in group {level} "
+                 f"({share.loc['yes', level] if 'yes' in share.index else 0:.2f} %)" for level in (first, second)]
+        opening = f"{label} was seen in {parts[0]} and {parts[1]}"
+    else:
+        parts = [f"{dictionary.category_label(variable, category).lower() if variable != 'cement_distribution' else 'type ' + category} "
+                 f"{share.loc[category, first]:.1f} % vs {share.loc[category, second]:.1f} %" for category in share.index]
+        gap = (share[first] - share[second])
+        largest = gap.abs().idxmax()
+        more = first if gap[largest] > 0 else second
+        largest_label = f"type {largest}" if variable == "cement_distribution" else dictionary.category_label(variable, largest).lower()
+        opening = (f"{label} (group {first} vs group {second}): {'; '.join(parts)}; the largest difference is in {largest_label}, "
+                   f"more frequent in group {more} (by {abs(gap[largest]):.1f} percentage points)")
+    effect = ""
+    if pd.notna(test["risk_difference"]):
+        effect = (f"risk difference {test['risk_difference']:.3f}, 95 % CI {test['risk_difference_ci_low']:.3f} to "
+                  f"{test['risk_difference_ci_high']:.3f}; ")
+    elif pd.notna(test["cramers_v"]):
+        effect = f"Cramér's V {test['cramers_v']:.2f}, 95 % CI {test['cramers_v_ci_low']:.2f} to {test['cramers_v_ci_high']:.2f}; "
+    sparse = ""
+    if bool(test["sparse"]) and test["test"] == "chi2":
+        sparse = f"; with expected counts below 5 the exact test gives {tables.format_p_in_text(test['exact_p'])}"
+    evidence = results.evidence(variable)
+    verdict = {"significant": "the groups differed significantly", "unadjusted":
+               "the groups differed at the unadjusted level only, not after adjustment for the number of outcomes tested",
+               "none": "the groups did not differ significantly"}[evidence]
+    if dictionary.role(variable) == "baseline":
+        verdict = "a baseline characteristic, not a result of the treatment" + (
+            "; the groups were imbalanced" if test["p_val"] < results.alpha else "")
+    return f"{opening}; {verdict} ({effect}{results.p_text(variable)}{sparse})."
+
+
+def several_group_sentence(results: Results, variable: str, pairs: pd.DataFrame | None = None) -> str:
+    """A comparison across the cement-distribution types, with the pairs that differ after adjustment."""
+    label = dictionary.label(variable)
+    test = results.test(variable)
+    if test["reason"]:
+        return not_computable(label, test)
+    described = results.described(variable)
+    means = ", ".join(f"type {level} {described.loc[level, 'mean']:.2f}" + (f" (n = {int(described.loc[level, 'n'])})"
+                      if int(described.loc[level, "n"]) < results.sizes[level] else "")
+                      for level in results.levels if level in described.index and described.loc[level, "n"] > 0)
+    what = f"{label} ({means}; {effect_text(test)}; {results.p_text(variable)})"
+    if dictionary.role(variable) == "baseline":
+        return (f"{what} is a value from before surgery: a difference across the types describes the patients who came to "
+                "have each distribution, not an effect of the distribution.")
+    evidence = results.evidence(variable)
+    pair_text = pair_sentence(pairs, variable, results.alpha) if pairs is not None else ""
+    if evidence == "significant":
+        return f"{what} differed significantly across the distribution types{pair_text}."
+    if evidence == "unadjusted":
+        return f"{what} differed across the types at the unadjusted level only, not after adjustment for the number of outcomes tested{pair_text}."
+    return f"{what} did not differ significantly across the distribution types."
+
+
+def pair_sentence(pairs: pd.DataFrame, variable: str, alpha: float) -> str:
+    """``; pairwise (Tukey HSD), type A was lower than type C (adjusted p = 0.01), other pairs did not differ``."""
+    rows = pairs[pairs["variable"] == variable]
+    if rows.empty:
+        return ""
+    method = rows["method"].iloc[0]
+    found = [f"type {r.first} was {'lower' if r.mean_difference < 0 else 'higher'} than type {r.second} "
+             f"(difference {r.mean_difference:.2f}, adjusted {tables.format_p_in_text(r.p_adjusted)})"
+             for r in rows.itertuples() if r.p_adjusted < alpha]
+    if not found:
+        return f"; pairwise ({method}), no pair of types differed after adjustment"
+    return f"; pairwise ({method}), {myst.english_list(found)}" + ("; the other pairs did not differ" if len(found) < len(rows) else "")
+
+
+def significant_outcomes(results: Results, variables: list[str]) -> tuple[list[str], list[str]]:
+    """Labels of the outcome variables that differ after adjustment, and of those that differ only unadjusted."""
+    adjusted, unadjusted = [], []
+    for variable in variables:
+        if variable not in results.tests.index or dictionary.role(variable) == "baseline":
+            continue
+        evidence = results.evidence(variable)
+        if evidence == "significant":
+            adjusted.append(dictionary.label(variable))
+        elif evidence == "unadjusted":
+            unadjusted.append(dictionary.label(variable))
+    return adjusted, unadjusted
+
+
+def outcome_summary(results: Results, variables: list[str], where: str) -> str:
+    """One sentence naming which outcomes differ after adjustment and which only before it."""
+    adjusted, unadjusted = significant_outcomes(results, variables)
+    text = (f"{where}, the outcomes that differed after adjustment for multiplicity were {myst.english_list(adjusted)}"
+            if adjusted else f"{where}, no outcome differed after adjustment for multiplicity")
+    if unadjusted:
+        text += f"; {myst.english_list(unadjusted)} differed only before adjustment"
+    return text + "."
+
+
+def imbalance_summary(tables_read: list[Results]) -> str:
+    """Which baseline variables are imbalanced between the groups (|SMD| ≥ 0.1; categories by their test), or that none is."""
+    imbalanced = []
+    for results in tables_read:
+        for variable in results.tests.index:
+            if dictionary.role(variable) != "baseline":
+                continue
+            if results.described(variable)["category"].ne("").any():
+                if results.test(variable)["p_val"] < results.alpha:
+                    imbalanced.append(f"{dictionary.label(variable)} ({results.p_text(variable)})")
+                continue
+            smd = standardised_mean_difference(results, variable)
+            if not np.isnan(smd) and abs(smd) >= IMBALANCE_SMD:
+                imbalanced.append(f"{dictionary.label(variable)} (standardised difference {smd:.2f})")
+    if not imbalanced:
+        return "At baseline the groups were balanced: no standardised mean difference reached 0.1."
+    return (f"At baseline the groups were not fully balanced: {myst.english_list(imbalanced)}. These are differences in the "
+            "patients treated, not effects of the treatment; an outcome that depends on them should be read with them in mind.")
+
+
+def results_paragraphs(table: str, results: Results, pairs: pd.DataFrame | None = None) -> str:
+    """The Results chapter's text for one table: one paragraph per section, a sentence for every variable (MyST)."""
+    paragraphs = []
+    for heading, variables in tables.TABLE_SECTIONS[table]:
+        written = []
+        for variable in variables:
+            if variable not in results.tests.index:
+                continue
+            if results.between != "group":
+                written.append(several_group_sentence(results, variable, pairs))
+            elif results.described(variable)["category"].ne("").any():
+                written.append(category_sentence(results, variable))
+            else:
+                written.append(two_group_sentence(results, variable))
+        if written:
+            paragraphs.append(f"**{heading}.** " + " ".join(written))
+    return "\n\n".join(paragraphs)

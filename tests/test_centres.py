@@ -1,0 +1,320 @@
+"""Multicentre analysis (vertebroplasty.centres) and the synthetic multicentre example.
+
+Every pooled number is checked against an independent computation written out here (the DerSimonian–Laird
+formulas, the Mantel–Haenszel ratio, least squares on the design matrix, the one-way ANOVA ICC) and, where a
+published worked example exists, against its published values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from scipy import stats  # noqa: E402
+from vertebroplasty import centres, contract, paths  # noqa: E402
+from vertebroplasty.cohort import Cohort  # noqa: E402
+from vertebroplasty.synthetic import multicentre  # noqa: E402
+
+TOLERANCE = 1e-9
+
+
+def hand_dersimonian_laird(y, v, confidence=0.95) -> dict:
+    """DerSimonian & Laird (1986), written out: fixed effect, Q, τ² (truncated at 0), I², random effects."""
+    y, v = np.asarray(y, float), np.asarray(v, float)
+    k = len(y)
+    z = stats.norm.isf((1 - confidence) / 2)
+    w = 1 / v
+    fixed = np.sum(w * y) / np.sum(w)
+    q = np.sum(w * (y - fixed) ** 2)
+    tau2 = max(0.0, (q - (k - 1)) / (np.sum(w) - np.sum(w**2) / np.sum(w)))
+    w_star = 1 / (v + tau2)
+    random = np.sum(w_star * y) / np.sum(w_star)
+    se_fixed, se_random = 1 / np.sqrt(np.sum(w)), 1 / np.sqrt(np.sum(w_star))
+    result = {}
+    for name, estimate, se in (("fixed", fixed, se_fixed), ("random", random, se_random)):
+        result.update({name: estimate, f"{name}_se": se, f"{name}_p": 2 * stats.norm.sf(abs(estimate / se)),
+                       f"{name}_ci_low": estimate - z * se, f"{name}_ci_high": estimate + z * se})
+    i2 = 100 * max(0.0, (q - (k - 1)) / q)
+    return {**result, "q": q, "q_df": k - 1, "q_p": stats.chi2.sf(q, k - 1), "tau2": tau2, "i2": i2, "k": k}
+
+
+def patients_from_counts(counts: list[tuple[str, int, int, int, int]], column: str = "cement_leakage") -> pd.DataFrame:
+    """A patient-level table from per-centre counts ``(centre, yes_A, n_A, yes_B, n_B)`` of a yes/no outcome."""
+    parts = []
+    for centre, yes_a, n_a, yes_b, n_b in counts:
+        for group, yes, n in (("A", yes_a, n_a), ("B", yes_b, n_b)):
+            parts.append(pd.DataFrame({"centre": centre, "group": group, column: [True] * yes + [False] * (n - yes)}))
+    return pd.concat(parts, ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def example() -> pd.DataFrame:
+    """The committed synthetic multicentre example, validated and derived as the report reads it."""
+    return Cohort.from_validated(contract.load_cohort(paths.MULTICENTRE_EXAMPLE)).data
+
+
+@pytest.fixture(scope="module")
+def example_table(example) -> pd.DataFrame:
+    return centres.centres_table(example)
+
+
+# --------------------------------------------------------------------------- DerSimonian–Laird
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_pool_equals_hand_dersimonian_laird(seed):
+    rng = np.random.default_rng(seed)
+    k = int(rng.integers(2, 12))
+    y, v = rng.normal(0, 1, k), rng.uniform(0.05, 0.5, k)
+    pooled, hand = centres.pool(y, v), hand_dersimonian_laird(y, v)
+    for key, value in hand.items():
+        assert pooled[key] == pytest.approx(value, abs=TOLERANCE, rel=TOLERANCE), key
+    assert np.nansum(pooled["weights_random"]) == pytest.approx(1.0)
+
+
+def test_pool_truncates_negative_tau2_and_i2():
+    """Q < k − 1: statsmodels' DL τ² comes out negative; DerSimonian–Laird truncate it at 0 (random = fixed)."""
+    y, v = [0.10, 0.11, 0.12], [0.01, 0.02, 0.04]
+    pooled, hand = centres.pool(y, v), hand_dersimonian_laird(y, v)
+    assert hand["q"] < 2 and pooled["tau2"] == 0.0 and pooled["i2"] == 0.0
+    assert pooled["random"] == pytest.approx(hand["random"], abs=TOLERANCE)
+    assert pooled["random_se"] == pytest.approx(pooled["fixed_se"], abs=TOLERANCE)
+
+
+def test_pool_reproduces_published_fleiss_1993_mean_difference():
+    """Fleiss (1993) mental-health treatment data (R package meta, data set Fleiss1993cont / Fleiss93cont).
+
+    ``metacont(n.e, mean.e, sd.e, n.c, mean.c, sd.c, data = Fleiss93cont, sm = "MD")`` prints: random effects MD
+    −0.7373 [−1.4577; −0.0170]; τ² = 0.1894; I² = 29.3 %; Q = 5.66 on 4 df, p = 0.2260 (output reproduced in the
+    meta package's issue tracker, guido-s/meta#22).  The variance of each MD is sd.e²/n.e + sd.c²/n.c, as in
+    :func:`vertebroplasty.centres.per_centre_differences`.
+    """
+    n_e, n_c = np.array([13, 30, 35, 20, 8]), np.array([13, 50, 35, 20, 8])
+    mean_e, mean_c = np.array([5.0, 4.9, 22.5, 12.5, 6.5]), np.array([6.5, 6.1, 24.9, 12.3, 7.38])
+    sd_e, sd_c = np.array([4.7, 1.71, 3.44, 1.47, 0.76]), np.array([3.8, 2.3, 10.65, 1.66, 1.41])
+    pooled = centres.pool(mean_e - mean_c, sd_e**2 / n_e + sd_c**2 / n_c)
+    assert round(pooled["random"], 4) == -0.7373
+    assert (round(pooled["random_ci_low"], 4), round(pooled["random_ci_high"], 4)) == (-1.4577, -0.0170)
+    assert round(pooled["tau2"], 4) == 0.1894
+    assert round(pooled["i2"], 1) == 29.3
+    assert (round(pooled["q"], 2), pooled["q_df"], round(pooled["q_p"], 4)) == (5.66, 4, 0.2260)
+
+
+def test_pool_needs_two_estimates():
+    with pytest.raises(ValueError, match="at least two"):
+        centres.pool([0.3, 0.5], [0.1, np.nan])
+
+
+def test_table_pooled_rows_equal_hand_computation_on_example(example, example_table):
+    per_centre = centres.per_centre_differences(example, ["fvahl"])
+    hand = hand_dersimonian_laird(per_centre["mean_difference"], per_centre["se"] ** 2)
+    random, fixed = centres.summary_row(example_table, "fvahl"), centres.summary_row(example_table, "fvahl", centres.POOLED_FIXED)
+    assert random["mean_difference"] == pytest.approx(hand["random"], abs=TOLERANCE)
+    assert fixed["mean_difference"] == pytest.approx(hand["fixed"], abs=TOLERANCE)
+    for key in ("tau2", "i2", "q_p"):
+        assert random[key] == pytest.approx(hand[key], abs=TOLERANCE), key
+
+
+# --------------------------------------------------------------------------- per centre
+
+def test_per_centre_differences_formula_and_reason():
+    frame = pd.DataFrame({"centre": ["x"] * 5 + ["y"] * 3, "group": list("AAABB") + list("AAB"),
+                          "fvahl": [1.0, 2.0, 4.0, 0.0, 3.0, 1.0, 2.0, 5.0]})
+    table = centres.per_centre_differences(frame, ["fvahl"], confidence=0.9).set_index("centre")
+    a, b = np.array([1.0, 2.0, 4.0]), np.array([0.0, 3.0])
+    se = np.sqrt(a.var(ddof=1) / 3 + b.var(ddof=1) / 2)
+    x = table.loc["x"]
+    assert x["mean_difference"] == pytest.approx(a.mean() - b.mean(), abs=TOLERANCE)
+    assert x["se"] == pytest.approx(se, abs=TOLERANCE)
+    assert x["ci_high"] == pytest.approx(a.mean() - b.mean() + stats.norm.ppf(0.95) * se, abs=TOLERANCE)
+    assert x["reason"] == ""
+    y = table.loc["y"]
+    assert np.isnan(y["mean_difference"]) and np.isnan(y["se"]) and "group B" in y["reason"]
+
+
+def test_per_centre_type_a_share_with_zero_cell_correction():
+    frame = pd.DataFrame({"centre": ["x"] * 8 + ["y"] * 6, "group": list("AAAABBBB") + list("AAABBB"),
+                          "cement_distribution": list("AAABABCC") + list("AAACCB")})
+    table = centres.per_centre_type_a_share(frame).set_index("centre")
+    x, y = table.loc["x"], table.loc["y"]
+    assert (x["count_A"], x["n_A"], x["count_B"], x["n_B"]) == (3, 4, 1, 4)
+    assert x["risk_difference"] == pytest.approx(0.5)
+    assert x["se"] == pytest.approx(np.sqrt(0.75 * 0.25 / 4 * 2))
+    assert x["log_odds_ratio"] == pytest.approx(np.log(9.0))
+    # y: 3/3 type A in group A, 0/3 in group B: every cell + 0.5
+    assert y["log_odds_ratio"] == pytest.approx(np.log(3.5 * 3.5 / (0.5 * 0.5)))
+    assert y["log_odds_ratio_se"] == pytest.approx(np.sqrt(2 / 3.5 + 2 / 0.5))
+    assert y["risk_difference"] == 1.0 and np.isnan(y["se"]) and "SE is zero" in y["reason"]
+
+
+# --------------------------------------------------------------------------- Mantel–Haenszel
+
+def hand_mantel_haenszel(tables: np.ndarray) -> float:
+    a, b, c, d = tables[0, 0], tables[0, 1], tables[1, 0], tables[1, 1]
+    n = a + b + c + d
+    return float(np.sum(a * d / n) / np.sum(b * c / n))
+
+
+@pytest.mark.parametrize("variable", ["type_a_share", "cement_leakage"])
+def test_mantel_haenszel_equals_hand_formula(example, variable):
+    _, tables = centres.stratified_counts(example, variable)
+    result = centres.mantel_haenszel(example, variable)
+    assert result["k"] == 4
+    assert result["odds_ratio"] == pytest.approx(hand_mantel_haenszel(tables), abs=TOLERANCE)
+    assert result["ci_low"] < result["odds_ratio"] < result["ci_high"]
+
+
+def test_mantel_haenszel_reproduces_published_aspirin_trials():
+    """Fleiss (1993) aspirin after myocardial infarction (R package meta, Fleiss93 / Fleiss1993bin).
+
+    ``metabin(event.e, n.e, event.c, n.c, data = Fleiss93, sm = "OR")`` (Mantel–Haenszel) prints the fixed-effect
+    OR 0.8969 [0.8405; 0.9570], p = 0.001.
+    """
+    counts = [("MRC-1", 49, 615, 67, 624), ("CDP", 44, 758, 64, 771), ("MRC-2", 102, 832, 126, 850), ("GASP", 32, 317, 38, 309),
+              ("PARIS", 85, 810, 52, 406), ("AMIS", 246, 2267, 219, 2257), ("ISIS-2", 1570, 8587, 1720, 8600)]
+    result = centres.mantel_haenszel(patients_from_counts(counts), "cement_leakage")
+    assert round(result["odds_ratio"], 4) == 0.8969
+    assert (round(result["ci_low"], 4), round(result["ci_high"], 4)) == (0.8405, 0.9570)
+    assert round(result["p"], 3) == 0.001
+
+
+# --------------------------------------------------------------------------- OLS and ICC
+
+def test_ols_equals_numpy_least_squares(example):
+    frame = centres.outcome_frame(example, "lka_loss")
+    names = sorted(frame["centre"].unique())
+    is_a = (frame["group"] == "A").to_numpy(float)
+    dummies = np.column_stack([(frame["centre"] == name).to_numpy(float) for name in names[1:]])
+    result = centres.ols_comparison(example, "lka_loss").set_index("model")
+    for model, design in ((centres.CRUDE_OLS, np.column_stack([np.ones(len(frame)), is_a])),
+                          (centres.ADJUSTED_OLS, np.column_stack([np.ones(len(frame)), is_a, dummies]))):
+        y = frame["y"].to_numpy()
+        beta, *_ = np.linalg.lstsq(design, y, rcond=None)
+        residual = y - design @ beta
+        df = len(y) - design.shape[1]
+        se = np.sqrt(residual @ residual / df * np.linalg.inv(design.T @ design)[1, 1])
+        row = result.loc[model]
+        assert row["estimate"] == pytest.approx(beta[1], abs=TOLERANCE)
+        assert row["se"] == pytest.approx(se, abs=TOLERANCE)
+        assert row["p"] == pytest.approx(2 * stats.t.sf(abs(beta[1] / se), df), abs=TOLERANCE)
+        assert row["df_resid"] == df
+
+
+def test_intraclass_correlation_balanced_hand_example():
+    # three centres of three patients: centre means 2, 5, 8; grand mean 5
+    frame = pd.DataFrame({"centre": list("xxxyyyzzz"), "group": list("ABAABABAB"),
+                          "fvahl": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 6.0, 8.0, 10.0]})
+    msb = 3 * ((2 - 5) ** 2 + 0 + (8 - 5) ** 2) / 2  # 27
+    msw = (2 + 2 + 8) / 6  # 2
+    result = centres.clustering(frame, "fvahl")
+    assert (result["msb"], result["msw"], result["m0"]) == pytest.approx((msb, msw, 3.0))
+    assert result["icc"] == pytest.approx((msb - msw) / (msb + 2 * msw), abs=TOLERANCE)  # 25 / 31
+    assert result["design_effect"] == pytest.approx(1 + 2 * 25 / 31)
+    assert centres.intraclass_correlation(frame, "fvahl") == result["icc"]
+
+
+def test_intraclass_correlation_is_clipped_at_zero():
+    frame = pd.DataFrame({"centre": list("xxyy"), "group": list("ABAB"), "fvahl": [1.0, 5.0, 1.0, 5.0]})
+    result = centres.clustering(frame, "fvahl")
+    assert result["msb"] == 0 and result["icc"] == 0.0 and result["design_effect"] == 1.0
+
+
+# --------------------------------------------------------------------------- the table
+
+def test_centres_table_columns_and_rows(example_table):
+    assert list(example_table.columns) == ["variable", "centre", "statistic", "value"]
+    assert set(example_table["variable"]) == set(centres.TABLE_VARIABLES)
+    names = {f"centre-{effect.name}" for effect in multicentre.EXAMPLE_CENTRES}
+    summaries = {centres.POOLED_FIXED, centres.POOLED_RANDOM, centres.CRUDE_OLS, centres.ADJUSTED_OLS}
+    for variable in centres.TABLE_VARIABLES:
+        rows = example_table[example_table["variable"] == variable]
+        expected = names | summaries | ({centres.MANTEL_HAENSZEL} if variable in centres.BINARY_OUTCOMES else set())
+        assert set(rows["centre"]) == expected
+        estimate = centres.estimate_name(variable)
+        for centre in names:
+            assert {"n_A", "n_B", estimate, "se", "ci_low", "ci_high"} <= set(centres.summary_row(rows, variable, centre))
+        assert {estimate, "se", "ci_low", "ci_high", "p", "tau2", "i2", "q_p"} <= set(centres.summary_row(rows, variable))
+    mh = centres.summary_row(example_table, "type_a_share", centres.MANTEL_HAENSZEL)
+    assert {"odds_ratio", "ci_low", "ci_high", "p"} <= set(mh)
+    assert "icc" in centres.summary_row(example_table, "fvahl", centres.ADJUSTED_OLS)
+
+
+def test_single_centre_cohort_has_no_pooled_rows():
+    data = Cohort.from_validated(contract.load_cohort(paths.DEFAULT_COHORT)).data
+    table = centres.centres_table(data)
+    assert list(table.columns) == centres.TABLE_COLUMNS
+    assert set(table["centre"]) == {centres.SINGLE_CENTRE}
+    assert not table["centre"].isin(centres.SUMMARY_ROWS).any()
+
+
+def test_heterogeneity_sentence_follows_higgins_bands():
+    words = {10: "much the same", 30: "moderately", 60: "substantially", 80: "considerably"}
+    for i2, word in words.items():
+        sentence = centres.heterogeneity_sentence({"k": 4, "i2": i2, "q_p": 0.4}, "FVAHL")
+        assert sentence.startswith("Across the 4 centres") and word in sentence and f"I² = {i2} %" in sentence
+    assert "rejects" in centres.heterogeneity_sentence({"k": 5, "i2": 80.0, "q_p": 0.001}, "FVAHL")
+
+
+def _png(figure) -> bytes:
+    from io import BytesIO
+
+    buffer = BytesIO()
+    figure.savefig(buffer, format="png", metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def test_forest_plot_is_deterministic_and_names_few_centres(example_table):
+    rows = example_table[example_table["variable"] == "fvahl"]
+    first, second = centres.forest_plot(rows, "FVAHL (mm)"), centres.forest_plot(rows, "FVAHL (mm)")
+    assert _png(first) == _png(second)
+    labels = [label.get_text() for label in first.axes[0].get_yticklabels()]
+    assert "centre-north" in labels and len(labels) == 6
+
+
+def test_forest_plot_with_many_centres_names_only_pooled_rows():
+    rng = np.random.default_rng(7)
+    frame = pd.DataFrame({"centre": np.repeat([f"c{i:03d}" for i in range(100)], 10), "group": np.tile(list("AAAAABBBBB"), 100),
+                          "fvahl": rng.normal(1.0, 1.0, 1000)})
+    figure = centres.forest_plot(centres.centres_table(frame, ["fvahl"]), "FVAHL (mm)")
+    labels = [label.get_text() for label in figure.axes[0].get_yticklabels()]
+    assert labels == [centres.POOLED_NAMES[centres.POOLED_FIXED], centres.POOLED_NAMES[centres.POOLED_RANDOM]]
+    assert "100 centres" in figure.axes[0].get_ylabel()
+
+
+# --------------------------------------------------------------------------- the synthetic example
+
+def _digests(folder: Path) -> dict[str, str]:
+    return {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in sorted(folder.iterdir())}
+
+
+def test_example_folder_is_valid_and_says_synthetic(example):
+    sizes = example.groupby(["centre", "group"]).size().unstack()
+    assert list(sizes.index) == sorted(f"centre-{effect.name}" for effect in multicentre.EXAMPLE_CENTRES)
+    assert sizes.sum(axis=1).between(40, 70).all() and (sizes >= 2).all().all()
+    assert example.loc[example["group"] == "B", "aspirated_blood_ml"].isna().all()
+    assert "SYNTHETIC" in (paths.MULTICENTRE_EXAMPLE / "README.md").read_text(encoding="utf-8")
+    for file in paths.MULTICENTRE_EXAMPLE.glob("*.csv"):
+        text = pd.read_csv(file, dtype=str, keep_default_na=False)
+        assert text["patient_id"].is_unique
+        assert text["vas_op"].str.fullmatch(r"\d+").all() and text["fvah_final_mm"].str.fullmatch(r"\d+\.\d\d").all()
+
+
+def test_example_is_byte_deterministic_and_up_to_date(tmp_path):
+    multicentre.write_multicentre_example(tmp_path / "one")
+    multicentre.write_multicentre_example(tmp_path / "two")
+    assert _digests(tmp_path / "one") == _digests(tmp_path / "two")
+    assert _digests(tmp_path / "one") == _digests(paths.MULTICENTRE_EXAMPLE), "regenerate data/examples/multicentre"
+
+
+def test_large_multicentre_writer_gives_valid_centres(tmp_path):
+    files = multicentre.write_large_multicentre(tmp_path, centres=3, patients_per_centre=12, seed=5)
+    assert [file.name for file in files] == ["centre-1.csv", "centre-2.csv", "centre-3.csv"]
+    data = contract.load_cohort(tmp_path).data
+    assert data.groupby("centre").size().eq(12).all()
+    assert data.groupby(["centre", "group"]).size().ge(2).all()
