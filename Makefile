@@ -1,49 +1,68 @@
 # Reproducible report: osteoporotic vertebral compression fractures treated by vertebroplasty
-# with and without fracture-haemorrhage aspiration.  `make help` lists the targets.
+# with and without fracture-haemorrhage aspiration.  `make help` lists the targets and options.
+#
+# Options given on the command line (DATA=, OUT=, ...) reach the program through the environment, taken
+# verbatim with $(value ...): no shell ever reads them, so any character in a file name is safe.
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-requirements
-DATA   ?=
-OUT    ?= _build
-ALLOW_COLUMNS ?=
-CASE_IDS ?=
-TESTS  ?= paper
-RUN    := PYTHONPATH=$(CURDIR)/analysis $(BIN)/python -m vertebroplasty
-DATA_ARGS := --data "$(DATA)" $(foreach column,$(subst $(comma), ,$(ALLOW_COLUMNS)),--allow-column "$(column)")
-comma  := ,
+STAMP  := $(VENV)/.installed
+RUN    := $(BIN)/python -m vertebroplasty
 
-.PHONY: help report pdf validate test cohort refresh bench system-packages clean
+export VERTEBROPLASTY_DATA          := $(value DATA)
+export VERTEBROPLASTY_OUT           := $(value OUT)
+export VERTEBROPLASTY_CASE_IDS      := $(value CASE_IDS)
+export VERTEBROPLASTY_TESTS         := $(value TESTS)
+export VERTEBROPLASTY_ALLOW_COLUMNS := $(value ALLOW_COLUMNS)
+export VERTEBROPLASTY_STUDY         := $(value STUDY)
 
-help: ## list the targets
+.PHONY: help report pdf validate test check lint synthetic-data refresh lock bench system-packages clean
+
+help: ## list the targets and options
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+	@echo "options: DATA=file.csv|file.xlsx|folder/  OUT=folder  STUDY=study.yml  TESTS=paper|robust"
+	@echo "         CASE_IDS=id1,id2,id3  ALLOW_COLUMNS=column1,column2"
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-build-isolation --no-deps -e .
 	@touch $(STAMP)
 
-report: $(STAMP) ## build the HTML report (DATA=cohort.csv|.xlsx, OUT=folder; default: synthetic cohort, _build)
-	$(RUN) report $(DATA_ARGS) --out "$(OUT)" --case-ids "$(CASE_IDS)" --tests "$(TESTS)"
+report: $(STAMP) ## build the HTML report (DATA=, OUT=, STUDY=, TESTS=, CASE_IDS=, ALLOW_COLUMNS=)
+	$(RUN) report
 
-pdf: $(STAMP) system-packages ## build the HTML and PDF report (same DATA= and OUT= as report)
-	$(RUN) pdf $(DATA_ARGS) --out "$(OUT)" --case-ids "$(CASE_IDS)" --tests "$(TESTS)"
+pdf: $(STAMP) system-packages ## build the HTML and PDF report (same options as report)
+	$(RUN) pdf
 
-validate: $(STAMP) ## check a cohort file against the data contract (DATA=path)
-	$(RUN) validate $(DATA_ARGS)
+validate: $(STAMP) ## check a cohort file or folder against the data contract (DATA=, ALLOW_COLUMNS=)
+	$(RUN) validate
 
-test: $(STAMP) system-packages ## run every test: unit, notebooks (nbval), report builds
+test: $(STAMP) system-packages ## run every test: lint, unit, notebooks (nbval), whole-report builds, browser, PDF
+	$(BIN)/ruff check analysis tests scripts
 	$(BIN)/python -m pytest
 
-cohort: $(STAMP) ## regenerate the synthetic default cohort data/cohort.csv (deterministic)
-	$(RUN) cohort
+check: $(STAMP) ## fast checks (under a minute): lint, pipeline declaration, unit tests and doctests, no builds
+	$(BIN)/ruff check analysis tests scripts
+	$(RUN) check
+	$(BIN)/python -m pytest -m "not slow" tests analysis/vertebroplasty
 
-refresh: $(STAMP) ## re-execute analysis/*.ipynb on the default cohort and store their outputs (review the diff!)
+lint: $(STAMP) ## ruff on the package, the notebook sources, the tests and scripts
+	$(BIN)/ruff check analysis tests scripts
+
+synthetic-data: $(STAMP) ## regenerate data/cohort.csv and data/examples/multicentre/ (deterministic)
+	$(RUN) synthetic-data
+
+refresh: $(STAMP) ## update analysis/*.ipynb from analysis/notebooks/*.py and re-execute them (review the diff!)
 	$(RUN) refresh
 
-bench: $(STAMP) ## print build-time, scaling and reconstruction benchmarks
-	PYTHONPATH=$(CURDIR)/analysis $(BIN)/python scripts/benchmark.py
+lock: $(STAMP) ## regenerate the pinned requirements.txt from requirements.in (pip-tools)
+	$(BIN)/python -m pip install --quiet pip-tools
+	$(BIN)/pip-compile --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links --quiet requirements.in -o requirements.txt
+
+bench: $(STAMP) ## print end-to-end build times and memory for 10^3..10^6 patients, and function timings
+	$(BIN)/python scripts/benchmark.py
 
 system-packages: ## install the Debian packages the PDF and browser checks need (TeX Live, poppler, chromium)
 	@bash scripts/install-system-packages.sh

@@ -1,8 +1,16 @@
-"""Shared fixtures: a small valid cohort written to a temporary CSV, and helpers."""
+"""Shared fixtures: small cohorts written to temporary files, a temporary cache, helpers for built reports.
+
+Tests never write into the repository: the notebook cache is a temporary folder for the whole session.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import os
+import re
+import subprocess
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -12,10 +20,10 @@ import pytest
 
 matplotlib.use("Agg")
 
-from vertebroplasty import paths  # noqa: E402
-from vertebroplasty.pipeline import kernel_environment  # noqa: E402
+# set before any test imports the build, so every build of the session caches into a temporary folder
+os.environ.setdefault("VERTEBROPLASTY_CACHE", tempfile.mkdtemp(prefix="vertebroplasty-test-cache-"))
 
-kernel_environment()  # kernels started by nbval and papermill import the package from analysis/
+from vertebroplasty import paths  # noqa: E402
 
 
 def sha256(path: Path) -> str:
@@ -43,3 +51,52 @@ def write_cohort(tmp_path):
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(12345)
+
+
+# --------------------------------------------------------------------------- whole-report builds, through make
+
+def make(target: str, timeout: int = 1200, **variables: str) -> subprocess.CompletedProcess:
+    """``make <target> NAME=value ...`` as a user types it (arguments, no shell), from the repository."""
+    command = ["make", "--no-print-directory", "-s", target, *[f"{name}={value}" for name, value in variables.items()]]
+    return subprocess.run(command, cwd=paths.ROOT, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+@dataclass
+class Built:
+    out: Path
+    log: str
+
+    def page(self, name: str) -> str:
+        return text_of(self.out / "html" / "book" / f"{name}.html")
+
+    def results(self, name: str) -> pd.DataFrame:
+        return pd.read_csv(self.out / "results" / name, dtype=str, keep_default_na=False)
+
+
+def text_of(html_file: Path) -> str:
+    """Visible text of a built page's article (whitespace folded)."""
+    from bs4 import BeautifulSoup
+
+    article = BeautifulSoup(Path(html_file).read_text(), "html.parser").find("article")
+    return re.sub(r"\s+", " ", article.get_text(" "))
+
+
+@pytest.fixture(scope="session")
+def build(tmp_path_factory):
+    """Build a report once per session and share it between the tests that only read it: ``build(name, target, **make_variables)``."""
+    built: dict[str, Built] = {}
+
+    def get(name: str, target: str = "report", **variables: str) -> Built:
+        if name not in built:
+            out = tmp_path_factory.mktemp(name) / "report out"
+            completed = make(target, OUT=str(out), **variables)
+            assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-4000:]
+            built[name] = Built(out, completed.stdout + completed.stderr)
+        return built[name]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def cohort_folder(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("cohorts")

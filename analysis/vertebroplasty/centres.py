@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import power, tables
+from . import comparisons, dictionary, myst, power, tables
 
 GROUPS = ("A", "B")
 #: Fewest values a group needs in a centre for that centre's difference (the contract's minimum per group).
@@ -648,3 +648,63 @@ def forest_plot(rows: pd.DataFrame, label: str, heterogeneity: str | None = None
     axis.set_title(label + (f"\n{subtitle}" if subtitle else ""), fontsize=font + 2)
     axis.spines[["top", "right"]].set_visible(False)
     return figure
+
+
+# --------------------------------------------------------------------------- the chapter's tables
+
+def label_of(variable: str) -> str:
+    return "Type-A share (risk difference)" if variable == "type_a_share" else dictionary.label(variable)
+
+
+def pooled_table(table: pd.DataFrame, variables: Iterable[str] = HEADLINE_OUTCOMES) -> str:
+    """Per outcome: crude and centre-adjusted OLS differences, fixed and random pooled estimates, I² and Q p (MyST)."""
+    def estimate(row: dict, name: str) -> str:
+        value = row.get(name, row.get("estimate", np.nan))
+        if not row or not np.isfinite(value):
+            return "—"
+        return f"{value:.2f} ({row['ci_low']:.2f} to {row['ci_high']:.2f})"
+
+    rows = []
+    for variable in variables:
+        name = estimate_name(variable)
+        random, fixed = summary_row(table, variable, POOLED_RANDOM), summary_row(table, variable, POOLED_FIXED)
+        crude, adjusted = summary_row(table, variable, CRUDE_OLS), summary_row(table, variable, ADJUSTED_OLS)
+        heterogeneity = f"{random['i2']:.0f} %; {tables.format_p_in_text(random['q_p'])}" if random else "—"
+        rows.append([label_of(variable), estimate(crude, "estimate"), estimate(adjusted, "estimate"), estimate(fixed, name),
+                     estimate(random, name), heterogeneity])
+    return myst.list_table(["Outcome (A − B)", "Crude (OLS)", "Adjusted for centre (OLS)", "Fixed effect", "Random effects (DL)",
+                            "I²; Q test"], rows, [22, 16, 16, 16, 16, 14])
+
+
+def mantel_haenszel_sentence(table: pd.DataFrame) -> str:
+    """The Mantel–Haenszel pooled odds ratios of the yes/no outcomes, in one sentence."""
+    parts = []
+    for variable in BINARY_OUTCOMES:
+        row = summary_row(table, variable, MANTEL_HAENSZEL)
+        if row:
+            parts.append(f"{label_of(variable).replace(' (risk difference)', '')}: odds ratio {row['odds_ratio']:.2f} "
+                         f"(95 % CI {row['ci_low']:.2f} to {row['ci_high']:.2f}; {tables.format_p_in_text(row['p'])}; "
+                         f"Breslow–Day test of equal odds ratios {tables.format_p_in_text(row['breslow_day_p'])})")
+    return ("Pooled over the centres with the Mantel–Haenszel method, group A against group B — " + "; ".join(parts) + "."
+            if parts else "")
+
+
+def characteristics_table(data: pd.DataFrame, variables: Iterable[str]) -> str:
+    """Table 1 per centre: patients per group and the mean ± SD or n (%) of each characteristic (MyST)."""
+    frame = data.assign(centre=centre_labels(data))
+    centres = sorted(frame["centre"].unique())
+    described = comparisons.describe(frame, list(variables), "centre")
+    header = ["Characteristic", *centres]
+    rows = [["Patients, group A / B", *[f"{int((part['group'] == 'A').sum())} / {int((part['group'] == 'B').sum())}"
+                                         for _, part in frame.groupby("centre", sort=True)]]]
+    for variable, part in described.groupby("variable", sort=False):
+        by_level = part.set_index(["level", "category"])
+        if part["category"].ne("").any():
+            for category in dict.fromkeys(part["category"]):
+                rows.append([f"{dictionary.label(variable)}: {dictionary.category_label(variable, category)}, n (%)",
+                             *[tables.count_percent(by_level.loc[(c, category), "count"], by_level.loc[(c, category), "percent"])
+                               if (c, category) in by_level.index else "—" for c in centres]])
+        else:
+            rows.append([dictionary.label(variable), *[tables.mean_sd(by_level.loc[(c, ""), "mean"], by_level.loc[(c, ""), "sd"])
+                                                       if (c, "") in by_level.index else "—" for c in centres]])
+    return myst.list_table(header, rows, [30] + [max(8, 70 // len(centres))] * len(centres))

@@ -124,14 +124,22 @@ def hodges_lehmann(x: np.ndarray, y: np.ndarray, confidence: float = 0.95) -> tu
     else:
         span = (x[-1] - y[0]) - (x[0] - y[-1])
 
-        def order_statistic(rank: float) -> float:
-            # the smallest δ with #(x − y ≤ δ) ≥ rank; #(x − y ≤ δ) = pairs − #(x − δ > y) counted without ties
-            def at_most(shift: float) -> float:
-                return float(pairs - (np.searchsorted(y, x - shift, side="left")).sum())
+        def at_most(shift: float) -> int:
+            # #(x − y ≤ δ) = pairs − #(x − δ > y), counted with sorted searches (ties included)
+            return int(pairs - np.searchsorted(y, x - shift, side="left").sum())
 
+        def largest_difference_at_most(shift: float) -> float:
+            # for each x_i the first y_j ≥ x_i − δ gives its largest difference x_i − y_j ≤ δ
+            index = np.searchsorted(y, x - shift, side="left")
+            valid = index < ny
+            return float((x[valid] - y[index[valid]]).max()) if valid.any() else float("nan")
+
+        def order_statistic(rank: float) -> float:
+            # the smallest δ with #(x − y ≤ δ) ≥ rank, by bisection on δ, then snapped to the pairwise
+            # difference it brackets so that the result is one of the x_i − y_j, as the enumeration gives
             results = []
             for target in sorted({np.floor(rank), np.ceil(rank)}):
-                low, high = x[0] - y[-1], x[-1] - y[0]
+                low, high = x[0] - y[-1] - span, x[-1] - y[0]  # #(≤ low) = 0 < target ≤ #(≤ high) = pairs
                 for _ in range(200):
                     if high - low <= span * 1e-12:
                         break
@@ -140,7 +148,8 @@ def hodges_lehmann(x: np.ndarray, y: np.ndarray, confidence: float = 0.95) -> tu
                         high = middle
                     else:
                         low = middle
-                results.append(high)
+                snapped = largest_difference_at_most(high)
+                results.append(snapped if low < snapped <= high else high)
             return float(np.mean(results))
     estimate, low, high = (order_statistic(rank) for rank in ranks)
     return estimate, low, high

@@ -1,8 +1,20 @@
 """Pairwise comparisons after a test across the cement-distribution types, one tidy row per variable and pair.
 
 Paper mode: Tukey's HSD (scipy), or Games–Howell (pingouin) where Levene's test rejects equal variances.  Robust
-mode: Dunn's test on the Kruskal–Wallis ranks with Holm's adjustment (scikit-posthocs).  Every pair of levels with
-at least two values is compared, however many levels are present.
+mode: Dunn's test on the Kruskal–Wallis ranks with Holm's adjustment (scikit-posthocs).  However many levels are
+present, Tukey and Games–Howell compare every pair of levels with at least two values (each needs a variance);
+Dunn ranks every level with a value together, as the Kruskal–Wallis test does, and compares each pair of them.
+Where the omnibus test has no p (see :func:`vertebroplasty.comparisons.compare_several_groups`) no pair is given.
+
+Formulas (levels i, j with n_i values, mean m_i, variance s_i²; N values and k levels in all):
+
+* Tukey: q = |m_i − m_j| / √(MSE / 2 · (1/n_i + 1/n_j)), p from the studentized range with k and N − k degrees
+  of freedom (Tukey–Kramer for unequal sizes).
+* Games–Howell: t = (m_i − m_j) / √(s_i²/n_i + s_j²/n_j), Welch–Satterthwaite df, p from the studentized range
+  at |t| √2 with k levels (Games & Howell, 1976).
+* Dunn: z = (R̄_i − R̄_j) / √((N (N + 1) / 12 − Σ(t³ − t) / (12 (N − 1))) (1/n_i + 1/n_j)) on the mid-ranks of all
+  N values (t: sizes of the tied groups), two-sided normal p, Holm's adjustment over the k (k − 1) / 2 pairs
+  (Dunn, 1964).
 """
 
 from __future__ import annotations
@@ -25,11 +37,16 @@ def pairwise(data: pd.DataFrame, variable: str, between: str, method: str, confi
     ``mean_difference`` is first − second; ``ci_low``/``ci_high`` are Tukey's simultaneous interval (missing for
     the other methods); ``p_adjusted`` is the method's multiplicity-adjusted p.
     """
+    if method not in METHOD_NAMES:
+        raise ValueError(f"unknown pairwise method {method!r}")
     levels = comparisons.defined_levels(data, between)
     groups = dict(zip(levels, comparisons.samples(data, variable, between, levels)))
-    usable = [level for level in levels if len(groups[level]) >= 2]
-    if len(usable) < 2 or np.ptp(np.concatenate([groups[level] for level in usable])) == 0:
+    usable = [level for level in levels if len(groups[level]) >= (1 if method == "dunn" else 2)]
+    values = np.concatenate([groups[level] for level in usable]) if usable else np.array([])
+    if len(usable) < 2 or len(values) - len(usable) < 1 or np.ptp(values) == 0:
         return pd.DataFrame(columns=COLUMNS)
+    if method != "dunn" and all(np.ptp(groups[level]) == 0 for level in usable):
+        return pd.DataFrame(columns=COLUMNS)  # no variation within any level: the F (and q, t) statistics are undefined
     rows = []
     if method == "tukey":
         result = stats.tukey_hsd(*(groups[level] for level in usable))
@@ -41,7 +58,9 @@ def pairwise(data: pd.DataFrame, variable: str, between: str, method: str, confi
 
         frame = pd.DataFrame({"value": np.concatenate([groups[level] for level in usable]),
                               "level": np.repeat(usable, [len(groups[level]) for level in usable])})
-        for record in pingouin.pairwise_gameshowell(frame, dv="value", between="level").to_dict("records"):
+        with np.errstate(divide="ignore", invalid="ignore"):  # two levels without variation: p is NaN, not an error
+            records = pingouin.pairwise_gameshowell(frame, dv="value", between="level").to_dict("records")
+        for record in records:
             rows.append((str(record["A"]), str(record["B"]), np.nan, np.nan, float(record["pval"])))
     elif method == "dunn":
         import scikit_posthocs
@@ -51,8 +70,6 @@ def pairwise(data: pd.DataFrame, variable: str, between: str, method: str, confi
         matrix = scikit_posthocs.posthoc_dunn(frame, val_col="value", group_col="level", p_adjust="holm")
         for first, second in itertools.combinations(usable, 2):
             rows.append((first, second, np.nan, np.nan, float(matrix.loc[first, second])))
-    else:
-        raise ValueError(f"unknown pairwise method {method!r}")
     return pd.DataFrame([{"variable": variable, "method": METHOD_NAMES[method], "first": first, "second": second,
                           "n_first": len(groups[first]), "n_second": len(groups[second]),
                           "mean_difference": float(groups[first].mean() - groups[second].mean()),

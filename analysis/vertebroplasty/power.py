@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
+
+#: The fewest patients per group a two-sample t-test can use (one residual degree of freedom per group).
+MINIMUM_PER_GROUP = 2
 
 
 def sample_size(comparison: pd.DataFrame, alpha: float = 0.05, powers: tuple[float, ...] = (0.8, 0.9), limit: int = 100_000,
@@ -12,8 +17,19 @@ def sample_size(comparison: pd.DataFrame, alpha: float = 0.05, powers: tuple[flo
 
     One row per variable with a Hedges' g: ``hedges_g`` and ``n_per_group_<power>`` (rounded up, multiplied by
     ``design_effect`` for a clustered design; NaN where the observed effect is too small to reach within ``limit``).
+
+    The exact n solves power(n) = 1 − β for the noncentral t distribution with 2n − 2 degrees of freedom and
+    noncentrality g √(n / 2); it is close to the normal approximation n ≈ 2 ((z_{1−α/2} + z_{1−β}) / g)² + z²_{1−α/2} / 4
+    (Guenther, 1981).  For very large effects the root finder fails although two patients per group already
+    give the power; the answer is then the minimum, 2.
+
+    Examples
+    --------
+    >>> sample_size(pd.DataFrame({"variable": ["x"], "hedges_g": [0.5]}))["n_per_group_80"].item()  # 63.77 → 64
+    64.0
     """
     from statsmodels.stats.power import TTestIndPower
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning  # imported first: importing it resets its filter
 
     solver = TTestIndPower()
     rows = []
@@ -23,7 +39,13 @@ def sample_size(comparison: pd.DataFrame, alpha: float = 0.05, powers: tuple[flo
         effect = abs(float(record["hedges_g"]))
         row = {"variable": record["variable"], "hedges_g": float(record["hedges_g"])}
         for power in powers:
-            needed = solver.solve_power(effect_size=effect, alpha=alpha, power=power, ratio=1.0, nobs1=None) if effect > 0 else np.nan
+            needed = np.nan
+            if effect > 0:
+                with warnings.catch_warnings():  # statsmodels warns and returns NaN where its root finder fails
+                    warnings.simplefilter("ignore", ConvergenceWarning)
+                    needed = float(np.squeeze(solver.solve_power(effect_size=effect, alpha=alpha, power=power, ratio=1.0, nobs1=None)))
+                    if not needed >= MINIMUM_PER_GROUP and solver.power(effect, MINIMUM_PER_GROUP, alpha, ratio=1.0) >= power:
+                        needed = float(MINIMUM_PER_GROUP)
             needed = float(np.ceil(np.ceil(needed) * design_effect)) if np.isfinite(needed) else np.nan
             row[f"n_per_group_{int(power * 100)}"] = needed if needed <= limit else np.nan
         rows.append(row)

@@ -186,10 +186,10 @@ class Footnotes:
     def mark(self, text: str) -> str:
         if text not in self.texts:
             self.texts[text] = MARKER_SYMBOLS[len(self.texts) % len(MARKER_SYMBOLS)]
-        return f"<sup>{self.texts[text]}</sup>"
+        return f"{{sup}}`{self.texts[text]}`"
 
     def lines(self) -> list[str]:
-        return [f"<sup>{symbol}</sup> {text}" for text, symbol in self.texts.items()]
+        return [f"{{sup}}`{symbol}` {text}" for text, symbol in self.texts.items()]
 
 
 def _tests_used(tests: pd.DataFrame) -> str:
@@ -210,7 +210,7 @@ def _tests_used(tests: pd.DataFrame) -> str:
 
 def format_table(tests: pd.DataFrame, descriptives: pd.DataFrame, table: str, sizes: dict[str, int], alpha: float,
                  differences: pd.DataFrame | None = None, holm: bool = True) -> tuple[str, str]:
-    """One of Tables 1–3 as a MyST table in the paper's layout (mean ± SD or n (%), then p), and its footnote.
+    """One of Tables 1–3 as a captioned MyST table (numbered, label ``table-<n>``) in the paper's layout, and its footnote.
 
     ``differences`` (for the synthetic default cohort): published numbers this cohort does not reproduce at the
     printed precision, columns ``variable, stratum, statistic, published, explanation``; each such cell gets a
@@ -286,8 +286,10 @@ def format_table(tests: pd.DataFrame, descriptives: pd.DataFrame, table: str, si
                 "Missing values are excluded per variable; a cell shows its n where fewer patients had the measurement.")
     extra = footnotes.lines()
     if extra:
-        footnote += "\n\n" + "<br>\n".join(extra)
-    return "\n".join(lines), footnote
+        footnote += "\n\n" + "\n\n".join(extra)
+    number = table.removeprefix("table")
+    captioned = [f":::{{table}} {TABLE_CAPTIONS[table]}", f":name: table-{number}", ":align: left", "", *lines, ":::"]
+    return "\n".join(captioned), footnote
 
 
 def format_effects(tests: pd.DataFrame, alpha: float) -> tuple[list[str], list[list[str]]]:

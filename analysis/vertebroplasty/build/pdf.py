@@ -25,8 +25,12 @@ APPENDICES = ("book/reanalysis", "book/audit", "book/provenance", "book/reproduc
 #: LaTeX that keeps a table with its caption on one page and sets the article's page style.
 PREAMBLE = r"""
 \usepackage{needspace}
-\renewcommand{\sphinxattablestart}{\par\needspace{0.35\textheight}\vskip\dimexpr\sphinxtablepre\relax\begin{minipage}{\linewidth}}
-\renewcommand{\sphinxattableend}{\end{minipage}\par\vskip\sphinxtableafterendadjustment}
+\makeatletter
+\def\sphinxattablestart{\par\needspace{6\baselineskip}\vskip\dimexpr\sphinxtablepre\relax\spx@inframedtrue
+  \begin{minipage}{\linewidth}}
+\def\sphinxattableend{\end{minipage}\par\@nobreakfalse\prevdepth\z@\vskip\sphinxtablepost\relax}
+\makeatother
+\renewcommand{\sphinxtablecontinued}[1]{\textit{(continued)}}
 \setcounter{tocdepth}{1}
 """
 
@@ -71,11 +75,18 @@ def build_pdf(book_dir: Path, target: Path, log: Path) -> Path:
     shutil.copytree(book_dir / "source", source)
     toc = yaml.safe_load((source / "_toc.yml").read_text())
     present = {chapter["file"] for part in toc.get("parts", []) for chapter in part["chapters"]}
-    body = [name for name in BODY if name in present and name != toc["root"]]
+    body = [name for name in BODY if name in present or name == toc["root"]]
+    # LaTeX drops the root page's own text, so the summary becomes the first section under an empty root
+    (source / "book" / "pdf_root.md").write_text("# Report\n")
+    toc["root"] = "book/pdf_root"
     toc["parts"] = [{"caption": "Report", "chapters": [{"file": name} for name in body]},
                     {"caption": "Appendices", "chapters": [{"file": name} for name in APPENDICES if name in present]}]
     (source / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False, allow_unicode=True))
     config = yaml.safe_load((source / "_config.yml").read_text())
+    # the notebooks stay in the Sphinx project (their glue is read from them) but in no table of contents, so the
+    # LaTeX leaves them out; the included MyST blocks are not documents of their own
+    config["only_build_toc_files"] = False
+    config["exclude_patterns"] = [*config.get("exclude_patterns", []), "book/generated/*/markdown/*"]
     block_file = source / "book" / "generated" / "patients" / "markdown" / "source_block.md"
     block = markdown_to_latex(block_file.read_text()) if block_file.is_file() else ""
     elements = config.setdefault("sphinx", {}).setdefault("config", {}).setdefault("latex_elements", {})

@@ -374,7 +374,7 @@ def build_skeleton(published: pd.DataFrame, rng: np.random.Generator) -> pd.Data
             return left
 
         case_rows = cases.loc[group_cases]
-        case_segments = [indices.SEGMENT_OF_LEVEL[level] for level in case_rows["level"]]
+        case_segments = [derivation.SEGMENT_OF_LEVEL[level] for level in case_rows["level"]]
         frame = pd.DataFrame({
             "group": group,
             "sex": np.concatenate([case_rows["sex"].to_numpy(), _deal(remaining(sex, list(case_rows["sex"])), rng)]),
@@ -553,7 +553,7 @@ def reconstruct(seed: int = SEED, published: pd.DataFrame | None = None, verbose
         rows = cohort.index[cohort["group"] == group]
         grades = sorted(cohort.loc[rows, "compression_grade"], key=["I", "II", "III"].index)
         cohort.loc[avhr_pre[rows].sort_values(ascending=False).index, "compression_grade"] = grades
-    cohort = cohort[dictionary.column_names()]
+    cohort = cohort[dictionary.column_names("required")]  # one centre: no optional centre column
     cohort.attrs["recording_step"] = steps
     return Reconstruction(cohort, unmatched, p_unmatched, time.perf_counter() - started)
 

@@ -1,0 +1,3 @@
+"""pytest: the notebook sources (analysis/notebooks/*.py) are notebooks, not modules; nbval checks their .ipynb pairs."""
+
+collect_ignore_glob = ["notebooks/*"]

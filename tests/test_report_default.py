@@ -1,0 +1,219 @@
+"""The default report, built once with `make pdf` (HTML and PDF), read as a surgeon, a reviewer and a browser would."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from vertebroplasty import paths
+
+pytestmark = pytest.mark.slow
+
+CHAPTERS = ("index", "introduction", "methods", "results", "cases", "discussion", "conclusions", "limitations", "reanalysis",
+            "audit", "provenance", "reproduce", "references")
+
+
+@pytest.fixture(scope="module")
+def report(build):
+    for tool in ("xelatex", "latexmk", "pdftotext", "pdftoppm", "chromium"):
+        if shutil.which(tool) is None:
+            pytest.fail(f"{tool} is not installed; run `make system-packages`")
+    return build("default", "pdf")
+
+
+def value(results: pd.DataFrame, table: str, variable: str, stratum: str, statistic: str) -> float:
+    rows = results[(results.table == table) & (results.variable == variable) & (results.stratum == stratum) & (results.statistic == statistic)]
+    return float(rows["value"].iloc[0])
+
+
+def test_every_chapter_and_result_file(report):
+    for chapter in CHAPTERS:
+        assert (report.out / "html" / "book" / f"{chapter}.html").is_file(), chapter
+    assert not (report.out / "html" / "book" / "centres.html").exists()  # one centre: no multicentre chapter
+    expected = {"assumptions.csv", "audit.csv", "audit_findings.csv", "beside_published.csv", "conclusions.csv", "derived.csv",
+                "flow.csv", "missing_data.csv", "pairwise.csv", "published_comparison.csv", "sample_size.csv", "statistics.csv"}
+    assert {p.name for p in (report.out / "results").iterdir()} == expected
+    assert list(report.results("statistics.csv").columns) == ["table", "variable", "stratum", "statistic", "value"]
+    assert "Synthetic data." in report.page("results")
+
+
+def test_statistics_equal_a_recomputation_from_the_derived_table(report):
+    derived = pd.read_csv(report.out / "results" / "derived.csv")
+    results = report.results("statistics.csv")
+    for variable in ("vas_op", "lka_loss", "avhlr", "fvahl"):
+        a, b = (derived.loc[derived["group"] == g, variable].dropna() for g in "AB")
+        expected = stats.ttest_ind_from_stats(a.mean(), a.std(), len(a), b.mean(), b.std(), len(b))  # from summaries, not the raw call
+        assert value(results, "table2", variable, "all", "p") == pytest.approx(expected.pvalue, rel=1e-7)
+        assert value(results, "table2", variable, "A", "mean") == pytest.approx(a.mean(), rel=1e-9)
+    table = pd.crosstab(derived["group"], derived["cement_distribution"]).to_numpy()
+    expected_counts = table.sum(1, keepdims=True) * table.sum(0, keepdims=True) / table.sum()
+    chi2 = ((table - expected_counts) ** 2 / expected_counts).sum()  # Pearson's statistic by hand
+    assert value(results, "table1", "cement_distribution", "all", "chi2") == pytest.approx(chi2, rel=1e-9)
+
+
+def test_tables_1_to_3_reproduce_every_published_summary(report):
+    comparison = report.results("published_comparison.csv")
+    summaries = comparison[comparison["statistic"].isin(["mean", "sd", "count", "percent"])]
+    assert len(summaries) > 200 and set(summaries["verdict"]) == {"matched"}
+
+
+def test_every_differing_table_3_value_is_footnoted_with_its_published_value(report):
+    comparison = report.results("published_comparison.csv")
+    differing = comparison[(comparison["table"] == "table3") & (comparison["verdict"] == "not matched")]
+    assert len(differing) >= 6
+    text = report.page("results")
+    table3 = text[text.index("Outcomes by cement-distribution type"):]
+    for published in differing["published"]:
+        assert f"published {published}" in table3, published
+    html = (report.out / "html" / "book" / "results.html").read_text()
+    assert 'href="audit.html#audit-finding' in html  # the footnotes link to the audit's findings
+
+
+def test_audit_finds_the_integer_scale_p_and_the_unsupported_pairwise_claims(report):
+    audit = report.results("audit.csv")
+    vas = audit[(audit["table"] == "table3") & (audit["variable"] == "vas_pre") & (audit["statistic"] == "p")]
+    assert set(vas["verdict"]) == {"inconsistent"}
+    claims = audit[audit["kind"] == "unsupported claim"]
+    unsupported = set(zip(claims.loc[claims["verdict"] == "inconsistent", "variable"], claims.loc[claims["verdict"] == "inconsistent", "stratum"]))
+    for variable, pair in (("fvahl", "type A vs type B"), ("avhlr", "type A vs type B"), ("lka_loss", "type A vs type C")):
+        assert (variable, pair) in unsupported
+    page = report.page("audit")
+    assert "Finding 1." in page and "dist_A" not in page and "table3" not in page
+
+
+def test_conclusions_answer_each_question_beside_the_paper(report):
+    text = report.page("conclusions")
+    for question in ("Does aspiration change the distribution of the cement?", "Does aspiration change pain during cementing?",
+                     "Does aspiration reduce recompression after surgery?", "Is type A followed by less recompression than types B and C?"):
+        assert question in text
+    assert "The source study concluded" in text
+    conclusions = report.results("conclusions.csv")
+    assert set(conclusions["verdict"]) <= {"yes", "partly", "not after adjustment", "no evidence", "opposite", "not computable"}
+
+
+def test_claims_carry_their_adjusted_evidence(report):
+    summary = report.page("index")
+    assert "Holm-adjusted" in summary and "95 % CI" in summary
+    results = report.results("statistics.csv")
+    holm = results[(results["statistic"] == "p_holm")]
+    assert not set(holm["variable"]) & {"lka_pre", "rka_pre", "fvah_pre", "avhr_pre", "vas_pre", "odi_pre", "age", "bmi"}  # baseline rows are not in the family
+
+
+def test_no_absolute_path_and_no_patient_row_outside_the_case_pages(report):
+    derived = pd.read_csv(report.out / "results" / "derived.csv", dtype=str)
+    ids = set(derived["patient_id"])
+    allowed = {"cases.html", "cases.ipynb"}
+    for path in (report.out / "html").rglob("*"):
+        if not path.is_file() or path.suffix not in (".html", ".ipynb", ".txt", ".js", ".md") or "_static" in path.parts:
+            continue
+        text = path.read_text(errors="replace")
+        for forbidden in (str(paths.ROOT), str(report.out), "/tmp/", str(paths.cache_root())):
+            assert forbidden not in text, (path, forbidden)
+        if path.name not in allowed and path.parent.name != "_sources":
+            found = [patient for patient in ids if re.search(rf"\b{re.escape(patient)}\b", text)]
+            assert not found, (path, found[:3])
+
+
+def test_notebook_pages_show_parameters_once_without_paths_and_fold_the_code(report):
+    notebook = json.loads((report.out / "html" / "_sources" / "book" / "generated" / "comparisons.ipynb").read_text()) \
+        if (report.out / "html" / "_sources").exists() else None
+    page = (report.out / "html" / "book" / "generated" / "comparisons.html").read_text()
+    assert page.count("Parameters of this run") == 1 and "cohort_path" not in page and "output_dir" not in page
+    assert "NBVAL" not in page and "nbval" not in page
+    assert "tag_hide-input" in page or "hide-input" in page
+    assert notebook is None or all("parameters" not in c.get("metadata", {}).get("tags", []) for c in notebook["cells"])
+    sidebar = re.findall(r'<a class="reference internal" href="[^"]*">([^<]+)</a>', page)
+    assert len([title for title in sidebar if title.strip() == "Case presentations"]) <= 1
+
+
+def chromium_check(html_page, script: str, tmp_path, width: int = 1280) -> str:
+    """Open a copy of a built page with a measuring script in headless Chromium at ``width`` px; return what it wrote."""
+    probe = html_page.with_name(f"probe-{html_page.name}")
+    measure = f"<script>window.addEventListener('load', () => setTimeout(() => {{ const r = (() => {{ {script} }})(); " \
+              f"document.body.insertAdjacentHTML('beforeend', '<pre id=\"probe\">' + JSON.stringify(r) + '</pre>'); }}, 300));</script>"
+    probe.write_text(html_page.read_text().replace("</body>", measure + "</body>"))
+    completed = subprocess.run(
+        [shutil.which("chromium"), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
+         f"--window-size={width},900", "--virtual-time-budget=8000", "--dump-dom", probe.as_uri()],
+        capture_output=True, text=True, timeout=120, check=False)
+    probe.unlink()
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    found = re.search(r'<pre id="probe">(.*?)</pre>', completed.stdout, re.S)
+    assert found, completed.stdout[-2000:]
+    return json.loads(found.group(1).replace("&quot;", '"'))
+
+
+def test_offline_math_tables_and_images_in_chromium(report, tmp_path):
+    html = report.out / "html" / "book"
+    assert "cdn.jsdelivr" not in (html / "methods.html").read_text()
+    math = chromium_check(html / "methods.html", "return document.querySelectorAll('mjx-container').length;", tmp_path)
+    assert math >= 10
+    tables = chromium_check(html / "results.html", "return [document.querySelectorAll('table').length, "
+                                                   "[...document.images].filter(i => !i.complete || i.naturalWidth === 0).length];", tmp_path)
+    assert tables[0] >= 5 and tables[1] == 0
+
+
+def test_audit_page_fits_1280_px_and_table_3_cells_do_not_wrap(report, tmp_path):
+    overflow = chromium_check(report.out / "html" / "book" / "audit.html",
+                              "return document.documentElement.scrollWidth - window.innerWidth;", tmp_path)
+    assert overflow <= 0
+    wrapped = chromium_check(report.out / "html" / "book" / "results.html", """
+        const table = [...document.querySelectorAll('table')].find(t => t.innerText.includes('Type C, n ='));
+        const cells = [...table.querySelectorAll('td')].filter(td => td.innerText.includes('±'));
+        const line = parseFloat(getComputedStyle(cells[0]).lineHeight) || 24;
+        return cells.filter(td => td.getBoundingClientRect().height > 1.8 * line).map(td => td.innerText);""", tmp_path)
+    assert wrapped == []
+
+
+# --------------------------------------------------------------------------- the PDF
+
+@pytest.fixture(scope="module")
+def pdf_pages(report) -> list[str]:
+    completed = subprocess.run(["pdftotext", "-layout", str(report.out / "pdf" / "report.pdf"), "-"], capture_output=True, text=True, check=True)
+    return completed.stdout.split("\f")[:-1]
+
+
+def test_title_page_names_the_study_the_data_and_the_build(pdf_pages):
+    first = pdf_pages[0]
+    assert "Source study" in first and "Design" in first and "synthetic cohort" in first
+    assert "Built 20" in first and "Report package version" in first
+
+
+def test_pdf_is_an_article_with_appendices_and_no_notebook_code(pdf_pages):
+    text = "\n".join(pdf_pages)
+    assert "CHAPTER" not in text.upper().replace("CHAPTERS", "")
+    assert "Appendices" in text or "APPENDICES" in text.upper()
+    for heading in ("Introduction", "Methods", "Results", "Case presentations", "Discussion", "Conclusions", "Limitations",
+                    "Reproduction audit", "Data provenance"):
+        assert heading in text, heading
+    assert "import pandas" not in text and "Computation:" not in text
+    body = next(index for index, page in enumerate(pdf_pages) if "Re-analysis with current reporting standards" in page and index > 2)
+    assert body <= 22, f"the report's body runs to page {body}"
+
+
+def test_each_table_caption_is_on_the_page_of_its_table(pdf_pages):
+    first_rows = {"Table 1": "Age (years)", "Table 2": "LKA (pre-op)", "Table 3": "LKA loss"}
+    for caption, row in first_rows.items():
+        pages = [page for page in pdf_pages if re.search(rf"{caption}[:.]?\s+(Characteristics|Radiographic|Height)", page)]
+        assert pages, caption
+        assert row in pages[0][pages[0].index(caption):], caption
+
+
+def test_symbols_survive_latex_and_no_page_is_blank(report, pdf_pages, tmp_path):
+    from PIL import Image
+
+    text = "\n".join(pdf_pages)
+    for symbol in ("±", "≥", "°", "²", "χ²", "η²"):
+        assert symbol in text, symbol
+    subprocess.run(["pdftoppm", "-r", "20", "-png", str(report.out / "pdf" / "report.pdf"), str(tmp_path / "page")], check=True)
+    pages = sorted(tmp_path.glob("page-*.png"))
+    blank = [page.name for page in pages if np.asarray(Image.open(page).convert("L")).std() < 1.0]
+    assert len(pages) >= 10 and blank == []
