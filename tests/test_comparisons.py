@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
-
 from vertebroplasty import comparisons, dictionary, power, tables
 from vertebroplasty.cohort import Cohort
 
@@ -169,8 +168,8 @@ def test_student_t_by_hand():
 
 
 def measurements(study, table):
-    return [v for v in tables.TABLE_VARIABLES[table]
-            if pd.api.types.is_numeric_dtype(study[v]) and study[v].dtype != "boolean" and all(len(s) > 1 for s in by_group(study, v))]
+    return [v for v in tables.TABLE_VARIABLES[table] if pd.api.types.is_numeric_dtype(study[v]) and study[v].dtype != "boolean"
+            and all(len(s) > 1 for s in by_group(study, v))]
 
 
 @pytest.mark.parametrize("table", ["table1", "table2"])
@@ -434,9 +433,11 @@ def test_robust_mode_picks_mann_whitney_exactly_for_the_ordinal_scores(study):
 def test_each_option_names_its_tests(study):
     paper = comparisons.compare(study, tables.TABLE_VARIABLES["table2"], "group", "paper")
     assert set(paper["test"]) == {"student", "chi2"}
-    assert set(comparisons.compare(study, tables.TABLE_VARIABLES["table3"], "cement_distribution", "paper")["test"]) == {"anova"}
-    assert set(comparisons.compare(study, tables.TABLE_VARIABLES["table3"], "cement_distribution", "robust")["test"]) == {"kruskal"}
-    categorical = comparisons.compare(study, ["sex", "compression_grade", "cement_distribution", "cement_leakage"], "group", "robust")
+    table3 = tables.TABLE_VARIABLES["table3"]
+    assert set(comparisons.compare(study, table3, "cement_distribution", "paper")["test"]) == {"anova"}
+    assert set(comparisons.compare(study, table3, "cement_distribution", "robust")["test"]) == {"kruskal"}
+    categories = ["sex", "compression_grade", "cement_distribution", "cement_leakage"]
+    categorical = comparisons.compare(study, categories, "group", "robust")
     assert categorical["test"].tolist() == ["chi2"] * 4  # no expected count below 5: χ² stays
     with pytest.raises(ValueError):
         comparisons.compare(study, ["lka_loss"], "group", "bootstrap")
@@ -444,12 +445,18 @@ def test_each_option_names_its_tests(study):
 
 def test_tests_description_names_the_tests_of_each_option():
     paper, robust = comparisons.tests_description("paper"), comparisons.tests_description("robust")
-    for name in ("Student t-test", "one-way ANOVA", "χ² test without continuity correction", "Fisher's exact test", "Monte Carlo"):
+    for name in ("Student t-test", "one-way ANOVA", "Tukey's HSD", "Games–Howell", "Levene",
+                 "χ² test without continuity correction", "Fisher's exact test", "Monte Carlo"):
         assert name in paper
     for name in ("Welch's t-test", "Mann–Whitney U test", "Kruskal–Wallis test", "Dunn", "Holm", "Hodges–Lehmann",
                  "Fisher's exact test", "Monte Carlo", str(comparisons.SEED)):
         assert name in robust
-    assert "Student" not in robust and "Welch" not in paper and "Kruskal" not in paper and "Mann" not in paper
+    for absent in ("Welch", "Mann", "Kruskal", "Dunn"):
+        assert absent not in paper
+    for absent in ("Student", "ANOVA", "Tukey", "Games"):
+        assert absent not in robust
+    with pytest.raises(ValueError):
+        comparisons.tests_description("bootstrap")
 
 
 def test_choose_test_follows_the_dictionary_scale():

@@ -99,10 +99,13 @@ def run(arguments: argparse.Namespace) -> int:
                      study=arguments.study, use_cache=not arguments.no_cache)
         return 0
     if arguments.command == "synthetic-data":
+        from .synthetic.multicentre import write_multicentre_example
         from .synthetic.reconstruction import write_default_cohort
 
         path = write_default_cohort(**({} if arguments.seed is None else {"seed": arguments.seed}))
         print(f"wrote {path}")
+        written = write_multicentre_example()
+        print(f"wrote {len(written)} files of the multicentre example to {paths.MULTICENTRE_EXAMPLE}")
         return 0
     if arguments.command == "refresh":
         from .build.report import refresh_committed_notebooks

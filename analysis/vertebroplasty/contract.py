@@ -6,14 +6,20 @@ or row (workbook), the patient, the column, the value and the rule.  Numbers and
 the contract's rules (ranges, labels, uniqueness, required cells, the cross-column rule) are checked by a pandera
 schema built from the data dictionary.  Input files are only ever opened for reading.
 
-Besides the rules, the commonest export mistakes get a hint: a semicolon-separated file, decimal commas, column
-names in another case, and a workbook whose first sheet is not the data.  The usual spellings of a missing value
-(:data:`MISSING_MARKERS`) are read as empty cells.
+What would otherwise be lost without a word is refused, each by its place: a CSV row with more or fewer cells than
+the header, a column name given twice, a workbook formula without a stored result, merged cells in a workbook's
+table, a second file for the same centre, an old .xls workbook in a folder.  Rows whose every cell is empty are
+skipped (spreadsheets export them), and so are columns without a name and without a value.
+
+Besides the rules, the commonest export mistakes get a hint: a semicolon- or tab-separated file, decimal commas,
+column names in another case, text that is not UTF-8, and a workbook whose first sheet is not the data.  The usual
+spellings of a missing value (:data:`MISSING_MARKERS`) are read as empty cells, with a notice.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -26,6 +32,10 @@ from . import dictionary
 
 MINIMUM_PATIENTS_PER_GROUP = 2
 FILE_SUFFIXES = (".csv", ".xlsx", ".xlsm")
+#: Spreadsheet files that are not read; refused by name (also in a folder) rather than skipped.
+UNREAD_SUFFIXES = (".xls", ".ods", ".numbers")
+#: Besides those, a folder's .tsv files are refused too: they would otherwise be skipped without a word.
+UNREAD_FOLDER_SUFFIXES = (*UNREAD_SUFFIXES, ".tsv")
 #: Cells read as missing, besides empty ones (case as written).
 MISSING_MARKERS = ("NA", "N/A", "n/a", "na", "NaN", "nan", "NULL", "null", ".", "-", "—")
 
@@ -39,13 +49,23 @@ IDENTIFIER_NAME_PATTERN = re.compile(
     r"|phone|telephone|mobile|email|e_mail)($|_)"
 )
 DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
+#: A number spelled plainly (digits, at most one point, an exponent): parsed in bulk; other spellings by pandas.
+PLAIN_NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
+#: Whole numbers beyond this are not held exactly by a float; such a cell is out of any range of the contract.
+LARGEST_WHOLE_NUMBER = 2**53
 #: The column named in errors of the schema's one cross-column rule.
 CROSS_COLUMN_RULE_COLUMN = "aspirated_blood_ml"
+
+ZIP_SIGNATURE = b"PK\x03\x04"  # .xlsx, .ods
+OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls
+UTF8_HINT = ("save the file as UTF-8 text: in a spreadsheet, 'Save as' > 'CSV UTF-8 (comma delimited)'; "
+             "or save it as .xlsx, which the report also reads")
+CASE_HINT = "column names must be written exactly as in the data contract (lower case, underscores)"
 
 
 @dataclass(frozen=True)
 class Problem:
-    """One broken rule in one cell (or one column, or the whole file)."""
+    """One broken rule in one cell (or one row, one column, or the whole file)."""
 
     file: str
     rule: str
@@ -83,7 +103,12 @@ class CohortValidationError(ValueError):
 
 @dataclass
 class TextTable:
-    """A file's cells as text, with where each row came from."""
+    """A file's cells as stripped text (documented missing markers made empty), with where each row came from.
+
+    ``problems`` were found while reading (rows of the wrong width, workbook cells that cannot be read) and are
+    reported with the rules' problems; cells in ``refused`` (as ``(line or row, column)``) get no second problem.
+    ``markers`` keeps, per column, the text of the cells read as missing, so a problem can show what was written.
+    """
 
     text: pd.DataFrame
     file: str
@@ -91,11 +116,25 @@ class TextTable:
     positions: np.ndarray | None = None  # row numbers as the user sees them; computed lazily for CSV
     source: Path | None = None
     hints: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    refused: set[tuple[int, str]] = field(default_factory=set)
+    markers: dict[str, pd.Series] = field(default_factory=dict)
 
-    def position(self, row: int) -> int:
+    def position(self, row: int) -> int | None:
+        """The line (CSV) or row (workbook) of a data row, as the user sees it; None if it cannot be told."""
         if self.positions is None:
             self.positions = csv_record_lines(self.source)
-        return int(self.positions[row]) if row < len(self.positions) else row + 2
+        if len(self.positions) != len(self.text):  # the file changed while it was read
+            return None
+        return int(self.positions[row])
+
+    def written(self, row: int, column: str) -> str:
+        """The cell as written in the file (a missing marker such as ``NA`` included)."""
+        marker = self.markers.get(column)
+        if marker is not None and isinstance(marker.iat[row], str):
+            return marker.iat[row]
+        return self.text.at[row, column] if column in self.text.columns else ""
 
 
 @dataclass
@@ -118,15 +157,22 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _visible_files(folder: Path) -> list[Path]:
+    """A folder's files, sorted, without hidden files and the lock files of open workbooks (``~$book.xlsx``)."""
+    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "~$")))
+
+
 def cohort_files(path: Path) -> list[Path]:
-    """The files of a cohort: the file itself, or every .csv/.xlsx of a folder (sorted; hidden files skipped)."""
+    """The files of a cohort: the file itself, or every .csv/.xlsx of a folder (sorted; hidden and lock files skipped)."""
+    path = Path(path)
     if path.is_dir():
-        return sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in FILE_SUFFIXES and not p.name.startswith((".", "~$")))
+        return [p for p in _visible_files(path) if p.suffix.lower() in FILE_SUFFIXES]
     return [path]
 
 
 def cohort_sha256(path: Path) -> str:
     """SHA-256 of a cohort: of the file, or of the folder's file names and contents."""
+    path = Path(path)
     if not path.is_dir():
         return file_sha256(path)
     digest = hashlib.sha256()
@@ -135,62 +181,212 @@ def cohort_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-# --------------------------------------------------------------------------- reading
+# --------------------------------------------------------------------------- reading CSV
 
-def csv_record_lines(path: Path) -> np.ndarray:
-    """The line on which each data record of a CSV starts (1-based; blank lines skipped, quoted line breaks counted).
-
-    >>> import tempfile, pathlib
-    >>> f = pathlib.Path(tempfile.mkdtemp()) / "x.csv"
-    >>> _ = f.write_text('id,note\\n\\n1,"two\\nlines"\\n2,b\\n')
-    >>> csv_record_lines(f).tolist()
-    [3, 5]
-    """
-    starts = []
+def _csv_records(path: Path):
+    """``(first line, cells)`` of every record of a CSV (1-based lines; a blank line is a record without cells)."""
     with open(path, newline="", encoding="utf-8-sig", errors="replace") as handle:
         reader = csv.reader(handle)
         previous = 0
-        for index, record in enumerate(reader):
-            first = previous + 1
+        for record in reader:
+            yield previous + 1, record
             previous = reader.line_num
-            if index == 0 or not record:  # header, blank line
-                continue
+
+
+def _blank(record: list[str]) -> bool:
+    return not record or (not record[0].strip() and not any(cell.strip() for cell in record))
+
+
+def csv_record_lines(path: Path) -> np.ndarray:
+    """The line on which each data row of a CSV starts (1-based), counting blank lines and line breaks in quoted cells.
+
+    Data rows are the records after the header that have the header's number of cells and a non-blank cell: the
+    rows :func:`read_csv_text` keeps (records of another width are reported, blank ones skipped).
+
+    >>> import tempfile, pathlib
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "x.csv"
+    >>> _ = f.write_text('id,note\\n\\n1,"two\\nlines"\\n , \\n2,b\\n3\\n4,c\\n')
+    >>> csv_record_lines(f).tolist()
+    [3, 6, 8]
+    """
+    starts = []
+    width = None
+    for first, record in _csv_records(path):
+        if _blank(record):
+            continue
+        if width is None:
+            width = len(record)
+        elif len(record) == width:
             starts.append(first)
     return np.asarray(starts, dtype=np.int64)
 
 
-def _missing_to_empty(text: pd.DataFrame) -> tuple[pd.DataFrame, int]:
-    text = text.apply(lambda column: column.str.strip())
-    markers = text.isin(MISSING_MARKERS)
-    count = int(markers.to_numpy().sum())
-    return (text.mask(markers, "") if count else text), count
+def _shortened(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _row_width_problems(path: Path, name: str, width: int, skipped: list[str]) -> list[Problem]:
+    """Problems for the records whose number of cells differs from the header's (each by its line)."""
+    wrong, rows, header_seen = [], 0, False
+    for first, record in _csv_records(path):
+        if _blank(record):
+            continue
+        if not header_seen:
+            header_seen = True
+            continue
+        rows += 1
+        if len(record) != width:
+            wrong.append((first, record))
+    if not wrong:  # the csv module and the reader disagree: report what the reader skipped, without lines
+        return [Problem(name, f"a row cannot be read: it does not have the header's {width} cells", value=_shortened(text.strip()))
+                for text in skipped]
+    counts = {len(record) for _, record in wrong}
+    if len(wrong) == rows > 1 and len(counts) == 1:
+        count = counts.pop()
+        reason = " (does every row end with a comma?)" if count > width else ""
+        return [Problem(name, f"every row has {count} cells but the header has {width} names{reason}")]
+    problems = []
+    for first, record in wrong:
+        if len(record) < width:
+            why = "a row cut short, or a line break inside a cell that is not quoted?"
+        else:
+            why = "a comma inside a cell that is not quoted, such as a decimal comma?"
+        problems.append(Problem(name, f"this line has {len(record)} cells but the header has {width} ({why})", "",
+                                _shortened(",".join(record)), first, record[0].strip() if record else "", "line"))
+    return problems
+
+
+def _not_utf8_problem(path: Path, name: str) -> Problem:
+    raw = path.read_bytes()
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return Problem(name, "the file is UTF-16 text ('Unicode text'), not UTF-8")
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        start = raw.rfind(b"\n", 0, error.start) + 1
+        excerpt = raw[max(start, error.start - 30):error.start + 30].split(b"\n")[0].decode("utf-8", errors="replace")
+        return Problem(name, f"the file is not UTF-8 text: byte 0x{raw[error.start]:02x} on this line is not UTF-8 "
+                             "(the file was probably saved in a local encoding such as Windows-1252)", "", excerpt, line)
+    return Problem(name, "the file is not UTF-8 text")
+
+
+def _first_record(path: Path) -> tuple[int, list[str] | None]:
+    """The header: the first record of a CSV with a non-blank cell, and its line (``(0, None)`` if there is none)."""
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        reader = csv.reader(handle)
+        previous = 0
+        for record in reader:
+            if not _blank(record):
+                return previous + 1, record
+            previous = reader.line_num
+    return 0, None
 
 
 def read_csv_text(path: Path) -> TextTable:
     """A CSV (UTF-8, with or without BOM, comma-separated) with every cell as stripped text."""
+    import pyarrow as pa
+    import pyarrow.csv as arrow_csv
+
+    path = Path(path)
     name = str(path)
+    with open(path, "rb") as handle:
+        signature = handle.read(8)
+    if signature.startswith(ZIP_SIGNATURE):
+        raise CohortValidationError([Problem(name, "the file is a workbook (.xlsx), not CSV text")],
+                                    ["give the file its real ending, .xlsx (the report reads .xlsx), or export it as CSV UTF-8"])
+    if signature.startswith(OLE_SIGNATURE):
+        raise CohortValidationError([Problem(name, "the file is an old Excel workbook (.xls), not CSV text")],
+                                    ["save the workbook as .xlsx, or export it as CSV UTF-8"])
     try:
-        text = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skip_blank_lines=True)
-    except pd.errors.EmptyDataError:
-        raise CohortValidationError([Problem(name, "the file is empty; a header row and one row per patient are needed")]) from None
-    except UnicodeDecodeError as error:
-        raise CohortValidationError([Problem(name, f"the file must be UTF-8 text ({error.reason} at byte {error.start})")],
-                                    ["save the file as 'CSV UTF-8' (comma-separated)"]) from None
-    except (ValueError, OSError, pd.errors.ParserError) as error:
+        header_line, header = _first_record(path)
+    except UnicodeDecodeError:
+        raise CohortValidationError([_not_utf8_problem(path, name)], [UTF8_HINT]) from None
+    except (csv.Error, OSError) as error:
         raise CohortValidationError([Problem(name, f"the file cannot be read as CSV ({error})")]) from None
-    hints = []
-    if text.shape[1] == 1 and (";" in text.columns[0] or "\t" in text.columns[0]):
-        separator = "semicolons" if ";" in text.columns[0] else "tabs"
+    if header is None:
+        raise CohortValidationError([Problem(name, "the file is empty; a header row and one row per patient are needed")])
+    if len(header) == 1 and (";" in header[0] or "\t" in header[0]):
+        separator = "semicolons" if ";" in header[0] else "tabs"
         raise CohortValidationError([Problem(name, f"the columns are separated by {separator}, not commas")],
                                     [f"export the file as comma-separated CSV (spreadsheets in many locales use {separator}); "
                                      "or save it as .xlsx, which the report also reads"])
-    text.columns = [str(column).strip() for column in text.columns]
-    text, markers = _missing_to_empty(text)
-    table = TextTable(text, name, "line", source=path, hints=hints)
-    if markers:
-        table.hints.append(f"{markers} cell(s) spelled as a missing value ({', '.join(MISSING_MARKERS)}) were read as empty")
-    return table
 
+    skipped: list[str] = []
+
+    def other_width(row) -> str:  # called by the reader for a record whose number of cells is not the header's
+        if row.text.strip(' \t\r\n,"'):
+            skipped.append(row.text)
+        return "skip"
+
+    width = len(header)
+    try:
+        table = arrow_csv.read_csv(
+            path,
+            # the header is read as a row of text; lines before it are blank (skip_rows counts lines, not records)
+            read_options=arrow_csv.ReadOptions(autogenerate_column_names=True, skip_rows=header_line - 1),
+            parse_options=arrow_csv.ParseOptions(newlines_in_values=True, invalid_row_handler=other_width),
+            convert_options=arrow_csv.ConvertOptions(column_types={f"f{i}": pa.string() for i in range(width + 1)},
+                                                     strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except pa.ArrowInvalid as error:
+        if "UTF8" in str(error) or "UTF-8" in str(error):
+            raise CohortValidationError([_not_utf8_problem(path, name)], [UTF8_HINT]) from None
+        raise CohortValidationError([Problem(name, f"the file cannot be read as CSV ({error})")]) from None
+    table = table.cast(pa.schema([(column, pa.string()) for column in table.column_names]))  # in case the header was read otherwise
+    header = [str(cell) for cell in table.slice(0, 1).to_pylist()[0].values()] if table.num_rows else header
+    text = table.slice(1).to_pandas()
+    text.columns = range(text.shape[1])
+    problems = _row_width_problems(path, name, len(header), skipped) if skipped else []
+    if len(problems) == 1 and problems[0].line is None and problems[0].rule.startswith("every row"):
+        raise CohortValidationError(problems)
+    result = _text_table(text, header, lambda index: f"(column {index + 1}, no name)", name, "line", path)
+    result.problems = problems + result.problems
+    return result
+
+
+def _text_table(text: pd.DataFrame, header: list[str], nameless, file: str, where: str, source: Path,
+                positions: np.ndarray | None = None) -> TextTable:
+    """Strip every cell, read missing markers as empty, skip rows whose every cell is empty and columns without a name or a value."""
+    columns, names, markers = [], [], {}
+    marked = 0
+    keep = None
+    for index in range(text.shape[1]):
+        cells = text.iloc[:, index]
+        if cells.dtype != "str":
+            cells = cells.astype(str)
+        cells = cells.str.strip()
+        filled = cells.ne("")
+        name = str(header[index]).strip() if index < len(header) else ""
+        if not name:
+            if not filled.any():
+                continue
+            name = nameless(index)
+        keep = filled if keep is None else keep | filled
+        is_marker = cells.isin(MISSING_MARKERS)
+        count = int(is_marker.sum())
+        if count:
+            marked += count
+            markers[name] = cells.where(is_marker)
+            cells = cells.mask(is_marker, "")
+        columns.append(cells.reset_index(drop=True))
+        names.append(name)
+    frame = pd.concat(columns, axis=1, ignore_index=True) if columns else pd.DataFrame(index=text.index)
+    frame.columns = names
+    if keep is not None and not keep.all():
+        kept = keep.to_numpy()
+        frame = frame[kept].reset_index(drop=True)
+        markers = {column: series[kept].reset_index(drop=True) for column, series in markers.items()}
+        if positions is not None:
+            positions = positions[kept]
+        elif source is not None:
+            positions = None  # computed lazily: csv_record_lines skips the same rows
+    result = TextTable(frame, file, where, positions=positions, source=source, markers=markers)
+    if marked:
+        result.notices.append(f"{file}: {marked} cell(s) spelled as a missing value ({', '.join(MISSING_MARKERS)}) were read as empty")
+    return result
+
+
+# --------------------------------------------------------------------------- reading workbooks
 
 def _cell_text(value) -> str:
     if value is None:
@@ -204,69 +400,94 @@ def _cell_text(value) -> str:
     return str(value).strip()
 
 
+def _formula_text(value) -> str:
+    return value if isinstance(value, str) else str(getattr(value, "text", value))
+
+
+def _normalised(name: str) -> str:
+    return re.sub(r"[\s\-]+", "_", str(name).strip().lower())
+
+
 def read_workbook_text(path: Path) -> TextTable:
     """The first sheet of an .xlsx workbook, every cell as text, refusing what would be silently lost.
 
     A formula cell without a stored result (the workbook was written by a program that does not calculate) and
-    merged cells in the table are refused, each named by its cell.  A first sheet without a ``patient_id`` header
-    while another sheet has one gets a hint.
+    merged cells in the table are reported, each named by its cell, with the sheet's other problems.  A first sheet
+    that holds no cohort table while another sheet does is refused with a hint.
     """
     import openpyxl
     from openpyxl.utils import get_column_letter
 
+    path = Path(path)
     name = str(path)
     try:
         values_book = openpyxl.load_workbook(path, data_only=True)
         formula_book = openpyxl.load_workbook(path, data_only=False)
     except Exception as error:  # openpyxl raises many kinds for a broken or foreign file
         raise CohortValidationError([Problem(name, f"the file cannot be read as an .xlsx workbook ({type(error).__name__}: {error})")]) from None
+    if not values_book.worksheets:
+        raise CohortValidationError([Problem(name, "the workbook has no worksheet")])
     sheet, formulas = values_book.worksheets[0], formula_book.worksheets[0]
-    rows = [[_cell_text(cell) for cell in row] for row in sheet.iter_rows(values_only=True)]
-    while rows and not any(rows[0]):  # leading empty rows
-        rows.pop(0)
+    shown = f"{name} (sheet {sheet.title!r})"
+    rows = [(number, [_cell_text(value) for value in row]) for number, row in enumerate(sheet.iter_rows(values_only=True), start=1)]
+    rows = [(number, row) for number, row in rows if any(row)]
     if not rows:
-        raise CohortValidationError([Problem(name, f"the first sheet ({sheet.title!r}) is empty")],
+        raise CohortValidationError([Problem(shown, "the first sheet is empty; only the first sheet of a workbook is read")],
                                     _other_sheet_hint(values_book, sheet.title))
-    header_row = next(index for index, row in enumerate(sheet.iter_rows(values_only=True), start=1) if any(v is not None for v in row))
-    header = [cell or f"(column {get_column_letter(index + 1)})" for index, cell in enumerate(rows[0])]
-    problems: list[Problem] = []
-    hints: list[str] = []
+    header_row, header = rows[0]
+    known = set(dictionary.column_names())
+    hints = []
     if "patient_id" not in header:
-        hints += _other_sheet_hint(values_book, sheet.title)
-    body = [(header_row + offset, row) for offset, row in enumerate(rows[1:], start=1) if any(row)]
+        hints = _other_sheet_hint(values_book, sheet.title)
+        if hints and not any(_normalised(cell) in known for cell in header):
+            raise CohortValidationError([Problem(shown, "the first sheet holds no cohort table (no column of the data contract); "
+                                                        "only the first sheet of a workbook is read")], hints)
+    body = rows[1:]
+    width = len(header)
+    column_name = [header[index] or f"(column {get_column_letter(index + 1)}, no name)" for index in range(width)]
     patient_column = header.index("patient_id") if "patient_id" in header else None
+    row_text = dict(body)
+
+    def patient_of(row: int) -> str:
+        return row_text[row][patient_column] if patient_column is not None and row in row_text else ""
+
+    def name_of(column_number: int) -> str:  # 1-based, as openpyxl counts
+        return column_name[column_number - 1] if column_number <= width else get_column_letter(column_number)
+
+    problems: list[Problem] = []
+    refused: set[tuple[int, str]] = set()
     for merged in sheet.merged_cells.ranges:
         if merged.max_row <= header_row:
             continue
-        column = header[merged.min_col - 1] if merged.min_col - 1 < len(header) else get_column_letter(merged.min_col)
-        problems.append(Problem(name, f"merged cells ({merged.coord}) are not allowed in the table: every patient needs a value "
-                                      "of their own; unmerge them and fill each cell", column, where="row", line=merged.min_row))
+        first = max(merged.min_row, header_row + 1)
+        column = name_of(merged.min_col)
+        value = row_text[first][merged.min_col - 1] if first in row_text and merged.min_col <= width else ""
+        problems.append(Problem(shown, f"merged cells ({merged.coord}) are not allowed in the table: every patient needs a value "
+                                       "of their own; unmerge them and fill each cell", column, value, first, patient_of(first), "row"))
+        for row in row_text:
+            if first <= row <= merged.max_row:
+                refused.update((row, name_of(number)) for number in range(merged.min_col, merged.max_col + 1))
     for row in formulas.iter_rows(min_row=header_row + 1):
         for cell in row:
             if cell.data_type == "f" and sheet.cell(cell.row, cell.column).value is None:
-                column = header[cell.column - 1] if cell.column - 1 < len(header) else get_column_letter(cell.column)
-                patient = ""
-                if patient_column is not None:
-                    patient = _cell_text(sheet.cell(cell.row, patient_column + 1).value)
-                problems.append(Problem(name, f"cell {cell.coordinate} holds a formula without a stored result; open the workbook in "
-                                              "a spreadsheet program, let it calculate and save it, or paste the values",
-                                        column, str(cell.value), cell.row, patient, where="row"))
-    if problems:
-        raise CohortValidationError(problems, hints)
-    width = len(header)
-    text = pd.DataFrame([(row + [""] * width)[:width] for _, row in body], columns=[str(c).strip() for c in header], dtype=str)
-    text, markers = _missing_to_empty(text)
-    table = TextTable(text, f"{name} (sheet {sheet.title!r})", "row", positions=np.asarray([number for number, _ in body], dtype=np.int64),
-                      source=path, hints=hints)
-    if markers:
-        table.hints.append(f"{markers} cell(s) spelled as a missing value ({', '.join(MISSING_MARKERS)}) were read as empty")
-    return table
+                column = name_of(cell.column)
+                problems.append(Problem(shown, f"cell {cell.coordinate} holds a formula without a stored result; open the workbook in "
+                                               "a spreadsheet program, let it calculate and save it, or paste the values",
+                                        column, _formula_text(cell.value), cell.row, patient_of(cell.row), "row"))
+                refused.add((cell.row, column))
+    text = pd.DataFrame([(row + [""] * width)[:width] for _, row in body], columns=range(width), dtype=str)
+    positions = np.asarray([number for number, _ in body], dtype=np.int64)
+    result = _text_table(text, header, lambda index: column_name[index], shown, "row", path, positions)
+    result.hints += hints
+    result.problems += problems
+    result.refused |= refused
+    return result
 
 
 def _other_sheet_hint(book, first: str) -> list[str]:
     for sheet in book.worksheets[1:]:
         for row in sheet.iter_rows(max_row=20, values_only=True):
-            if "patient_id" in [_cell_text(value) for value in row]:
+            if "patient_id" in [_normalised(_cell_text(value)) for value in row]:
                 return [f"the data seem to be on sheet {sheet.title!r}, but only the first sheet ({first!r}) is read: "
                         "move that sheet to the front of the workbook"]
     return []
@@ -277,53 +498,77 @@ def read_text(path: Path) -> TextTable:
     path = Path(path)
     if not path.is_file():
         raise CohortValidationError([Problem(str(path), "the file must exist and be readable")])
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
         return read_workbook_text(path)
-    if path.suffix.lower() == ".xls":
-        raise CohortValidationError([Problem(str(path), "old .xls workbooks are not read")], ["save the workbook as .xlsx or as CSV"])
+    if suffix in UNREAD_SUFFIXES:
+        raise CohortValidationError([Problem(str(path), f"{suffix} files are not read (old .xls workbooks, OpenDocument and Numbers files)")],
+                                    ["save the workbook as .xlsx, or export it as CSV UTF-8 (comma-separated)"])
     return read_csv_text(path)
 
 
 # --------------------------------------------------------------------------- validation
 
+def _numbers(cells: pd.Series, empty: np.ndarray) -> np.ndarray:
+    """Text cells as floats (NaN where empty or not a number): plain spellings in bulk, any other one by pandas."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arrow = pa.array(cells)
+    plain = pc.match_substring_regex(arrow, PLAIN_NUMBER).to_numpy(zero_copy_only=False)
+    if plain.all():
+        return pc.cast(arrow, pa.float64()).to_numpy(zero_copy_only=False)
+    numbers = np.full(len(cells), np.nan)
+    if plain.any():
+        numbers[plain] = pc.cast(pc.filter(arrow, pa.array(plain)), pa.float64()).to_numpy(zero_copy_only=False)
+    other = ~plain & ~empty
+    if other.any():
+        numbers[other] = pd.to_numeric(cells[other], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    return numbers
+
+
 def _parse_cells(table: TextTable, id_of: pd.Series) -> tuple[pd.DataFrame, list[Problem], list[str]]:
     """Turn text cells into typed columns; unparseable cells become missing and are reported."""
     text = table.text
-    typed = pd.DataFrame(index=text.index)
+    typed = {}
     problems: list[Problem] = []
     hints: list[str] = []
 
-    def report(column: str, mask: pd.Series, rule: str) -> None:
-        for row in text.index[mask.to_numpy()]:
-            problems.append(Problem(table.file, rule, column, text.at[row, column], table.position(row), id_of[row], table.where))
+    def report(column: str, mask: np.ndarray, rule: str) -> None:
+        for row in np.flatnonzero(mask):
+            problems.append(Problem(table.file, rule, column, text.at[row, column], table.position(row), id_of.iat[row], table.where))
 
     for column, entry in dictionary.load_dictionary().iterrows():
         if column not in text.columns:
             continue
         cells = text[column]
-        empty = cells.eq("")
+        empty = cells.eq("").to_numpy()
         kind = entry["type"]
         if kind in ("integer", "number"):
-            numbers = pd.to_numeric(cells.where(~empty), errors="coerce")
-            not_a_number = ~empty & numbers.isna()
+            numbers = _numbers(cells, empty)
+            not_a_number = ~empty & np.isnan(numbers)
             if not_a_number.any():
                 report(column, not_a_number, f"must be {dictionary.rule_text(column)}; this is not a number")
-                if cells[not_a_number].str.match(DECIMAL_COMMA).any():
+                if cells[not_a_number].str.match(DECIMAL_COMMA.pattern).any():
                     hints.append("numbers such as '22,5' are written with a decimal comma: export the file with decimal points "
                                  "(in a spreadsheet, set the language of the file to English before saving as CSV)")
             if kind == "integer":
-                fractional = numbers.notna() & (numbers != numbers.round())
+                with np.errstate(invalid="ignore"):
+                    huge = ~np.isnan(numbers) & ~(np.abs(numbers) <= LARGEST_WHOLE_NUMBER)
+                    fractional = ~np.isnan(numbers) & ~huge & (numbers != np.round(numbers))
+                report(column, huge, f"must be {dictionary.rule_text(column)}")
                 report(column, fractional, f"must be {dictionary.rule_text(column)}; this is not a whole number")
-                typed[column] = numbers.where(~fractional).astype("Int64")
+                numbers = np.where(huge | fractional, np.nan, numbers)
+                typed[column] = pd.Series(numbers, index=text.index).astype("Int64")
             else:
-                typed[column] = numbers.astype("Float64")
+                typed[column] = pd.Series(numbers, index=text.index).astype("Float64")
         elif kind == "boolean":
             spelled = cells.str.lower().map(dictionary.BOOLEAN_SPELLINGS)
-            report(column, ~empty & spelled.isna(), f"must be {dictionary.rule_text(column)}")
+            report(column, ~empty & spelled.isna().to_numpy(), f"must be {dictionary.rule_text(column)}")
             typed[column] = spelled.astype("boolean")
         else:  # text and category stay text; the schema judges their labels
             typed[column] = cells.where(~empty).astype("string")
-    return typed, problems, hints
+    return pd.DataFrame(typed, index=text.index), problems, hints
 
 
 def build_schema():
@@ -351,31 +596,38 @@ def _rule_of_failure(check: str) -> str:
 
 
 def _column_problems(table: TextTable, allowed_identifier_columns: tuple[str, ...]) -> tuple[list[Problem], list[str], list[str]]:
-    """Problems of the header: identifiers, duplicates, missing columns (with a hint for a case mismatch)."""
+    """Problems of the header: identifiers, duplicates, missing columns, contract columns spelled otherwise (with a hint)."""
     problems, notices, hints = [], [], []
     text, file = table.text, table.file
     known = set(dictionary.column_names())
-    lowered = {column.lower().strip(): column for column in text.columns}
-    for column in text.columns:
-        normalised = re.sub(r"[\s\-]+", "_", column.lower())
+    spelled: dict[str, str] = {}  # contract column -> the file's other spelling of it
+    for column in dict.fromkeys(text.columns):
         if column in known:
             continue
-        if IDENTIFIER_NAME_PATTERN.search(normalised) and column not in allowed_identifier_columns:
+        normalised = _normalised(column)
+        if normalised in known and normalised not in text.columns:
+            spelled.setdefault(normalised, column)
+        elif IDENTIFIER_NAME_PATTERN.search(normalised) and column not in allowed_identifier_columns:
             problems.append(Problem(file, "looks like a direct identifier (name, record number, date of birth, address, phone); "
                                           "remove it, or allow it explicitly (ALLOW_COLUMNS=... / --allow-column) if it is not one", column))
-        elif normalised not in known:
+        else:
             notices.append(f"{file}: column {column!r} is not part of the data contract and is ignored")
     for column in text.columns[text.columns.duplicated()].unique():
         problems.append(Problem(file, "column names must be unique", column))
-    for column in dictionary.column_names("required"):
+    for column in dictionary.column_names():
         if column in text.columns:
             continue
-        near = lowered.get(column) or lowered.get(column.replace("_", " "))
-        rule = "required column is missing"
+        near = spelled.get(column)
+        if dictionary.load_dictionary().loc[column, "presence"] == "required":
+            rule = "required column is missing"
+            if near is not None:
+                rule += f" (the file has {near!r}: column names are lower case, with underscores)"
+            problems.append(Problem(file, rule, column))
+        elif near is not None:
+            problems.append(Problem(file, f"this is the data contract's column {column!r}: write its name exactly so "
+                                          "(column names are lower case, with underscores); it would otherwise be ignored", near))
         if near is not None:
-            rule += f" (the file has {near!r}: column names are lower case, with underscores)"
-            hints.append("column names must be written exactly as in the data contract (lower case, underscores)")
-        problems.append(Problem(file, rule, column))
+            hints.append(CASE_HINT)
     return problems, notices, hints
 
 
@@ -390,26 +642,29 @@ def validate_table(table: TextTable, allowed_identifier_columns: tuple[str, ...]
 
     text, file = table.text, table.file
     if text.shape[1] == 0:
-        return pd.DataFrame(), [], [Problem(file, "the file has no header row")], []
-    problems, notices, hints = _column_problems(table, allowed_identifier_columns)
+        return pd.DataFrame(), [], [*table.problems, Problem(file, "the file has no header row")], list(table.hints)
+    column_problems, notices, hints = _column_problems(table, allowed_identifier_columns)
+    problems = [*table.problems, *column_problems]
+    notices += table.notices
     hints += table.hints
-    if len(text) == 0:
+    if len(text) == 0 and not table.problems:
         problems.append(Problem(file, "the file has a header but no patient rows"))
-    if problems and (len(text) == 0 or any(p.rule.startswith(("required column", "column names must")) for p in problems)):
+    if len(text) == 0 or any(p.rule.startswith(("required column", "column names must")) for p in column_problems):
         return pd.DataFrame(), notices, problems, hints
 
     wanted = [column for column in dictionary.column_names() if column in text.columns]
-    table = TextTable(text[wanted].reset_index(drop=True), file, table.where, table.positions, table.source)
+    table = dataclasses.replace(table, text=text[wanted].reset_index(drop=True),
+                                markers={column: series.reset_index(drop=True) for column, series in table.markers.items()})
     id_of = table.text["patient_id"]
     typed, parse_problems, parse_hints = _parse_cells(table, id_of)
     problems += parse_problems
     hints += parse_hints
     if centre is not None:
         if "centre" in typed.columns:
-            other = typed["centre"].notna() & typed["centre"].ne(centre)
-            for row in typed.index[other.to_numpy()]:
+            other = (typed["centre"].notna() & typed["centre"].ne(centre)).to_numpy(dtype=bool, na_value=False)
+            for row in np.flatnonzero(other):
                 problems.append(Problem(file, f"must be empty or {centre!r}: in a folder of centre files the centre is the file's name",
-                                        "centre", str(typed.at[row, "centre"]), table.position(row), id_of[row], table.where))
+                                        "centre", str(typed.at[row, "centre"]), table.position(row), id_of.iat[row], table.where))
         typed["centre"] = pd.array([centre] * len(typed), dtype="string")
     try:
         build_schema().validate(typed, lazy=True)
@@ -422,12 +677,15 @@ def validate_table(table: TextTable, allowed_identifier_columns: tuple[str, ...]
                 problems.append(Problem(file, _rule_of_failure(failure.check), column))
                 continue
             row = int(row)
-            value = table.text.at[row, column] if column in table.text.columns else str(failure.failure_case)
-            problems.append(Problem(file, _rule_of_failure(failure.check), column, value, table.position(row), id_of[row], table.where))
-    duplicated = typed["patient_id"].notna() & typed.duplicated(["centre", "patient_id"] if "centre" in typed else ["patient_id"], keep=False)
-    for row in typed.index[duplicated.to_numpy()]:
+            value = table.written(row, column) if column in table.text.columns else str(failure.failure_case)
+            problems.append(Problem(file, _rule_of_failure(failure.check), column, value, table.position(row), id_of.iat[row], table.where))
+    keys = ["centre", "patient_id"] if "centre" in typed else ["patient_id"]
+    duplicated = (typed["patient_id"].notna() & typed.duplicated(keys, keep=False)).to_numpy(dtype=bool)
+    for row in np.flatnonzero(duplicated):
         problems.append(Problem(file, "must be unique (this patient_id occurs more than once" + (" in this centre)" if "centre" in typed else ")"),
-                                "patient_id", id_of[row], table.position(row), id_of[row], table.where))
+                                "patient_id", id_of.iat[row], table.position(row), id_of.iat[row], table.where))
+    if table.refused:
+        problems = [p for p in problems if p in table.problems or (p.line, p.column) not in table.refused]
     return typed, notices, problems, hints
 
 
@@ -442,18 +700,39 @@ def _group_size_problems(data: pd.DataFrame, file: str) -> list[Problem]:
     return problems
 
 
+def _folder_problems(folder: Path, files: list[Path]) -> tuple[list[Problem], list[str]]:
+    """A folder's files that would be skipped without a word, and centres given more than one file."""
+    problems, hints = [], []
+    for file in _visible_files(folder):
+        if file.suffix.lower() in UNREAD_FOLDER_SUFFIXES:
+            problems.append(Problem(str(file), f"{file.suffix} files are not read, so this centre would be left out: save it as .csv "
+                                               "(UTF-8, comma-separated) or .xlsx, or move it out of the folder"))
+            hints.append("one file per centre, each a .csv (UTF-8, comma-separated) or an .xlsx workbook")
+    by_centre: dict[str, list[str]] = {}
+    for file in files:
+        by_centre.setdefault(file.stem.casefold(), []).append(file.name)
+    for names in by_centre.values():
+        if len(names) > 1:
+            problems.append(Problem(str(folder), f"centre {Path(names[0]).stem!r} has more than one file ({', '.join(names)}): "
+                                                 "a folder holds one file per centre, the centre being the file's name"))
+    if not files:
+        problems.append(Problem(str(folder), "the folder holds no .csv or .xlsx file"))
+    return problems, hints
+
+
 def load_cohort(path: str | Path, allowed_identifier_columns: tuple[str, ...] = ()) -> ValidatedCohort:
     """Read and validate a cohort file, or a folder of centre files; raise :class:`CohortValidationError` listing every problem.
 
     In a folder each file is one centre, named by the file's stem; patient ids need only be unique within a centre.
     """
     path = Path(path)
-    files = cohort_files(path) if path.exists() else [path]
-    if path.is_dir() and not files:
-        raise CohortValidationError([Problem(str(path), "the folder holds no .csv or .xlsx file")])
+    folder = path.is_dir()
+    files = cohort_files(path) if folder else [path]
     problems: list[Problem] = []
     hints: list[str] = []
     notices: list[str] = []
+    if folder:
+        problems, hints = _folder_problems(path, files)
     parts = []
     for file in files:
         try:
@@ -463,7 +742,7 @@ def load_cohort(path: str | Path, allowed_identifier_columns: tuple[str, ...] = 
             hints += error.hints
             continue
         typed, file_notices, file_problems, file_hints = validate_table(table, allowed_identifier_columns,
-                                                                        centre=file.stem if path.is_dir() else None)
+                                                                        centre=file.stem if folder else None)
         notices += file_notices
         problems += file_problems
         hints += file_hints
@@ -474,10 +753,9 @@ def load_cohort(path: str | Path, allowed_identifier_columns: tuple[str, ...] = 
         problems += _group_size_problems(data, str(path))
     if problems:
         order = {str(file): index for index, file in enumerate(files)}
-        problems = sorted(set(problems), key=lambda p: (order.get(p.file.split(" (sheet")[0], -1), p.line or 0, p.column, p.rule))
+        problems = sorted(dict.fromkeys(problems), key=lambda p: (order.get(p.file.split(" (sheet")[0], -1), p.file, p.line or 0, p.column, p.rule))
         raise CohortValidationError(problems, hints)
     for column in ("patient_id", "centre"):
         if column in data:
             data[column] = data[column].astype(str)
-    notices += [hint for hint in hints if hint.endswith("were read as empty")]
     return ValidatedCohort(data=data, source=path, sha256=cohort_sha256(path), files=[file.name for file in files], notices=notices)

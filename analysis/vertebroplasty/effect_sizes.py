@@ -29,7 +29,13 @@ def hedges_g(x: np.ndarray, y: np.ndarray) -> float:
 
 
 def hedges_g_interval(g: float, nx: int, ny: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Normal-approximation interval of Hedges' g: SE = sqrt((nx + ny) / (nx ny) + g² / (2 (nx + ny)))."""
+    """Normal-approximation interval of Hedges' g: g ± z_{1−α/2} SE, SE = √((n_x + n_y) / (n_x n_y) + g² / (2 (n_x + n_y))).
+
+    Hedges & Olkin (1985), *Statistical Methods for Meta-Analysis*, chapter 5 (large-sample variance of g).
+
+    >>> [round(bound, 4) for bound in hedges_g_interval(0.5, 40, 40)]  # SE = √(0.05 + 0.0015625) = 0.2271
+    [0.0549, 0.9451]
+    """
     se = np.sqrt((nx + ny) / (nx * ny) + g**2 / (2 * (nx + ny)))
     z = stats.norm.ppf(0.5 + confidence / 2)
     return float(g - z * se), float(g + z * se)
@@ -49,23 +55,43 @@ def _noncentrality_interval(cdf, observed: float, confidence: float) -> tuple[fl
         while cdf(observed, upper) > target:
             upper *= 2
         try:
-            bounds.append(brentq(lambda lam: cdf(observed, lam) - target, 0.0, upper))
+            bounds.append(brentq(lambda lam, target=target: cdf(observed, lam) - target, 0.0, upper))
         except ValueError:  # scipy's noncentral cdf returns NaN for a very large λ (huge samples): no interval
             bounds.append(np.nan)
     return bounds[0], bounds[1]
 
 
 def eta_squared_interval(f: float, df_between: float, df_within: float, confidence: float = 0.95) -> tuple[float, float]:
-    """Interval of η² by inverting the noncentral F distribution (Steiger, 2004): η² = λ / (λ + N)."""
+    """Interval of η² by inverting the noncentral F distribution.
+
+    The bounds λ_low, λ_high of the noncentrality parameter solve F_{ncF}(F_obs; df_between, df_within, λ) = 1 − α/2
+    and α/2 (a bound is 0 where even λ = 0 leaves F_obs below the quantile); η² = λ / (λ + N) with
+    N = df_between + df_within + 1 (Steiger, 2004, *Psychological Methods* 9:164–182).
+
+    >>> low, high = eta_squared_interval(5.0, 2, 80)
+    >>> bool(low < 5.0 * 2 / (5.0 * 2 + 80) < high)
+    True
+    """
     total = df_between + df_within + 1
-    low, high = _noncentrality_interval(
-        lambda x, lam: stats.ncf.cdf(x, df_between, df_within, lam) if lam > 0 else stats.f.cdf(x, df_between, df_within), f, confidence)
+
+    def cdf(x: float, lam: float) -> float:
+        return stats.ncf.cdf(x, df_between, df_within, lam) if lam > 0 else stats.f.cdf(x, df_between, df_within)
+
+    low, high = _noncentrality_interval(cdf, f, confidence)
     return low / (low + total), high / (high + total)
 
 
 def cramers_v_interval(chi2: float, df: int, n: int, k: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Interval of Cramér's V by inverting the noncentral χ² distribution: V = sqrt(λ / (n (k − 1)))."""
-    low, high = _noncentrality_interval(lambda x, lam: stats.ncx2.cdf(x, df, lam) if lam > 0 else stats.chi2.cdf(x, df), chi2, confidence)
+    """Interval of Cramér's V by inverting the noncentral χ² distribution.
+
+    λ_low, λ_high solve F_{ncχ²}(χ²_obs; df, λ) = 1 − α/2 and α/2, and V = √(λ / (n (k − 1))) with k the smaller
+    dimension of the table (Smithson, 2003, *Confidence Intervals*, Sage).
+    """
+
+    def cdf(x: float, lam: float) -> float:
+        return stats.ncx2.cdf(x, df, lam) if lam > 0 else stats.chi2.cdf(x, df)
+
+    low, high = _noncentrality_interval(cdf, chi2, confidence)
     return float(np.sqrt(low / (n * (k - 1)))), float(np.sqrt(high / (n * (k - 1))))
 
 
@@ -95,9 +121,12 @@ def hodges_lehmann(x: np.ndarray, y: np.ndarray, confidence: float = 0.95) -> tu
     The interval's bounds are the k-th smallest and k-th largest pairwise differences, k from the normal
     approximation to the Mann–Whitney distribution: k = ⌊n_x n_y / 2 − z √(n_x n_y (n_x + n_y + 1) / 12)⌋
     (Hollander & Wolfe, *Nonparametric Statistical Methods*, section 4.3).  With few distinct values (scores such
-    as VAS) or small samples the differences are enumerated with their multiplicities; otherwise each order
-    statistic is found by bisection on the shift, counting pairs with sorted searches, so a million patients need
-    no n_x × n_y table.
+    as VAS) or small samples the differences are enumerated with their multiplicities; otherwise (more than
+    4,000,000 pairs of distinct values) each order statistic is found by bisection on the shift, counting pairs with
+    sorted searches, and then snapped to the pairwise difference the bisection brackets, so a million patients need
+    no n_x × n_y table and the result is the same difference the enumeration gives.
+
+    Returns ``(estimate, low, high)``; the median of an even number of differences is the mean of the middle two.
 
     >>> hodges_lehmann(np.array([1.0, 2, 3]), np.array([0.0, 1, 1]))[0]  # differences 0,0,1,1,1,2,2,2,3
     1.0

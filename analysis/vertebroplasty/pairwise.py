@@ -35,7 +35,13 @@ def pairwise(data: pd.DataFrame, variable: str, between: str, method: str, confi
     """All pairs of levels of ``between`` for one measurement: :data:`COLUMNS`.
 
     ``mean_difference`` is first − second; ``ci_low``/``ci_high`` are Tukey's simultaneous interval (missing for
-    the other methods); ``p_adjusted`` is the method's multiplicity-adjusted p.
+    the other methods); ``p_adjusted`` is the method's multiplicity-adjusted p.  ``method`` is ``tukey``,
+    ``games_howell`` or ``dunn`` (formulas in the module docstring).  No rows (an empty frame with :data:`COLUMNS`)
+    when fewer than two levels can be compared, no value varies, or (Tukey, Games–Howell) no level varies within.
+
+    >>> frame = pd.DataFrame({"cement_distribution": list("AAABBB"), "x": [1.0, 2, 3, 4, 5, 7]})
+    >>> pairwise(frame, "x", "cement_distribution", "dunn")[["first", "second", "n_first"]].values.tolist()
+    [['A', 'B', 3]]
     """
     if method not in METHOD_NAMES:
         raise ValueError(f"unknown pairwise method {method!r}")
@@ -70,10 +76,11 @@ def pairwise(data: pd.DataFrame, variable: str, between: str, method: str, confi
         matrix = scikit_posthocs.posthoc_dunn(frame, val_col="value", group_col="level", p_adjust="holm")
         for first, second in itertools.combinations(usable, 2):
             rows.append((first, second, np.nan, np.nan, float(matrix.loc[first, second])))
-    return pd.DataFrame([{"variable": variable, "method": METHOD_NAMES[method], "first": first, "second": second,
-                          "n_first": len(groups[first]), "n_second": len(groups[second]),
-                          "mean_difference": float(groups[first].mean() - groups[second].mean()),
-                          "ci_low": low, "ci_high": high, "p_adjusted": p} for first, second, low, high, p in rows], columns=COLUMNS)
+    records = [{"variable": variable, "method": METHOD_NAMES[method], "first": first, "second": second,
+                "n_first": len(groups[first]), "n_second": len(groups[second]),
+                "mean_difference": float(groups[first].mean() - groups[second].mean()),
+                "ci_low": low, "ci_high": high, "p_adjusted": p} for first, second, low, high, p in rows]
+    return pd.DataFrame(records, columns=COLUMNS)
 
 
 def pairwise_comparisons(data: pd.DataFrame, variables: list[str], between: str = "cement_distribution", tests: str = "paper",

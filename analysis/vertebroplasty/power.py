@@ -43,7 +43,8 @@ def sample_size(comparison: pd.DataFrame, alpha: float = 0.05, powers: tuple[flo
             if effect > 0:
                 with warnings.catch_warnings():  # statsmodels warns and returns NaN where its root finder fails
                     warnings.simplefilter("ignore", ConvergenceWarning)
-                    needed = float(np.squeeze(solver.solve_power(effect_size=effect, alpha=alpha, power=power, ratio=1.0, nobs1=None)))
+                    needed = float(np.squeeze(solver.solve_power(effect_size=effect, alpha=alpha, power=power, ratio=1.0,
+                                                                 nobs1=None)))
                     if not needed >= MINIMUM_PER_GROUP and solver.power(effect, MINIMUM_PER_GROUP, alpha, ratio=1.0) >= power:
                         needed = float(MINIMUM_PER_GROUP)
             needed = float(np.ceil(np.ceil(needed) * design_effect)) if np.isfinite(needed) else np.nan

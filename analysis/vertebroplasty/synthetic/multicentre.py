@@ -226,13 +226,25 @@ Run the report on them with the folder as the cohort (for example `DATA=data/exa
 """
 
 
+#: The example's study description (the build reads ``study.yml`` in a folder of centre files): it says the data are synthetic.
+EXAMPLE_STUDY = """\
+# Study description of the SYNTHETIC multicentre example (python -m vertebroplasty.synthetic.multicentre).
+title: Synthetic multicentre example — four centres derived from the default cohort's generator, not patient data
+design: a synthetic example of a multicentre retrospective comparison, made to exercise the multicentre analysis
+centres: [centre-east, centre-north, centre-south, centre-west]
+allocation: synthetic patients resampled from the default synthetic cohort, with a centre effect added
+"""
+
+
 def write_multicentre_example(folder: str | Path = paths.MULTICENTRE_EXAMPLE, seed: int = SEED) -> list[Path]:
     """Write the committed example: four centre files (:data:`EXAMPLE_CENTRES`) and a README saying they are synthetic."""
     effects = pd.DataFrame([asdict(effect) for effect in EXAMPLE_CENTRES], columns=[field.name for field in fields(CentreEffect)])
     written = write_centres(folder, effects, seed)
     readme = Path(folder) / "README.md"
     readme.write_text(example_readme(EXAMPLE_CENTRES, seed), encoding="utf-8", newline="\n")
-    return [*written, readme]
+    study = Path(folder) / "study.yml"
+    study.write_text(EXAMPLE_STUDY, encoding="utf-8", newline="\n")
+    return [*written, readme, study]
 
 
 def write_large_multicentre(folder: str | Path, centres: int = 100, patients_per_centre: int = 10_000,
