@@ -326,60 +326,63 @@ def read_csv_text(path: Path) -> TextTable:
             # the header is read as a row of text; lines before it are blank (skip_rows counts lines, not records)
             read_options=arrow_csv.ReadOptions(autogenerate_column_names=True, skip_rows=header_line - 1),
             parse_options=arrow_csv.ParseOptions(newlines_in_values=True, invalid_row_handler=other_width),
-            convert_options=arrow_csv.ConvertOptions(column_types={f"f{i}": pa.string() for i in range(width + 1)},
+            convert_options=arrow_csv.ConvertOptions(column_types={f"f{i}": pa.large_string() for i in range(width + 1)},
                                                      strings_can_be_null=False, quoted_strings_can_be_null=False))
     except pa.ArrowInvalid as error:
         if "UTF8" in str(error) or "UTF-8" in str(error):
             raise CohortValidationError([_not_utf8_problem(path, name)], [UTF8_HINT]) from None
         raise CohortValidationError([Problem(name, f"the file cannot be read as CSV ({error})")]) from None
-    table = table.cast(pa.schema([(column, pa.string()) for column in table.column_names]))  # in case the header was read otherwise
+    table = table.cast(pa.schema([(column, pa.large_string()) for column in table.column_names]))  # should the reader have typed one
     header = [str(cell) for cell in table.slice(0, 1).to_pylist()[0].values()] if table.num_rows else header
-    text = table.slice(1).to_pandas()
-    text.columns = range(text.shape[1])
     problems = _row_width_problems(path, name, len(header), skipped) if skipped else []
     if len(problems) == 1 and problems[0].line is None and problems[0].rule.startswith("every row"):
         raise CohortValidationError(problems)
-    result = _text_table(text, header, lambda index: f"(column {index + 1}, no name)", name, "line", path)
+    columns = [column.slice(1) for column in table.columns]
+    del table  # each raw column is let go once it has been stripped
+    result = _text_table(columns, header, lambda index: f"(column {index + 1}, no name)", name, "line", path)
     result.problems = problems + result.problems
     return result
 
 
-def _text_table(text: pd.DataFrame, header: list[str], nameless, file: str, where: str, source: Path,
+def _text_table(columns: list, header: list[str], nameless, file: str, where: str, source: Path,
                 positions: np.ndarray | None = None) -> TextTable:
-    """Strip every cell, read missing markers as empty, skip rows whose every cell is empty and columns without a name or a value."""
-    columns, names, markers = [], [], {}
+    """The text table of a file's columns (Arrow string arrays, header row excluded).
+
+    Every cell is stripped; missing markers become empty; rows whose every cell is empty are skipped, and so are
+    columns without a name or a value (a column without a name but with values is named by ``nameless(index)``).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    value_set = pa.array(MISSING_MARKERS, pa.large_string())
+    kept, names, markers = [], [], {}
     marked = 0
-    keep = None
-    for index in range(text.shape[1]):
-        cells = text.iloc[:, index]
-        if cells.dtype != "str":
-            cells = cells.astype(str)
-        cells = cells.str.strip()
-        filled = cells.ne("")
+    keep = None  # rows with a non-empty cell
+    for index in range(len(columns)):
+        cells, columns[index] = pc.utf8_trim_whitespace(columns[index]), None
+        filled = pc.not_equal(cells, "")
         name = str(header[index]).strip() if index < len(header) else ""
         if not name:
-            if not filled.any():
+            if not pc.any(filled).as_py():
                 continue
             name = nameless(index)
-        keep = filled if keep is None else keep | filled
-        is_marker = cells.isin(MISSING_MARKERS)
-        count = int(is_marker.sum())
+        keep = filled if keep is None else pc.or_(keep, filled)
+        is_marker = pc.is_in(cells, value_set=value_set)
+        count = pc.sum(is_marker).as_py() or 0
         if count:
             marked += count
-            markers[name] = cells.where(is_marker)
-            cells = cells.mask(is_marker, "")
-        columns.append(cells.reset_index(drop=True))
+            markers[name] = pc.if_else(is_marker, cells, pa.scalar(None, pa.large_string()))
+            cells = pc.if_else(is_marker, "", cells)
+        kept.append(cells)
         names.append(name)
-    frame = pd.concat(columns, axis=1, ignore_index=True) if columns else pd.DataFrame(index=text.index)
-    frame.columns = names
-    if keep is not None and not keep.all():
-        kept = keep.to_numpy()
-        frame = frame[kept].reset_index(drop=True)
-        markers = {column: series[kept].reset_index(drop=True) for column, series in markers.items()}
+    if keep is not None and not pc.all(keep).as_py():
+        kept = [pc.filter(cells, keep) for cells in kept]
+        markers = {column: pc.filter(cells, keep) for column, cells in markers.items()}
         if positions is not None:
-            positions = positions[kept]
-        elif source is not None:
-            positions = None  # computed lazily: csv_record_lines skips the same rows
+            positions = positions[keep.to_numpy(zero_copy_only=False)]
+    frame = pa.table({str(index): cells for index, cells in enumerate(kept)}).to_pandas() if kept else pd.DataFrame()
+    frame.columns = names
+    markers = {column: pd.Series(cells.to_pandas(), dtype="str") for column, cells in markers.items()}
     result = TextTable(frame, file, where, positions=positions, source=source, markers=markers)
     if marked:
         result.notices.append(f"{file}: {marked} cell(s) spelled as a missing value ({', '.join(MISSING_MARKERS)}) were read as empty")
@@ -416,6 +419,7 @@ def read_workbook_text(path: Path) -> TextTable:
     that holds no cohort table while another sheet does is refused with a hint.
     """
     import openpyxl
+    import pyarrow as pa
     from openpyxl.utils import get_column_letter
 
     path = Path(path)
@@ -475,9 +479,9 @@ def read_workbook_text(path: Path) -> TextTable:
                                                "a spreadsheet program, let it calculate and save it, or paste the values",
                                         column, _formula_text(cell.value), cell.row, patient_of(cell.row), "row"))
                 refused.add((cell.row, column))
-    text = pd.DataFrame([(row + [""] * width)[:width] for _, row in body], columns=range(width), dtype=str)
+    columns = [pa.array([row[index] for _, row in body], pa.large_string()) for index in range(width)]
     positions = np.asarray([number for number, _ in body], dtype=np.int64)
-    result = _text_table(text, header, lambda index: column_name[index], shown, "row", path, positions)
+    result = _text_table(columns, header, lambda index: column_name[index], shown, "row", path, positions)
     result.hints += hints
     result.problems += problems
     result.refused |= refused
@@ -510,14 +514,22 @@ def read_text(path: Path) -> TextTable:
 # --------------------------------------------------------------------------- validation
 
 def _numbers(cells: pd.Series, empty: np.ndarray) -> np.ndarray:
-    """Text cells as floats (NaN where empty or not a number): plain spellings in bulk, any other one by pandas."""
+    """Text cells as floats (NaN where empty or not a number), as :func:`pandas.to_numeric` reads them.
+
+    Plainly spelled numbers (digits, a point, an exponent) are converted by Arrow in one go, which gives the same
+    floats; a column with any other spelling has those cells read by pandas.
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
     arrow = pa.array(cells)
+    try:  # the usual column: every cell empty or a finite number
+        numbers = pc.cast(pc.if_else(pa.array(empty), pa.scalar(None, arrow.type), arrow), pa.float64()).to_numpy(zero_copy_only=False)
+        if np.isfinite(numbers[~empty]).all():
+            return numbers
+    except pa.ArrowInvalid:
+        pass
     plain = pc.match_substring_regex(arrow, PLAIN_NUMBER).to_numpy(zero_copy_only=False)
-    if plain.all():
-        return pc.cast(arrow, pa.float64()).to_numpy(zero_copy_only=False)
     numbers = np.full(len(cells), np.nan)
     if plain.any():
         numbers[plain] = pc.cast(pc.filter(arrow, pa.array(plain)), pa.float64()).to_numpy(zero_copy_only=False)
@@ -529,6 +541,9 @@ def _numbers(cells: pd.Series, empty: np.ndarray) -> np.ndarray:
 
 def _parse_cells(table: TextTable, id_of: pd.Series) -> tuple[pd.DataFrame, list[Problem], list[str]]:
     """Turn text cells into typed columns; unparseable cells become missing and are reported."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     text = table.text
     typed = {}
     problems: list[Problem] = []
@@ -563,12 +578,16 @@ def _parse_cells(table: TextTable, id_of: pd.Series) -> tuple[pd.DataFrame, list
             else:
                 typed[column] = pd.Series(numbers, index=text.index).astype("Float64")
         elif kind == "boolean":
-            spelled = cells.str.lower().map(dictionary.BOOLEAN_SPELLINGS)
-            report(column, ~empty & spelled.isna().to_numpy(), f"must be {dictionary.rule_text(column)}")
-            typed[column] = spelled.astype("boolean")
-        else:  # text and category stay text; the schema judges their labels
-            typed[column] = cells.where(~empty).astype("string")
-    return pd.DataFrame(typed, index=text.index), problems, hints
+            lowered = cells.str.lower()
+            true = lowered.isin([text for text, value in dictionary.BOOLEAN_SPELLINGS.items() if value]).to_numpy()
+            false = lowered.isin([text for text, value in dictionary.BOOLEAN_SPELLINGS.items() if not value]).to_numpy()
+            report(column, ~empty & ~true & ~false, f"must be {dictionary.rule_text(column)}")
+            typed[column] = pd.Series(pd.arrays.BooleanArray(true, ~(true | false)), index=text.index)
+        else:  # text and category stay text (empty cells missing); the schema judges their labels
+            arrow = pa.array(cells)
+            typed[column] = pd.Series(pd.arrays.ArrowStringArray(pc.if_else(pa.array(empty), pa.scalar(None, arrow.type), arrow)),
+                                      index=text.index)
+    return pd.DataFrame(typed, index=text.index, copy=False), problems, hints
 
 
 def build_schema():
@@ -667,7 +686,7 @@ def validate_table(table: TextTable, allowed_identifier_columns: tuple[str, ...]
                                         "centre", str(typed.at[row, "centre"]), table.position(row), id_of.iat[row], table.where))
         typed["centre"] = pd.array([centre] * len(typed), dtype="string")
     try:
-        build_schema().validate(typed, lazy=True)
+        build_schema().validate(typed, lazy=True, inplace=True)  # the schema coerces nothing; no copy of the data
     except pa.errors.SchemaErrors as errors:
         for failure in errors.failure_cases.itertuples(index=False):
             row, column = failure.index, failure.column if isinstance(failure.column, str) else ""

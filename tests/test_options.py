@@ -1,0 +1,197 @@
+"""Every option of `make help` through `make`, on awkward but valid cohorts and hostile file names.
+
+Builds: three awkward cohorts (no type C with a variable missing in a group and a constant one; two patients per
+group with a single-patient type; one type only with an empty and a constant column), a workbook with a hostile
+name built with ALLOW_COLUMNS, CASE_IDS and an OUT with spaces, and the multicentre example folder.
+Refusals (bad OUT, unknown CASE_IDS, unknown TESTS) must come before any notebook runs: they are fast.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import cohorts
+from conftest import make, sha256
+from vertebroplasty import paths
+
+NOT_A_NUMBER = re.compile(r"\bnan\b|\bNaN\b|None\b|Traceback")
+
+
+def assert_readable(built) -> None:
+    """Every chapter was written and none prints a Python artefact."""
+    for chapter in ("index", "methods", "results", "cases", "discussion", "conclusions", "reanalysis"):
+        text = built.page(chapter)
+        assert not NOT_A_NUMBER.search(text), (chapter, NOT_A_NUMBER.search(text).group())
+
+
+@pytest.mark.slow
+def test_no_type_c_a_group_without_bmi_and_a_constant_group(build, cohort_folder):
+    built = build("sparse", DATA=str(cohorts.awkward_sparse(cohort_folder / "sparse")))
+    assert_readable(built)
+    results = built.page("results")
+    assert "BMI (kg/m²): the comparison is not computable (no patient in group B has a value)" in results
+    assert "not computable: no patient in group B has a value" in results  # the table's footnote
+    assert "Type A, n =" in results and "Type C, n =" not in results  # Table 3 has the types that occur
+    tests = built.results("statistics.csv")
+    assert tests[(tests["variable"] == "bmi") & (tests["statistic"] == "not_computable")]["value"].iloc[0]
+
+
+@pytest.mark.slow
+def test_two_patients_per_group_and_a_single_patient_type(build, cohort_folder):
+    built = build("tiny", DATA=str(cohorts.awkward_tiny(cohort_folder / "tiny")))
+    assert_readable(built)
+    assert "Type C, n = 1" in built.page("results")
+
+
+@pytest.mark.slow
+def test_one_type_only_an_empty_column_and_a_constant_one(build, cohort_folder):
+    built = build("constant", DATA=str(cohorts.awkward_constant(cohort_folder / "constant")), TESTS="robust")
+    assert_readable(built)
+    results = built.page("results")
+    assert "Operation time (min): the comparison is not computable (no patient in group A has a value)" in results
+    assert "VAS (op): the comparison is not computable (every value is the same, so there is no variation to test)" in results
+    assert "fewer than two types have patients with a value" in results
+    conclusions = built.page("conclusions")
+    assert "Not computable" in conclusions
+
+
+@pytest.mark.slow
+def test_workbook_with_hostile_name_allowed_columns_case_ids_and_out_with_spaces(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("hostile")
+    table = pd.read_csv(paths.DEFAULT_COHORT).assign(**{"patient name": "n/a", "date of birth": "1950"})
+    data = folder / "-d$x `touch pwned` 'q' \"c\".xlsx"
+    table.to_excel(data, index=False)
+    before = sha256(data)
+    out = folder / "my report $HOME `x`"
+    completed = make("report", DATA=str(data), OUT=str(out), ALLOW_COLUMNS="patient name,date of birth", CASE_IDS="SYN-010,SYN-020")
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert not (paths.ROOT / "pwned").exists() and not (folder / "pwned").exists() and sha256(data) == before
+    cases = (out / "html" / "book" / "cases.html").read_text()
+    assert "SYN-010" in cases and "SYN-020" in cases and "chosen by the user" in cases
+    assert "&#39;q&#39;" in (out / "html" / "book" / "index.html").read_text() or "'q'" in (out / "html" / "book" / "index.html").read_text()
+
+
+@pytest.mark.slow
+def test_multicentre_folder_pools_the_centres(build):
+    built = build("multicentre", DATA=str(paths.MULTICENTRE_EXAMPLE))
+    table = built.results("centres.csv")
+    assert list(table.columns) == ["variable", "centre", "statistic", "value"]
+    assert {"pooled_random", "pooled_fixed", "centre-east"} <= set(table["centre"])
+    for variable in ("lka_loss", "fvahl", "avhlr", "vas_op", "type_a_share"):
+        rows = table[table["variable"] == variable]
+        name = "risk_difference" if variable == "type_a_share" else "mean_difference"
+        per_centre = rows[rows["centre"].str.startswith("centre-")].pivot(index="centre", columns="statistic", values="value").astype(float)
+        y, v = per_centre[name].to_numpy(), per_centre["se"].to_numpy() ** 2
+        w = 1 / v  # DerSimonian-Laird by hand (DerSimonian & Laird 1986)
+        fixed = (w * y).sum() / w.sum()
+        q = (w * (y - fixed) ** 2).sum()
+        tau2 = max(0.0, (q - (len(y) - 1)) / (w.sum() - (w**2).sum() / w.sum()))
+        random = ((1 / (v + tau2)) * y).sum() / (1 / (v + tau2)).sum()
+        pooled = rows[rows["centre"] == "pooled_random"].set_index("statistic")["value"].astype(float)
+        assert pooled[name] == pytest.approx(random, abs=1e-9) and pooled["tau2"] == pytest.approx(tau2, abs=1e-9)
+    centres = built.page("centres")
+    assert "Across the 4 centres" in centres and "I²" in centres
+    assert "centres" in built.page("index").lower()
+
+
+@pytest.mark.slow
+def test_a_one_centre_report_has_no_centre_chapter(build):
+    built = build("default-html")
+    assert not (built.out / "html" / "book" / "centres.html").exists()
+    assert not (built.out / "results" / "centres.csv").exists()
+
+
+# --------------------------------------------------------------------------- refusals, before any work
+
+def refused(completed, *parts) -> None:
+    assert completed.returncode == 2, completed.stdout[-1000:] + completed.stderr[-2000:]
+    assert "Traceback" not in completed.stderr and "running" not in completed.stdout
+    for part in parts:
+        assert part in completed.stderr, (part, completed.stderr[-1500:])
+
+
+@pytest.mark.parametrize("out, message", [
+    ("/", "the file system's root"),
+    (".", "the repository itself"),
+    ("data", "inside the repository's data/ folder"),
+    ("book/out", "inside the repository's book/ folder"),
+    ("analysis/x", "inside the repository's analysis/ folder"),
+])
+def test_out_is_refused_among_the_sources(out, message):
+    started = time.perf_counter()
+    refused(make("report", OUT=out), message)
+    assert time.perf_counter() - started < 20  # refused before the notebooks
+
+
+def test_out_that_is_a_file_or_a_foreign_folder_is_refused(tmp_path):
+    afile = tmp_path / "report.txt"
+    afile.write_text("x")
+    refused(make("report", OUT=str(afile)), "is a file")
+    foreign = tmp_path / "thesis"
+    foreign.mkdir()
+    (foreign / "chapter.tex").write_text("keep me")
+    refused(make("report", OUT=str(foreign)), "did not make")
+    assert (foreign / "chapter.tex").read_text() == "keep me"
+
+
+def test_a_file_added_to_an_earlier_report_is_never_deleted(tmp_path):
+    from vertebroplasty.build import output
+
+    out = tmp_path / "report"
+    (out / "html").mkdir(parents=True)
+    (out / "html" / "index.html").write_text("old")
+    output.write_marker(out, "key")
+    (out / "notes.txt").write_text("my notes")
+    refused(make("report", OUT=str(out)), "notes.txt")
+    assert (out / "notes.txt").read_text() == "my notes"
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("CASE_IDS", "NOPE-1,SYN-001", "CASE_IDS not found in the cohort's patient_id column: NOPE-1"),
+    ("TESTS", "bayesian", "TESTS=bayesian is not an option"),
+    ("STUDY", "/nonexistent/study.yml", "the study description must be an existing YAML file"),
+])
+def test_bad_options_are_refused_with_their_rule(option, value, message, tmp_path):
+    refused(make("report", OUT=str(tmp_path / "out"), **{option: value}), message)
+    assert not (tmp_path / "out").exists()
+
+
+def test_unknown_study_key_is_named(tmp_path):
+    study = tmp_path / "study.yml"
+    study.write_text("title: x\nsurgeon_count: 3\nperiod: January\n")
+    completed = make("report", OUT=str(tmp_path / "out"), STUDY=str(study))
+    refused(completed, "unknown key 'surgeon_count'", "key 'period'")
+
+
+@pytest.mark.parametrize("name", ["c`touch pwned`.csv", "c$HOME$(touch pwned).csv", "c 'q' \"d\".csv", "-leading dash.csv", "semi;colon.csv"])
+def test_hostile_file_names_reach_the_program_verbatim(tmp_path, name):
+    data = tmp_path / name
+    data.write_bytes(paths.DEFAULT_COHORT.read_bytes())
+    completed = make("validate", DATA=str(data))
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert f"{data}: valid — 83 patients" in completed.stdout
+    assert not (tmp_path / "pwned").exists() and not (paths.ROOT / "pwned").exists()
+
+
+def test_allow_columns_takes_several_names_with_spaces(tmp_path):
+    table = pd.read_csv(paths.DEFAULT_COHORT, dtype=str, keep_default_na=False).assign(**{"patient name": "x", "date_of_birth": "y"})
+    data = tmp_path / "cohort.csv"
+    table.to_csv(data, index=False)
+    refused(make("validate", DATA=str(data)), "column 'patient name'", "column 'date_of_birth'")
+    completed = make("validate", DATA=str(data), ALLOW_COLUMNS="patient name,date_of_birth")
+    assert completed.returncode == 0, completed.stderr[-2000:]
+
+
+def test_results_neutralise_spreadsheet_formulas_and_keep_numbers(tmp_path):
+    from vertebroplasty.publish import write_csv
+
+    frame = pd.DataFrame({"patient_id": ["=cmd|' /C calc'!A0", "+1+1", "@SUM(A1)", "-2", "P-7"], "value": [-1.5, 2.0, np.nan, 3.0, 4.0]})
+    path = write_csv(frame, tmp_path / "x.csv")
+    text = path.read_text().splitlines()
+    assert text[1].startswith("'=cmd") and text[2].startswith("'+1+1") and text[3].startswith("'@SUM") and text[4].startswith("-2,")
+    assert text[1].endswith(",-1.5")

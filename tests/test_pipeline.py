@@ -1,0 +1,184 @@
+"""The declared pipeline holds: chapters use only declared outputs, notebooks read only declared inputs, the text
+sources and the .ipynb agree, cache keys follow every input, and a failing or interrupted build stops at once."""
+
+from __future__ import annotations
+
+import json
+import re
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import jupytext
+import nbformat
+import pytest
+
+from vertebroplasty import paths, provenance
+from vertebroplasty.build import cache, execute, pipeline
+
+
+def test_declaration_and_chapter_references_agree():
+    notebooks = pipeline.load()
+    references = pipeline.chapter_references()
+    assert {reference.notebook for reference in references} == set(notebooks)
+    pipeline.check_references(notebooks, references)
+
+
+def test_an_undeclared_reference_or_a_clash_is_refused(tmp_path):
+    notebooks = pipeline.load()
+    (tmp_path / "chapter.md").write_text("{glue:text}`generated/comparisons.ipynb::no_such_key:s`\n")
+    with pytest.raises(pipeline.PipelineError, match="no_such_key"):
+        pipeline.check_references(notebooks, pipeline.chapter_references(tmp_path))
+    clashing = dict(notebooks, cases=replace(notebooks["cases"], results=("statistics.csv",)))
+    with pytest.raises(pipeline.PipelineError, match="written by both"):
+        pipeline.check_declaration(clashing)
+
+
+@pytest.mark.parametrize("name", sorted(pipeline.load()))
+def test_text_source_and_notebook_are_in_sync(name):
+    notebook = pipeline.load()[name]
+    text = jupytext.read(notebook.text_source)
+    stored = nbformat.read(notebook.source, as_version=4)
+    def cells(nb):
+        return [(c.cell_type, c.source.strip(), sorted(c.metadata.get("tags", []))) for c in nb.cells]
+    assert cells(text) == cells(stored), f"run `make refresh` after editing {notebook.text_source.name}"
+    assert stored.metadata["jupytext"]["formats"] == "ipynb,notebooks//py:percent"
+
+
+TRACER = r'''
+import json, os, sys
+root, log = sys.argv[1], sys.argv[2]
+opened = set()
+def hook(event, args):
+    if event == "open" and isinstance(args[0], (str, bytes, os.PathLike)):
+        path = os.path.realpath(os.fsdecode(args[0]))
+        if path.startswith(root + os.sep) and "/.venv/" not in path and "__pycache__" not in path and not path.endswith(".py"):
+            opened.add(os.path.relpath(path, root))
+sys.addaudithook(hook)
+import matplotlib; matplotlib.use("Agg")
+for source in sys.argv[3:]:
+    code = compile(open(source).read(), source, "exec")
+    exec(code, {"__name__": "__main__", "get_ipython": lambda: None})
+    json.dump(sorted(opened), open(log + "." + os.path.basename(source) + ".json", "w"))
+    opened.clear()
+'''
+
+
+@pytest.mark.slow
+def test_notebooks_read_only_what_they_declare(tmp_path):
+    notebooks = pipeline.load()
+    tracer = tmp_path / "tracer.py"
+    tracer.write_text(TRACER)
+    sources = [str(notebook.text_source) for notebook in notebooks.values()]
+    completed = subprocess.run([sys.executable, str(tracer), str(paths.ROOT), str(tmp_path / "reads"), *sources],
+                               capture_output=True, text=True, timeout=600, check=False)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    special = {"cohort": {"data/cohort.csv", "data/examples/multicentre"}, "study": {"data/study.yml"}}
+    for name, notebook in notebooks.items():
+        read = set(json.loads((tmp_path / f"reads.{name}.py.json").read_text()))
+        declared = set().union(*(special.get(entry, {entry}) for entry in notebook.reads))
+        undeclared = {path for path in read if not any(path == d or path.startswith(d + "/") for d in declared)}
+        assert not undeclared, f"{name} reads {sorted(undeclared)} without declaring it in analysis/pipeline.toml"
+
+
+def test_cache_keys_follow_every_declared_input_and_the_environment(monkeypatch):
+    notebooks = pipeline.load()
+    parameters = {"alpha": 0.05, "tests": "paper", "case_ids": "", "data_label": "x.csv", "cohort_path": "/a/b.parquet"}
+    inputs = {"cohort": "c" * 64, "study": "s" * 64}
+
+    def keys() -> dict[str, str]:
+        found: dict[str, str] = {}
+        for name in pipeline.order(notebooks):
+            found[name] = cache.notebook_key(notebooks[name], parameters, inputs, found)
+        return found
+
+    base = keys()
+    for changed in ("data/category_labels.csv", "data/published/prose-claims.csv", "data/derived_indices.csv"):
+        original = cache.file_digest
+        monkeypatch.setattr(cache, "file_digest", lambda path, changed=changed: "x" if str(path).endswith(changed) else original(path))
+        now = keys()
+        monkeypatch.setattr(cache, "file_digest", original)
+        readers = {n for n, nb in notebooks.items() if changed in nb.reads}
+        downstream = {n for n, nb in notebooks.items() if set(nb.after) & readers}
+        assert {n for n in base if base[n] != now[n]} == readers | downstream, changed
+    parameters["cohort_path"] = "/elsewhere/b.parquet"  # a path of the build: not part of the key
+    assert keys() == base
+    inputs["cohort"] = "d" * 64
+    assert {n for n, k in keys().items() if k != base[n]} == {n for n, nb in notebooks.items() if "cohort" in nb.reads} | {"reanalysis"}
+    inputs["cohort"] = "c" * 64
+    provenance.environment_digest.cache_clear()
+    from importlib import metadata
+
+    real = metadata.distributions
+    monkeypatch.setattr(metadata, "distributions", lambda: [d for d in real() if d.metadata["Name"] != "scipy"])
+    try:
+        assert all(k != base[n] for n, k in keys().items())  # a library version changed: every notebook runs again
+    finally:
+        monkeypatch.setattr(metadata, "distributions", real)
+        provenance.environment_digest.cache_clear()
+
+
+def test_old_cache_entries_are_pruned(tmp_path):
+    store = cache.NotebookCache(tmp_path)
+    for index in range(5):
+        scratch = store.scratch("audit", tmp_path)
+        (scratch / "notebook.ipynb").write_text("{}")
+        os.utime(scratch, (index, index))
+        store.store("audit", f"key{index}", scratch)
+        time.sleep(0.01)
+    assert len(list((tmp_path / "notebooks").glob("audit-*"))) == cache.KEEP_PER_NOTEBOOK
+
+
+def fake_notebook(folder: Path, name: str, code: str) -> pipeline.Notebook:
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    notebook.cells = [nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_code_cell(code)]
+    nbformat.write(notebook, folder / f"{name}.ipynb")
+    return pipeline.Notebook(name, name, (), (), (), (), (), (), (), (), folder=folder)
+
+
+@pytest.mark.slow
+def test_the_first_failing_notebook_stops_the_others_at_once(tmp_path):
+    notebooks = {"broken": fake_notebook(tmp_path, "broken", "import time\ntime.sleep(2)\nraise ValueError('the data have no type C')"),
+                 "slow": fake_notebook(tmp_path, "slow", "import time\ntime.sleep(120)")}
+    runner = execute.Runner(cache.NotebookCache(None), tmp_path / "scratch", tmp_path / "inputs")
+    started = time.perf_counter()
+    with pytest.raises(execute.NotebookError) as caught:
+        execute.run_all(notebooks, {"broken": "a", "slow": "b"}, {"broken": {}, "slow": {}}, runner, workers=2, log=lambda m: None)
+    assert time.perf_counter() - started < 30
+    assert str(caught.value) == "notebook 'broken' failed in cell [2] (import time): ValueError: the data have no type C"
+    assert not list((tmp_path / "scratch").glob(".*running*"))
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_within_seconds_and_keeps_the_previous_report(tmp_path):
+    out = tmp_path / "report"
+    environment = dict(os.environ, VERTEBROPLASTY_CACHE=str(tmp_path / "cache"))
+    first = subprocess.run([sys.executable, "-m", "vertebroplasty", "report", "--out", str(out)], env=environment,
+                           capture_output=True, text=True, timeout=600, check=False)
+    assert first.returncode == 0, first.stderr[-2000:]
+    marker = (out / ".vertebroplasty-report").read_text()
+    process = subprocess.Popen([sys.executable, "-m", "vertebroplasty", "report", "--out", str(out), "--no-cache"], env=environment,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(6)  # validation done, notebooks running
+    process.send_signal(signal.SIGINT)
+    began = time.perf_counter()
+    _, stderr = process.communicate(timeout=60)
+    assert time.perf_counter() - began < 5, "Ctrl-C took too long"
+    assert process.returncode == 130 and "stopped" in stderr and "Traceback" not in stderr
+    assert (out / ".vertebroplasty-report").read_text() == marker and (out / "html" / "index.html").is_file()
+    assert not list(tmp_path.glob(".report.staging-*"))
+
+
+def test_the_architecture_section_names_modules_that_exist():
+    readme = (paths.ROOT / "README.md").read_text()
+    section = readme[readme.index("## Architecture"):]
+    section = section[: section.index("\n## ", 5)]
+    named = set(re.findall(r"`(?:vertebroplasty\.)?([a-z_]+(?:\.[a-z_]+)?)\.py`", section))
+    assert len(named) >= 10
+    for module in named:
+        assert (paths.PACKAGE / f"{module.replace('.', '/')}.py").is_file(), module
