@@ -14,22 +14,21 @@ pytestmark = pytest.mark.slow
 
 
 def notebook_on(data_path, folder):
-    """A copy of the committed group-comparison notebook whose data_path parameter points at ``data_path``."""
-    notebook = json.loads((paths.ANALYSIS / "group_comparison.ipynb").read_text())
+    """A copy of the committed comparisons notebook whose cohort_path parameter points at ``data_path``."""
+    notebook = json.loads((paths.ANALYSIS / "comparisons.ipynb").read_text())
     parameters = next(cell for cell in notebook["cells"] if "parameters" in cell.get("metadata", {}).get("tags", []))
     source = "".join(parameters["source"])
-    parameters["source"] = source.replace('data_path: str = ""', f"data_path: str = {str(data_path)!r}", 1)
+    parameters["source"] = source.replace('cohort_path: str = ""', f"cohort_path: str = {str(data_path)!r}", 1)
     assert parameters["source"] != source
-    target = folder / "group_comparison.ipynb"
+    target = folder / "comparisons.ipynb"
     target.write_text(json.dumps(notebook))
     return target
 
 
 def run_nbval(notebook):
-    environment = dict(os.environ, PYTHONPATH=str(paths.ANALYSIS))
-    return subprocess.run([sys.executable, "-m", "pytest", "-c", os.devnull, "-p", "no:cacheprovider", "-q",
-                           "--nbval", "--nbval-current-env", str(notebook)],
-                          cwd=notebook.parent, env=environment, capture_output=True, text=True, check=False, timeout=300)
+    return subprocess.run([sys.executable, "-m", "pytest", "-c", os.devnull, "-p", "no:cacheprovider", "-q", "--nbval",
+                           "--nbval-current-env", str(notebook)], cwd=notebook.parent, capture_output=True, text=True,
+                          check=False, timeout=300)
 
 
 def test_unchanged_copy_of_the_data_passes(tmp_path):
