@@ -8,6 +8,7 @@ Refusals (bad OUT, unknown CASE_IDS, unknown TESTS) must come before any noteboo
 
 from __future__ import annotations
 
+import csv
 import re
 import time
 
@@ -192,6 +193,6 @@ def test_results_neutralise_spreadsheet_formulas_and_keep_numbers(tmp_path):
 
     frame = pd.DataFrame({"patient_id": ["=cmd|' /C calc'!A0", "+1+1", "@SUM(A1)", "-2", "P-7"], "value": [-1.5, 2.0, np.nan, 3.0, 4.0]})
     path = write_csv(frame, tmp_path / "x.csv")
-    text = path.read_text().splitlines()
-    assert text[1].startswith("'=cmd") and text[2].startswith("'+1+1") and text[3].startswith("'@SUM") and text[4].startswith("-2,")
-    assert text[1].endswith(",-1.5")
+    rows = list(csv.reader(path.read_text().splitlines()))
+    assert [row[0] for row in rows[1:]] == ["'=cmd|' /C calc'!A0", "'+1+1", "'@SUM(A1)", "-2", "P-7"]
+    assert rows[1][1] == "-1.5" and rows[3][1] == ""  # numbers stay numbers, missing stays empty

@@ -40,10 +40,19 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> Path:
-    """Write a tidy CSV: byte-stable (``\\n`` line ends, no index), formula cells neutralised, written then moved into place."""
+    """Write a tidy CSV: byte-stable (``\\n`` line ends, no index, text quoted), formula cells neutralised, written then
+    moved into place.
+
+    pyarrow's CSV writer is used rather than pandas': a million patients' derived table is written in a few seconds
+    instead of about a minute (pandas converts every nullable column cell by cell).
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(path.name + ".tmp")
-    neutralise_formulas(frame).to_csv(temporary, index=False, lineterminator="\n")
+    table = pa.Table.from_pandas(neutralise_formulas(frame), preserve_index=False)
+    pa_csv.write_csv(table, temporary, pa_csv.WriteOptions(quoting_style="needed"))
     temporary.replace(path)
     return path
 
