@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
-
 from vertebroplasty import paths
 
 pytestmark = pytest.mark.slow
@@ -103,7 +102,8 @@ def test_claims_carry_their_adjusted_evidence(report):
     assert "Holm-adjusted" in summary and "95 % CI" in summary
     results = report.results("statistics.csv")
     holm = results[(results["statistic"] == "p_holm")]
-    assert not set(holm["variable"]) & {"lka_pre", "rka_pre", "fvah_pre", "avhr_pre", "vas_pre", "odi_pre", "age", "bmi"}  # baseline rows are not in the family
+    baseline = {"lka_pre", "rka_pre", "fvah_pre", "avhr_pre", "vas_pre", "odi_pre", "age", "bmi"}
+    assert not set(holm["variable"]) & baseline  # baseline rows are not in the Holm family
 
 
 def test_no_absolute_path_and_no_patient_row_outside_the_case_pages(report):

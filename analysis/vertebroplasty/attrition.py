@@ -89,7 +89,7 @@ def missing_table(missing: pd.DataFrame) -> str:
     """The missing-data table as MyST: one row per variable, missing n (%) per group."""
     groups = list(dict.fromkeys(missing["group"]))
     rows = []
-    for variable, part in missing.groupby("variable", sort=False):
+    for _, part in missing.groupby("variable", sort=False):
         by_group = part.set_index("group")
         rows.append([part["label"].iloc[0]] + [f"{int(by_group.loc[g, 'missing'])} of {int(by_group.loc[g, 'n'])} "
                                               f"({by_group.loc[g, 'percent']:.1f} %)" if g in by_group.index else "—" for g in groups])

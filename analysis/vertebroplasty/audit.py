@@ -55,7 +55,7 @@ import pandas as pd
 from scipy import optimize, stats
 from statsmodels.stats.oneway import anova_generic
 
-from . import derivation, dictionary, paths, published
+from . import derivation, dictionary, published
 
 COLUMNS = ["check", "kind", "table", "table_label", "variable", "label", "stratum", "statistic",
            "published", "recomputed", "verdict", "note", "sentence"]

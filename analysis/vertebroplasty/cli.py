@@ -28,7 +28,8 @@ def _columns(text: str) -> tuple[str, ...]:
 
 
 def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", default=_environment("DATA"), help="cohort file (.csv/.xlsx) or folder of centre files; default: the synthetic cohort")
+    parser.add_argument("--data", default=_environment("DATA"),
+                        help="cohort file (.csv/.xlsx) or folder of centre files; default: the synthetic cohort")
     parser.add_argument("--allow-column", action="append", default=list(_columns(_environment("ALLOW_COLUMNS"))), metavar="NAME",
                         help="accept a column whose name looks like a direct identifier (repeatable)")
 

@@ -143,7 +143,8 @@ def conclusions_text(answered: pd.DataFrame) -> str:
 
 def headline_list(answered: pd.DataFrame) -> str:
     """The summary's key results: one bullet per question."""
-    return "\n".join(f"- **{row.topic[0].upper() + row.topic[1:]}** — {VERDICT_WORDS[row.verdict].lower()}: {row.sentence}" for row in answered.itertuples())
+    return "\n".join(f"- **{row.topic[0].upper() + row.topic[1:]}** — {VERDICT_WORDS[row.verdict].lower()}: {row.sentence}"
+                     for row in answered.itertuples())
 
 
 def beside_paper(answered: pd.DataFrame) -> str:

@@ -87,7 +87,8 @@ def explain_differences(differing_numbers: pd.DataFrame, findings: pd.DataFrame)
     for row in differing_numbers.itertuples():
         found = anchors.get((row.table, row.variable, row.statistic))
         if found is not None and found.kind == "impossible p-value":
-            explanations.append(f"the printed value cannot come from the paper's own summaries ({{ref}}`audit finding {found.number} <{found.anchor}>`)")
+            explanations.append("the printed value cannot come from the paper's own summaries "
+                                f"({{ref}}`audit finding {found.number} <{found.anchor}>`)")
         elif found is not None:
             explanations.append(f"see {{ref}}`audit finding {found.number} <{found.anchor}>`")
         else:

@@ -98,7 +98,7 @@ def standardised_mean_difference(results: Results, variable: str) -> float:
 
 def effect_text(test: pd.Series, unit: str = "") -> str:
     """The effect of a comparison with its interval, in words."""
-    unit_text = f" {unit}" if unit and unit not in ("%", "points") else (" points" if unit == "points" else (" percentage points" if unit == "%" else ""))
+    unit_text = {"%": " percentage points", "points": " points", "": ""}.get(unit, f" {unit}")
     if test["test"] == "mann_whitney" and pd.notna(test["hodges_lehmann"]):
         return (f"Hodges–Lehmann shift {test['hodges_lehmann']:.2f}{unit_text}, 95 % CI {test['hodges_lehmann_ci_low']:.2f} to "
                 f"{test['hodges_lehmann_ci_high']:.2f}")

@@ -252,7 +252,7 @@ def format_table(tests: pd.DataFrame, descriptives: pd.DataFrame, table: str, si
             categories = list(dict.fromkeys(described["category"]))
             by_cell = described.set_index(["level", "category"])
 
-            def cell(level: str, category: str) -> str:
+            def cell(level: str, category: str, by_cell=by_cell, variable=variable) -> str:
                 if (level, category) not in by_cell.index:
                     return "—"
                 record = by_cell.loc[(level, category)]
@@ -300,7 +300,8 @@ def format_effects(tests: pd.DataFrame, alpha: float) -> tuple[list[str], list[l
         if record["reason"]:
             effect = f"not computable: {record['reason']}"
         elif record["test"] == "mann_whitney":
-            effect = (f"Hodges–Lehmann shift {estimate(record['hodges_lehmann'], record['hodges_lehmann_ci_low'], record['hodges_lehmann_ci_high'])}; "
+            shift = estimate(record["hodges_lehmann"], record["hodges_lehmann_ci_low"], record["hodges_lehmann_ci_high"])
+            effect = (f"Hodges–Lehmann shift {shift}; "
                       f"rank-biserial r {record['rank_biserial']:.2f}")
         elif pd.notna(record.get("hedges_g")):
             effect = (f"difference {estimate(record['mean_difference'], record['ci_low'], record['ci_high'])}; "
@@ -310,7 +311,8 @@ def format_effects(tests: pd.DataFrame, alpha: float) -> tuple[list[str], list[l
         elif pd.notna(record.get("epsilon_squared")):
             effect = f"ε² {record['epsilon_squared']:.3f}"
         elif pd.notna(record.get("risk_difference")):
-            effect = (f"risk difference {estimate(record['risk_difference'], record['risk_difference_ci_low'], record['risk_difference_ci_high'], 3)}; "
+            difference = estimate(record["risk_difference"], record["risk_difference_ci_low"], record["risk_difference_ci_high"], 3)
+            effect = (f"risk difference {difference}; "
                       f"odds ratio {estimate(record['odds_ratio'], record['odds_ratio_ci_low'], record['odds_ratio_ci_high'])}")
         elif pd.notna(record.get("cramers_v")):
             effect = f"Cramér's V {estimate(record['cramers_v'], record['cramers_v_ci_low'], record['cramers_v_ci_high'], 3)}"
