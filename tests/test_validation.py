@@ -15,7 +15,6 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
-
 from conftest import sha256
 from vertebroplasty import contract, dictionary, paths
 from vertebroplasty.contract import CohortValidationError, Problem, load_cohort
@@ -163,7 +162,8 @@ def test_all_problems_reported_at_once(default_cohort_text, write_cohort):
     error = error_of(write_cohort(table))
     problems = error.problems
     found = {(p.line, p.column) for p in problems}
-    assert found == {(2, "age"), (3, "level"), (4, "patient_id"), (5, "patient_id"), (7, "patient_id"), (62, "aspirated_blood_ml")}
+    assert found == {(2, "age"), (3, "level"), (4, "patient_id"), (5, "patient_id"), (7, "patient_id"),
+                     (62, "aspirated_blood_ml")}
     rules = " ".join(p.rule for p in problems)
     assert "must be unique" in rules and "must not be empty" in rules and "empty in group B" in rules
     assert [p.line for p in problems] == sorted(p.line for p in problems)
@@ -180,7 +180,8 @@ def test_group_with_fewer_than_two_patients(default_cohort_text, write_cohort):
     assert len(load_cohort(write_cohort(two, "two.csv")).data) == 44
 
 
-@pytest.mark.parametrize("column", ["patient_name", "Medical Record Number", "date_of_birth", "DOB", "address", "phone", "e-mail"])
+@pytest.mark.parametrize("column", ["patient_name", "Medical Record Number", "date_of_birth", "DOB", "address", "phone",
+                                    "e-mail"])
 def test_identifier_columns_are_refused_unless_allowed(default_cohort_text, write_cohort, column):
     table = default_cohort_text.assign(**{column: "x"})
     path = write_cohort(table)
@@ -209,7 +210,8 @@ def test_missing_measurements_are_allowed_but_required_cells_are_not(default_coh
 
 def test_number_spellings_read_as_numbers(default_cohort_text, write_cohort):
     table = default_cohort_text.copy()
-    spellings = {"22.": 22.0, ".5e2": 50.0, "+2.25E1": 22.5, "0022.5": 22.5, " 19.75 ": 19.75, "1.234567890123456789e1": 12.34567890123456789}
+    spellings = {"22.": 22.0, ".5e2": 50.0, "+2.25E1": 22.5, "0022.5": 22.5, " 19.75 ": 19.75,
+                 "1.234567890123456789e1": 12.34567890123456789}
     for row, spelled in enumerate(spellings):
         table.loc[row, "bmi"] = spelled
     table.loc[0, "age"] = "63.0"  # a whole number written with a decimal point is a whole number
@@ -219,12 +221,38 @@ def test_number_spellings_read_as_numbers(default_cohort_text, write_cohort):
     assert data["age"].iloc[:2].tolist() == [63, 64]
 
 
+@pytest.mark.parametrize("spelled", ["1_9", "0x14", "20d", "２０", "١٩", "20 kg", "Infinity", "-inf", "1e400", "+.2e2", "20.0e0",
+                                     "2,0e1", "e1", "1e", "--20", "20-", "20.5.1", "0020"])
+def test_odd_number_spellings_are_read_as_pandas_reads_them(default_cohort_text, write_cohort, spelled):
+    """Plain spellings are converted in bulk; whatever the route, a cell means what pandas.to_numeric makes of it."""
+    table = default_cohort_text.copy()
+    table.loc[4, "bmi"] = spelled
+    expected = pd.to_numeric(pd.Series([spelled.strip()], dtype=str), errors="coerce").astype(float).iloc[0]
+    path = write_cohort(table)
+    if np.isfinite(expected) and 12 <= expected <= 50:
+        assert load_cohort(path).data.loc[4, "bmi"] == expected
+    else:
+        problems = problems_of(path)
+        assert [(p.line, p.column, p.value) for p in problems] == [(6, "bmi", spelled)]
+        assert ("this is not a number" in problems[0].rule) == bool(np.isnan(expected))
+
+
+def test_column_order_does_not_matter(default_cohort_text, write_cohort):
+    shuffled = default_cohort_text[list(reversed(default_cohort_text.columns))].copy()
+    loaded = load_cohort(write_cohort(shuffled))
+    pd.testing.assert_frame_equal(loaded.data, load_cohort(paths.DEFAULT_COHORT).data)
+    shuffled.loc[9, "sex"] = "X"
+    problems = problems_of(write_cohort(shuffled))
+    assert [(p.line, p.patient_id, p.column) for p in problems] == [(11, "SYN-010", "sex")]
+
+
 def test_cross_column_rule_names_the_cell(default_cohort_text, write_cohort):
     table = default_cohort_text.copy()
     row = int(table.index[table["group"].eq("B")][0])
     table.loc[row, "aspirated_blood_ml"] = "2.5"
     problems = problems_of(write_cohort(table))
-    assert [(p.line, p.patient_id, p.column, p.value) for p in problems] == [(row + 2, table.loc[row, "patient_id"], "aspirated_blood_ml", "2.5")]
+    assert [(p.line, p.patient_id, p.column, p.value) for p in problems] == [
+        (row + 2, table.loc[row, "patient_id"], "aspirated_blood_ml", "2.5")]
     assert "empty in group B" in problems[0].rule
 
 
@@ -317,10 +345,30 @@ def test_lines_are_the_files_real_lines(default_cohort_text, tmp_path, newline):
     path = tmp_path / "awkward.csv"
     path.write_bytes(_awkward_csv(default_cohort_text, newline).encode("utf-8"))
     problems = problems_of(path)
-    assert [(p.line, p.patient_id, p.column, p.value) for p in problems] == [(12, "SYN-004", "sex", "X"), (17, "SYN-008", "age", "7")]
+    assert [(p.line, p.patient_id, p.column, p.value) for p in problems] == [
+        (12, "SYN-004", "sex", "X"), (17, "SYN-008", "age", "7")]
     assert all(p.where == "line" and f"line {p.line}," in str(p) for p in problems)
     starts = contract.csv_record_lines(path)
     assert starts[:8].tolist() == [3, 5, 10, 12, 14, 15, 16, 17] and len(starts) == 83
+
+
+def test_blank_looking_lines_before_the_header(default_cohort_text, tmp_path):
+    table = default_cohort_text.copy()
+    table.loc[0, "sex"] = "X"
+    path = tmp_path / "lead.csv"
+    path.write_text("  \n,,,\n\t\n" + csv_text(table))  # header on line 4
+    problems = problems_of(path)
+    assert [(p.line, p.patient_id, p.column) for p in problems] == [(5, "SYN-001", "sex")]
+
+
+def test_lines_after_a_very_long_cell(default_cohort_text, tmp_path):
+    table = default_cohort_text.assign(note="")
+    table.loc[2, "note"] = "x" * 300_000 + "\n" + "y" * 10  # longer than the csv module's default field limit
+    table.loc[5, "sex"] = "X"
+    path = tmp_path / "long.csv"
+    table.to_csv(path, index=False)
+    problems = problems_of(path)
+    assert [(p.line, p.patient_id) for p in problems] == [(8, "SYN-006")]  # SYN-003's note spans lines 4 and 5
 
 
 def test_lines_with_a_corrected_file_give_the_same_data(default_cohort_text, tmp_path):
@@ -359,6 +407,16 @@ def test_row_with_too_few_or_too_many_cells_is_refused(default_cohort_text, tmp_
     assert "38 cells" in problems[1].rule
 
 
+def test_row_width_problem_names_the_patient_wherever_its_column_is(default_cohort_text, tmp_path):
+    columns = list(default_cohort_text.columns)
+    moved = default_cohort_text[columns[1:3] + ["patient_id"] + columns[3:]]
+    lines = csv_text(moved).splitlines()
+    lines[6] = ",".join(lines[6].split(",")[:20])
+    path = tmp_path / "broken.csv"
+    path.write_text("\n".join(lines) + "\n")
+    assert [(p.line, p.patient_id) for p in problems_of(path)] == [(7, "SYN-006")]
+
+
 def test_row_problems_and_cell_problems_are_reported_together(default_cohort_text, tmp_path):
     table = default_cohort_text.copy()
     table.loc[40, "sex"] = "X"
@@ -367,6 +425,16 @@ def test_row_problems_and_cell_problems_are_reported_together(default_cohort_tex
     path = tmp_path / "broken.csv"
     path.write_text("\n".join(lines) + "\n")
     assert [(p.line, p.column) for p in problems_of(path)] == [(11, ""), (42, "sex")]
+
+
+def test_quotation_mark_not_closed_is_refused_by_its_line(default_cohort_text, tmp_path):
+    lines = csv_text(default_cohort_text).splitlines()
+    lines[5] = '"' + lines[5]  # SYN-005 on line 6: the rest of the file becomes one cell
+    path = tmp_path / "quote.csv"
+    path.write_text("\n".join(lines) + "\n")
+    problems = problems_of(path)
+    assert [p.line for p in problems] == [6] and "quotation mark" in problems[0].rule
+    assert len(str(problems[0])) < 400  # the rest of the file is not printed
 
 
 def test_every_row_one_cell_longer_than_the_header_is_one_problem(default_cohort_text, tmp_path):
@@ -436,7 +504,8 @@ def test_missing_markers_read_as_missing_with_a_notice(default_cohort_text, writ
     loaded = load_cohort(path)
     for row, column in markers:
         assert pd.isna(loaded.data.loc[row, column]), (row, column)
-    assert loaded.notices == [f"{path}: 8 cell(s) spelled as a missing value ({', '.join(contract.MISSING_MARKERS)}) were read as empty"]
+    markers_listed = ", ".join(contract.MISSING_MARKERS)
+    assert loaded.notices == [f"{path}: 8 cell(s) spelled as a missing value ({markers_listed}) were read as empty"]
     assert set(contract.MISSING_MARKERS) >= {"NA", "N/A", "n/a", "na", "NaN", "nan", "NULL", "null", ".", "-", "—"}
     assert loaded.data.drop(index=[row for row, _ in markers]).notna().all().drop("aspirated_blood_ml").all()
 
@@ -446,6 +515,15 @@ def test_marker_spellings_are_exact(default_cohort_text, write_cohort):
     table.loc[3, "vas_op"] = "N.A."  # not a documented marker: judged as a value
     problems = problems_of(write_cohort(table))
     assert [(p.column, p.value) for p in problems] == [("vas_op", "N.A.")]
+
+
+def test_missing_marker_notice_counts_contract_cells_only(default_cohort_text, write_cohort):
+    table = default_cohort_text.assign(note="NA")
+    table.loc[3, "vas_op"] = "NA"
+    path = write_cohort(table)
+    notices = load_cohort(path).notices
+    assert notices[0] == f"{path}: column 'note' is not part of the data contract and is ignored"
+    assert notices[1].startswith(f"{path}: 1 cell(s) spelled as a missing value") and len(notices) == 2
 
 
 @pytest.mark.parametrize("column", ["patient_id", "group", "cement_distribution"])
@@ -460,7 +538,8 @@ def test_marker_in_a_required_cell_must_not_be_empty(default_cohort_text, write_
 
 def test_column_names_in_another_case_get_a_hint(default_cohort_text, write_cohort):
     error = error_of(write_cohort(default_cohort_text.rename(columns={"patient_id": "Patient_ID", "bmi": "BMI"})))
-    assert [(p.column, "'Patient_ID'" in p.rule or "'BMI'" in p.rule) for p in error.problems] == [("bmi", True), ("patient_id", True)]
+    assert [(p.column, "'Patient_ID'" in p.rule or "'BMI'" in p.rule) for p in error.problems] == [
+        ("bmi", True), ("patient_id", True)]
     assert all(p.rule.startswith("required column is missing") for p in error.problems)
     assert any("lower case" in hint for hint in error.hints)
     assert "hint:" in str(error)
@@ -558,6 +637,26 @@ def test_merged_cells_in_the_table_are_refused_naming_the_range(tmp_path):
     assert "E6:E7" in problems[0].rule and "merged" in problems[0].rule
 
 
+def test_merged_required_cells_are_one_problem(tmp_path):
+    path = write_workbook(tmp_path / "merged.xlsx", {"Data": numeric_rows()})
+    book = openpyxl.load_workbook(path)
+    book.active.merge_cells("B2:B4")  # group of SYN-001 to SYN-003: two cells would read as empty
+    book.save(path)
+    problems = problems_of(path)
+    assert [(p.line, p.patient_id, p.column, p.value) for p in problems] == [(2, "SYN-001", "group", "A")]
+    assert "B2:B4" in problems[0].rule
+
+
+def test_formula_below_the_table_is_refused(tmp_path):
+    rows = numeric_rows()
+    total = [None] * len(rows[0])
+    total[HEADER.index("age")] = "=SUM(C2:C84)"
+    path = write_workbook(tmp_path / "total.xlsx", {"Data": [*rows, [None] * len(rows[0]), total]})
+    problems = problems_of(path)
+    assert [(p.line, p.column, p.value) for p in problems] == [(86, "age", "=SUM(C2:C84)")]
+    assert "C86" in problems[0].rule
+
+
 def test_notes_sheet_first_gets_the_move_to_front_hint(tmp_path):
     path = write_workbook(tmp_path / "cohort.xlsx", {"Notes": [["Cohort export, version 2"], ["see the Data sheet"]],
                                                     "Data": numeric_rows()})
@@ -609,7 +708,8 @@ def test_folder_mixes_csv_and_workbook(default_cohort_text, tmp_path):
     write_workbook(folder / "south.xlsx", {"Data": numeric_rows()})
     loaded = load_cohort(folder)
     assert loaded.data.groupby("centre").size().to_dict() == {"north": 83, "south": 83}
-    north, south = (loaded.data[loaded.data["centre"] == centre].drop(columns="centre").reset_index(drop=True) for centre in ("north", "south"))
+    north, south = (loaded.data[loaded.data["centre"] == centre].drop(columns="centre").reset_index(drop=True)
+                    for centre in ("north", "south"))
     pd.testing.assert_frame_equal(north, south)
 
 
@@ -717,7 +817,8 @@ def test_folder_fingerprint_follows_names_and_contents(default_cohort_text, tmp_
 
 def test_multicentre_example_validates():
     loaded = load_cohort(paths.MULTICENTRE_EXAMPLE)
-    assert loaded.data.groupby("centre").size().to_dict() == {"centre-east": 55, "centre-north": 64, "centre-south": 42, "centre-west": 48}
+    sizes = loaded.data.groupby("centre").size().to_dict()
+    assert sizes == {"centre-east": 55, "centre-north": 64, "centre-south": 42, "centre-west": 48}
 
 
 # --------------------------------------------------------------------------- the schema and the building blocks
@@ -741,7 +842,8 @@ def test_problem_message_without_a_line():
     problem = Problem("cohort.csv", "required column is missing", "age")
     assert str(problem) == "cohort.csv, column 'age' — rule: required column is missing"
     located = Problem("book.xlsx (sheet 'Data')", "must be one of M, F", "sex", "X", 4, "SYN-003", "row")
-    assert str(located) == "book.xlsx (sheet 'Data'), row 4, patient_id 'SYN-003', column 'sex': value 'X' — rule: must be one of M, F"
+    assert str(located) == ("book.xlsx (sheet 'Data'), row 4, patient_id 'SYN-003', column 'sex': value 'X' — "
+                            "rule: must be one of M, F")
 
 
 # --------------------------------------------------------------------------- make validate

@@ -185,12 +185,16 @@ def cohort_sha256(path: Path) -> str:
 
 def _csv_records(path: Path):
     """``(first line, cells)`` of every record of a CSV (1-based lines; a blank line is a record without cells)."""
-    with open(path, newline="", encoding="utf-8-sig", errors="replace") as handle:
-        reader = csv.reader(handle)
-        previous = 0
-        for record in reader:
-            yield previous + 1, record
-            previous = reader.line_num
+    limit = csv.field_size_limit(1 << 30)  # a long note in a cell is no reason to fail
+    try:
+        with open(path, newline="", encoding="utf-8-sig", errors="replace") as handle:
+            reader = csv.reader(handle)
+            previous = 0
+            for record in reader:
+                yield previous + 1, record
+                previous = reader.line_num
+    finally:
+        csv.field_size_limit(limit)
 
 
 def _blank(record: list[str]) -> bool:
@@ -225,8 +229,11 @@ def _shortened(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-def _row_width_problems(path: Path, name: str, width: int, skipped: list[str]) -> list[Problem]:
+def _row_width_problems(path: Path, name: str, header: list[str], skipped: list[str]) -> list[Problem]:
     """Problems for the records whose number of cells differs from the header's (each by its line)."""
+    width = len(header)
+    stripped = [cell.strip() for cell in header]
+    patient = stripped.index("patient_id") if "patient_id" in stripped else 0
     wrong, rows, header_seen = [], 0, False
     for first, record in _csv_records(path):
         if _blank(record):
@@ -238,8 +245,8 @@ def _row_width_problems(path: Path, name: str, width: int, skipped: list[str]) -
         if len(record) != width:
             wrong.append((first, record))
     if not wrong:  # the csv module and the reader disagree: report what the reader skipped, without lines
-        return [Problem(name, f"a row cannot be read: it does not have the header's {width} cells", value=_shortened(text.strip()))
-                for text in skipped]
+        rule = f"a row cannot be read: it does not have the header's {width} cells"
+        return [Problem(name, rule, value=_shortened(text.strip())) for text in skipped]
     counts = {len(record) for _, record in wrong}
     if len(wrong) == rows > 1 and len(counts) == 1:
         count = counts.pop()
@@ -247,12 +254,16 @@ def _row_width_problems(path: Path, name: str, width: int, skipped: list[str]) -
         return [Problem(name, f"every row has {count} cells but the header has {width} names{reason}")]
     problems = []
     for first, record in wrong:
-        if len(record) < width:
+        if any("\n" in cell or "\r" in cell for cell in record):
+            why = "a quotation mark that is not closed, so that a cell runs over several lines?"
+        elif len(record) < width:
             why = "a row cut short, or a line break inside a cell that is not quoted?"
         else:
             why = "a comma inside a cell that is not quoted, such as a decimal comma?"
-        problems.append(Problem(name, f"this line has {len(record)} cells but the header has {width} ({why})", "",
-                                _shortened(",".join(record)), first, record[0].strip() if record else "", "line"))
+        patient_id = _shortened(record[patient].strip(), 30) if patient < len(record) else ""
+        cells = f"{len(record)} cell" + ("s" if len(record) != 1 else "")
+        problems.append(Problem(name, f"this line has {cells} but the header has {width} ({why})", "",
+                                _shortened(",".join(record)), first, patient_id, "line"))
     return problems
 
 
@@ -293,7 +304,7 @@ def read_csv_text(path: Path) -> TextTable:
     with open(path, "rb") as handle:
         signature = handle.read(8)
     if signature.startswith(ZIP_SIGNATURE):
-        raise CohortValidationError([Problem(name, "the file is a workbook (.xlsx), not CSV text")],
+        raise CohortValidationError([Problem(name, "the file is a workbook (a zip archive such as .xlsx), not CSV text")],
                                     ["give the file its real ending, .xlsx (the report reads .xlsx), or export it as CSV UTF-8"])
     if signature.startswith(OLE_SIGNATURE):
         raise CohortValidationError([Problem(name, "the file is an old Excel workbook (.xls), not CSV text")],
@@ -332,9 +343,9 @@ def read_csv_text(path: Path) -> TextTable:
         if "UTF8" in str(error) or "UTF-8" in str(error):
             raise CohortValidationError([_not_utf8_problem(path, name)], [UTF8_HINT]) from None
         raise CohortValidationError([Problem(name, f"the file cannot be read as CSV ({error})")]) from None
-    table = table.cast(pa.schema([(column, pa.large_string()) for column in table.column_names]))  # should the reader have typed one
+    table = table.cast(pa.schema([(column, pa.large_string()) for column in table.column_names]))  # were one typed otherwise
     header = [str(cell) for cell in table.slice(0, 1).to_pylist()[0].values()] if table.num_rows else header
-    problems = _row_width_problems(path, name, len(header), skipped) if skipped else []
+    problems = _row_width_problems(path, name, header, skipped) if skipped else []
     if len(problems) == 1 and problems[0].line is None and problems[0].rule.startswith("every row"):
         raise CohortValidationError(problems)
     columns = [column.slice(1) for column in table.columns]
@@ -356,7 +367,6 @@ def _text_table(columns: list, header: list[str], nameless, file: str, where: st
 
     value_set = pa.array(MISSING_MARKERS, pa.large_string())
     kept, names, markers = [], [], {}
-    marked = 0
     keep = None  # rows with a non-empty cell
     for index in range(len(columns)):
         cells, columns[index] = pc.utf8_trim_whitespace(columns[index]), None
@@ -368,9 +378,7 @@ def _text_table(columns: list, header: list[str], nameless, file: str, where: st
             name = nameless(index)
         keep = filled if keep is None else pc.or_(keep, filled)
         is_marker = pc.is_in(cells, value_set=value_set)
-        count = pc.sum(is_marker).as_py() or 0
-        if count:
-            marked += count
+        if pc.any(is_marker).as_py():
             markers[name] = pc.if_else(is_marker, cells, pa.scalar(None, pa.large_string()))
             cells = pc.if_else(is_marker, "", cells)
         kept.append(cells)
@@ -383,10 +391,7 @@ def _text_table(columns: list, header: list[str], nameless, file: str, where: st
     frame = pa.table({str(index): cells for index, cells in enumerate(kept)}).to_pandas() if kept else pd.DataFrame()
     frame.columns = names
     markers = {column: pd.Series(cells.to_pandas(), dtype="str") for column, cells in markers.items()}
-    result = TextTable(frame, file, where, positions=positions, source=source, markers=markers)
-    if marked:
-        result.notices.append(f"{file}: {marked} cell(s) spelled as a missing value ({', '.join(MISSING_MARKERS)}) were read as empty")
-    return result
+    return TextTable(frame, file, where, positions=positions, source=source, markers=markers)
 
 
 # --------------------------------------------------------------------------- reading workbooks
@@ -428,12 +433,13 @@ def read_workbook_text(path: Path) -> TextTable:
         values_book = openpyxl.load_workbook(path, data_only=True)
         formula_book = openpyxl.load_workbook(path, data_only=False)
     except Exception as error:  # openpyxl raises many kinds for a broken or foreign file
-        raise CohortValidationError([Problem(name, f"the file cannot be read as an .xlsx workbook ({type(error).__name__}: {error})")]) from None
+        rule = f"the file cannot be read as an .xlsx workbook ({type(error).__name__}: {error})"
+        raise CohortValidationError([Problem(name, rule)]) from None
     if not values_book.worksheets:
         raise CohortValidationError([Problem(name, "the workbook has no worksheet")])
     sheet, formulas = values_book.worksheets[0], formula_book.worksheets[0]
     shown = f"{name} (sheet {sheet.title!r})"
-    rows = [(number, [_cell_text(value) for value in row]) for number, row in enumerate(sheet.iter_rows(values_only=True), start=1)]
+    rows = [(number, [_cell_text(value) for value in row]) for number, row in enumerate(sheet.iter_rows(values_only=True), 1)]
     rows = [(number, row) for number, row in rows if any(row)]
     if not rows:
         raise CohortValidationError([Problem(shown, "the first sheet is empty; only the first sheet of a workbook is read")],
@@ -466,8 +472,9 @@ def read_workbook_text(path: Path) -> TextTable:
         first = max(merged.min_row, header_row + 1)
         column = name_of(merged.min_col)
         value = row_text[first][merged.min_col - 1] if first in row_text and merged.min_col <= width else ""
-        problems.append(Problem(shown, f"merged cells ({merged.coord}) are not allowed in the table: every patient needs a value "
-                                       "of their own; unmerge them and fill each cell", column, value, first, patient_of(first), "row"))
+        rule = (f"merged cells ({merged.coord}) are not allowed in the table: every patient needs a value of their own; "
+                "unmerge them and fill each cell")
+        problems.append(Problem(shown, rule, column, value, first, patient_of(first), "row"))
         for row in row_text:
             if first <= row <= merged.max_row:
                 refused.update((row, name_of(number)) for number in range(merged.min_col, merged.max_col + 1))
@@ -475,9 +482,9 @@ def read_workbook_text(path: Path) -> TextTable:
         for cell in row:
             if cell.data_type == "f" and sheet.cell(cell.row, cell.column).value is None:
                 column = name_of(cell.column)
-                problems.append(Problem(shown, f"cell {cell.coordinate} holds a formula without a stored result; open the workbook in "
-                                               "a spreadsheet program, let it calculate and save it, or paste the values",
-                                        column, _formula_text(cell.value), cell.row, patient_of(cell.row), "row"))
+                rule = (f"cell {cell.coordinate} holds a formula without a stored result; open the workbook in a spreadsheet "
+                        "program, let it calculate and save it, or paste the values")
+                problems.append(Problem(shown, rule, column, _formula_text(cell.value), cell.row, patient_of(cell.row), "row"))
                 refused.add((cell.row, column))
     columns = [pa.array([row[index] for _, row in body], pa.large_string()) for index in range(width)]
     positions = np.asarray([number for number, _ in body], dtype=np.int64)
@@ -506,8 +513,9 @@ def read_text(path: Path) -> TextTable:
     if suffix in (".xlsx", ".xlsm"):
         return read_workbook_text(path)
     if suffix in UNREAD_SUFFIXES:
-        raise CohortValidationError([Problem(str(path), f"{suffix} files are not read (old .xls workbooks, OpenDocument and Numbers files)")],
-                                    ["save the workbook as .xlsx, or export it as CSV UTF-8 (comma-separated)"])
+        rule = f"{suffix} files are not read (old .xls workbooks, OpenDocument and Numbers files)"
+        hint = "save the workbook as .xlsx, or export it as CSV UTF-8 (comma-separated)"
+        raise CohortValidationError([Problem(str(path), rule)], [hint])
     return read_csv_text(path)
 
 
@@ -524,7 +532,8 @@ def _numbers(cells: pd.Series, empty: np.ndarray) -> np.ndarray:
 
     arrow = pa.array(cells)
     try:  # the usual column: every cell empty or a finite number
-        numbers = pc.cast(pc.if_else(pa.array(empty), pa.scalar(None, arrow.type), arrow), pa.float64()).to_numpy(zero_copy_only=False)
+        nulled = pc.if_else(pa.array(empty), pa.scalar(None, arrow.type), arrow)
+        numbers = pc.cast(nulled, pa.float64()).to_numpy(zero_copy_only=False)
         if np.isfinite(numbers[~empty]).all():
             return numbers
     except pa.ArrowInvalid:
@@ -551,7 +560,8 @@ def _parse_cells(table: TextTable, id_of: pd.Series) -> tuple[pd.DataFrame, list
 
     def report(column: str, mask: np.ndarray, rule: str) -> None:
         for row in np.flatnonzero(mask):
-            problems.append(Problem(table.file, rule, column, text.at[row, column], table.position(row), id_of.iat[row], table.where))
+            value = text.at[row, column]
+            problems.append(Problem(table.file, rule, column, value, table.position(row), id_of.iat[row], table.where))
 
     for column, entry in dictionary.load_dictionary().iterrows():
         if column not in text.columns:
@@ -579,8 +589,9 @@ def _parse_cells(table: TextTable, id_of: pd.Series) -> tuple[pd.DataFrame, list
                 typed[column] = pd.Series(numbers, index=text.index).astype("Float64")
         elif kind == "boolean":
             lowered = cells.str.lower()
-            true = lowered.isin([text for text, value in dictionary.BOOLEAN_SPELLINGS.items() if value]).to_numpy()
-            false = lowered.isin([text for text, value in dictionary.BOOLEAN_SPELLINGS.items() if not value]).to_numpy()
+            spellings = dictionary.BOOLEAN_SPELLINGS
+            true = lowered.isin([spelling for spelling, meaning in spellings.items() if meaning]).to_numpy()
+            false = lowered.isin([spelling for spelling, meaning in spellings.items() if not meaning]).to_numpy()
             report(column, ~empty & ~true & ~false, f"must be {dictionary.rule_text(column)}")
             typed[column] = pd.Series(pd.arrays.BooleanArray(true, ~(true | false)), index=text.index)
         else:  # text and category stay text (empty cells missing); the schema judges their labels
@@ -627,8 +638,9 @@ def _column_problems(table: TextTable, allowed_identifier_columns: tuple[str, ..
         if normalised in known and normalised not in text.columns:
             spelled.setdefault(normalised, column)
         elif IDENTIFIER_NAME_PATTERN.search(normalised) and column not in allowed_identifier_columns:
-            problems.append(Problem(file, "looks like a direct identifier (name, record number, date of birth, address, phone); "
-                                          "remove it, or allow it explicitly (ALLOW_COLUMNS=... / --allow-column) if it is not one", column))
+            rule = ("looks like a direct identifier (name, record number, date of birth, address, phone); "
+                    "remove it, or allow it explicitly (ALLOW_COLUMNS=... / --allow-column) if it is not one")
+            problems.append(Problem(file, rule, column))
         else:
             notices.append(f"{file}: column {column!r} is not part of the data contract and is ignored")
     for column in text.columns[text.columns.duplicated()].unique():
@@ -674,6 +686,9 @@ def validate_table(table: TextTable, allowed_identifier_columns: tuple[str, ...]
     wanted = [column for column in dictionary.column_names() if column in text.columns]
     table = dataclasses.replace(table, text=text[wanted].reset_index(drop=True),
                                 markers={column: series.reset_index(drop=True) for column, series in table.markers.items()})
+    marked = sum(int(table.markers[column].notna().sum()) for column in wanted if column in table.markers)
+    if marked:
+        notices.append(f"{file}: {marked} cell(s) spelled as a missing value ({', '.join(MISSING_MARKERS)}) were read as empty")
     id_of = table.text["patient_id"]
     typed, parse_problems, parse_hints = _parse_cells(table, id_of)
     problems += parse_problems
@@ -681,9 +696,10 @@ def validate_table(table: TextTable, allowed_identifier_columns: tuple[str, ...]
     if centre is not None:
         if "centre" in typed.columns:
             other = (typed["centre"].notna() & typed["centre"].ne(centre)).to_numpy(dtype=bool, na_value=False)
+            rule = f"must be empty or {centre!r}: in a folder of centre files the centre is the file's name"
             for row in np.flatnonzero(other):
-                problems.append(Problem(file, f"must be empty or {centre!r}: in a folder of centre files the centre is the file's name",
-                                        "centre", str(typed.at[row, "centre"]), table.position(row), id_of.iat[row], table.where))
+                value = table.written(row, "centre")
+                problems.append(Problem(file, rule, "centre", value, table.position(row), id_of.iat[row], table.where))
         typed["centre"] = pd.array([centre] * len(typed), dtype="string")
     try:
         build_schema().validate(typed, lazy=True, inplace=True)  # the schema coerces nothing; no copy of the data
@@ -697,12 +713,13 @@ def validate_table(table: TextTable, allowed_identifier_columns: tuple[str, ...]
                 continue
             row = int(row)
             value = table.written(row, column) if column in table.text.columns else str(failure.failure_case)
-            problems.append(Problem(file, _rule_of_failure(failure.check), column, value, table.position(row), id_of.iat[row], table.where))
+            rule = _rule_of_failure(failure.check)
+            problems.append(Problem(file, rule, column, value, table.position(row), id_of.iat[row], table.where))
     keys = ["centre", "patient_id"] if "centre" in typed else ["patient_id"]
     duplicated = (typed["patient_id"].notna() & typed.duplicated(keys, keep=False)).to_numpy(dtype=bool)
+    rule = "must be unique (this patient_id occurs more than once" + (" in this centre)" if "centre" in typed else ")")
     for row in np.flatnonzero(duplicated):
-        problems.append(Problem(file, "must be unique (this patient_id occurs more than once" + (" in this centre)" if "centre" in typed else ")"),
-                                "patient_id", id_of.iat[row], table.position(row), id_of.iat[row], table.where))
+        problems.append(Problem(file, rule, "patient_id", id_of.iat[row], table.position(row), id_of.iat[row], table.where))
     if table.refused:
         problems = [p for p in problems if p in table.problems or (p.line, p.column) not in table.refused]
     return typed, notices, problems, hints
@@ -724,8 +741,8 @@ def _folder_problems(folder: Path, files: list[Path]) -> tuple[list[Problem], li
     problems, hints = [], []
     for file in _visible_files(folder):
         if file.suffix.lower() in UNREAD_FOLDER_SUFFIXES:
-            problems.append(Problem(str(file), f"{file.suffix} files are not read, so this centre would be left out: save it as .csv "
-                                               "(UTF-8, comma-separated) or .xlsx, or move it out of the folder"))
+            problems.append(Problem(str(file), f"{file.suffix} files are not read, so this centre would be left out: save it as "
+                                               ".csv (UTF-8, comma-separated) or .xlsx, or move it out of the folder"))
             hints.append("one file per centre, each a .csv (UTF-8, comma-separated) or an .xlsx workbook")
     by_centre: dict[str, list[str]] = {}
     for file in files:
@@ -771,10 +788,12 @@ def load_cohort(path: str | Path, allowed_identifier_columns: tuple[str, ...] = 
         data = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
         problems += _group_size_problems(data, str(path))
     if problems:
-        order = {str(file): index for index, file in enumerate(files)}
-        problems = sorted(dict.fromkeys(problems), key=lambda p: (order.get(p.file.split(" (sheet")[0], -1), p.file, p.line or 0, p.column, p.rule))
+        order = {str(file): index for index, file in enumerate(files)}  # a folder's own problems first, then file by file
+        problems = sorted(dict.fromkeys(problems),
+                          key=lambda p: (order.get(p.file.split(" (sheet")[0], -1), p.file, p.line or 0, p.column, p.rule))
         raise CohortValidationError(problems, hints)
     for column in ("patient_id", "centre"):
         if column in data:
             data[column] = data[column].astype(str)
-    return ValidatedCohort(data=data, source=path, sha256=cohort_sha256(path), files=[file.name for file in files], notices=notices)
+    return ValidatedCohort(data=data, source=path, sha256=cohort_sha256(path), files=[file.name for file in files],
+                           notices=notices)
