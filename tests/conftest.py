@@ -78,7 +78,8 @@ def text_of(html_file: Path) -> str:
     from bs4 import BeautifulSoup
 
     article = BeautifulSoup(Path(html_file).read_text(), "html.parser").find("article")
-    return re.sub(r"\s+", " ", article.get_text(" "))
+    text = article.get_text(" ").translate(str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'}))  # undo Sphinx's smart quotes
+    return re.sub(r"\s+", " ", text)
 
 
 @pytest.fixture(scope="session")

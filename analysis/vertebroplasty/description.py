@@ -154,8 +154,9 @@ def source_block(description: StudyDescription, n_patients: int, synthetic: bool
         parts.append(f"**{'Source study' if description.source_study else 'Study'}:** {e(description.title)}")
     facts = [e(description.design) if description.design else "design not described"]
     if description.centres:
-        facts.append(f"{len(description.centres)} centre{'s' if len(description.centres) > 1 else ''}"
-                     + (f" ({e(description.centre_type)})" if description.centre_type else ""))
+        count = len(description.centres)
+        names = f": {myst.english_list([e(c) for c in description.centres])}" if count <= 3 else ""
+        facts.append(f"{count} centre{'s' if count > 1 else ''}{names}" + (f" ({e(description.centre_type)})" if description.centre_type else ""))
     facts.append(f"{e(description.period.start)} to {e(description.period.end)}" if description.period else "period not described")
     parts.append("**Design:** " + "; ".join(facts) + ".")
     if description.citation:
