@@ -118,6 +118,8 @@ def not_computable(label: str, test: pd.Series) -> str:
 def baseline_sentence(results: Results, variable: str) -> str:
     """Balance of a baseline variable between the two groups, by its standardised mean difference."""
     label = dictionary.label(variable)
+    if results.test(variable)["reason"]:
+        return not_computable(label, results.test(variable))
     first, second = results.levels[:2]
     values = f"{results.summary(variable, first)} in group {first} vs {results.summary(variable, second)} in group {second}"
     note = results.n_note(variable)
