@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
+
 from vertebroplasty import audit, published
 
 #: Printed Table 3 summaries (mean, SD) per type A, B, C; type sizes 40, 24, 19 (Table 1 counts 25+15, 12+12, 5+14).

@@ -18,6 +18,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from scipy import stats  # noqa: E402
+
 from vertebroplasty import centres, contract, paths  # noqa: E402
 from vertebroplasty.cohort import Cohort  # noqa: E402
 from vertebroplasty.synthetic import multicentre  # noqa: E402

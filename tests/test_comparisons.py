@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
+
 from vertebroplasty import comparisons, dictionary, power, tables
 from vertebroplasty.cohort import Cohort
 

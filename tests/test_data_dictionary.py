@@ -10,6 +10,7 @@ import re
 
 import pandas as pd
 import pytest
+
 from vertebroplasty import contract, description, dictionary, paths
 
 SCHEMA = (paths.DATA / "cohort-schema.md").read_text(encoding="utf-8")

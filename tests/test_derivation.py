@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vertebroplasty import indices
+from vertebroplasty import derivation, dictionary
 
 
 def one_patient(**overrides) -> pd.DataFrame:
@@ -24,7 +24,7 @@ def one_patient(**overrides) -> pd.DataFrame:
 
 
 def test_avhr_by_hand():
-    derived = indices.derive(one_patient()).iloc[0]
+    derived = derivation.derive(one_patient()).iloc[0]
     # 16 / ((28 + 30) / 2) * 100 = 16 / 29 * 100
     assert derived["avhr_pre"] == pytest.approx(55.172413793)
     assert derived["avhr_post"] == pytest.approx(21 / 29 * 100)
@@ -34,7 +34,7 @@ def test_avhr_by_hand():
 
 
 def test_height_and_angle_changes_by_hand():
-    derived = indices.derive(one_patient()).iloc[0]
+    derived = derivation.derive(one_patient()).iloc[0]
     assert derived["fvahr"] == pytest.approx(5.0)  # 21 - 16
     assert derived["fvahl"] == pytest.approx(1.5)  # 21 - 19.5
     assert derived["lka_recovery"] == pytest.approx(5.5)  # 15 - 9.5
@@ -46,11 +46,11 @@ def test_height_and_angle_changes_by_hand():
 @pytest.mark.parametrize("level, segment", [("T1", "thoracic"), ("T10", "thoracic"), ("T11", "thoracolumbar"),
                                             ("L2", "thoracolumbar"), ("L3", "lumbar"), ("L5", "lumbar")])
 def test_segment_boundaries(level, segment):
-    assert indices.derive(one_patient(level=level)).iloc[0]["segment"] == segment
+    assert derivation.derive(one_patient(level=level)).iloc[0]["segment"] == segment
 
 
 def test_missing_inputs_give_missing_outputs_only_where_used():
-    derived = indices.derive(one_patient(fvah_final_mm=pd.NA, lka_pre_deg=pd.NA, level=None)).iloc[0]
+    derived = derivation.derive(one_patient(fvah_final_mm=pd.NA, lka_pre_deg=pd.NA, level=None)).iloc[0]
     for column in ("avhr_final", "avhlr", "fvahl", "lka_recovery", "segment"):
         assert pd.isna(derived[column]), column
     for column in ("avhr_pre", "avhr_post", "avhrr", "fvahr", "lka_loss"):
@@ -58,7 +58,7 @@ def test_missing_inputs_give_missing_outputs_only_where_used():
 
 
 def test_missing_adjacent_height_makes_only_that_timepoint_missing():
-    derived = indices.derive(one_patient(lower_vah_post_mm=pd.NA)).iloc[0]
+    derived = derivation.derive(one_patient(lower_vah_post_mm=pd.NA)).iloc[0]
     assert pd.isna(derived["avhr_post"]) and pd.isna(derived["avhrr"]) and pd.isna(derived["avhlr"])
     assert not pd.isna(derived["avhr_pre"]) and not pd.isna(derived["avhr_final"])
 
@@ -66,10 +66,25 @@ def test_missing_adjacent_height_makes_only_that_timepoint_missing():
 def test_derive_does_not_modify_its_input():
     frame = one_patient()
     before = frame.copy()
-    indices.derive(frame)
+    derivation.derive(frame)
     pd.testing.assert_frame_equal(frame, before)
 
 
 def test_functions_are_vectorised_over_arrays():
     fvah = np.array([10.0, 20.0])
-    assert indices.anterior_vertebral_height_ratio(fvah, np.array([25.0, 30.0]), np.array([25.0, 30.0])).tolist() == pytest.approx([40.0, 66.6666667])
+    assert derivation.height_ratio(fvah, np.array([25.0, 30.0]), np.array([25.0, 30.0])).tolist() == pytest.approx([40.0, 66.6666667])
+
+
+def test_formulas_are_written_from_the_definitions():
+    # the methods' LaTeX states each definition the computation uses (paper's methods: FVAHL = post - final FVAH)
+    assert derivation.formula_latex("fvahl") == r"\mathrm{FVAHL} = \mathrm{FVAH}_{post} - \mathrm{FVAH}_{final}"
+    assert derivation.formula_latex("lka_loss") == r"\mathrm{LKA}_{loss} = \mathrm{LKA}_{final} - \mathrm{LKA}_{post}"
+    assert r"\dfrac{2\,\mathrm{FVAH}_{pre}}" in derivation.formula_latex("avhr_pre")
+    assert derivation.differences()["avhrr"] == ("avhr_post", "avhr_pre")
+    assert set(derivation.differences()) == {"avhrr", "avhlr", "fvahr", "fvahl", "lka_recovery", "lka_loss", "rka_recovery", "rka_loss"}
+
+
+def test_every_input_of_a_definition_is_a_known_variable():
+    known = set(dictionary.load_dictionary()["variable"]) | set(dictionary.load_derived_indices().index)
+    for name, definition in dictionary.load_derived_indices().iterrows():
+        assert set(definition["inputs"]) <= known, name

@@ -9,6 +9,7 @@ import math
 import numpy as np
 import pytest
 from scipy import stats
+
 from vertebroplasty import effect_sizes
 
 Z95 = 1.959963984540054  # z_{0.975}

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
+
 from vertebroplasty import pairwise
 from vertebroplasty.cohort import Cohort
 

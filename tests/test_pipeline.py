@@ -16,6 +16,7 @@ from pathlib import Path
 import jupytext
 import nbformat
 import pytest
+
 from vertebroplasty import paths, provenance
 from vertebroplasty.build import cache, execute, pipeline
 

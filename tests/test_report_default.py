@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
+
 from vertebroplasty import paths
 
 pytestmark = pytest.mark.slow

@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 import subprocess
 
-import cohorts
 import pandas as pd
 import pytest
+
+import cohorts
 from vertebroplasty import paths
 
 pytestmark = pytest.mark.slow

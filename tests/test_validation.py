@@ -15,6 +15,7 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
+
 from conftest import sha256
 from vertebroplasty import contract, dictionary, paths
 from vertebroplasty.contract import CohortValidationError, Problem, load_cohort

@@ -27,6 +27,7 @@ tests: str = "paper"  # paper: the study's tests; robust: Welch / Mann-Whitney, 
 
 # %%
 import pandas as pd
+
 from vertebroplasty import cohort, publish, tables
 
 data = cohort.Cohort.load(cohort_path, data_label)
