@@ -116,6 +116,7 @@ def refused(completed, *parts) -> None:
         assert part in completed.stderr, (part, completed.stderr[-1500:])
 
 
+@pytest.mark.slow  # runs make: the real entry point, about 2 s each
 @pytest.mark.parametrize("out, message", [
     ("/", "the file system's root"),
     (".", "the repository itself"),
@@ -129,6 +130,7 @@ def test_out_is_refused_among_the_sources(out, message):
     assert time.perf_counter() - started < 20  # refused before the notebooks
 
 
+@pytest.mark.slow  # runs make: the real entry point, about 2 s each
 def test_out_that_is_a_file_or_a_foreign_folder_is_refused(tmp_path):
     afile = tmp_path / "report.txt"
     afile.write_text("x")
@@ -140,6 +142,7 @@ def test_out_that_is_a_file_or_a_foreign_folder_is_refused(tmp_path):
     assert (foreign / "chapter.tex").read_text() == "keep me"
 
 
+@pytest.mark.slow  # runs make: the real entry point, about 2 s each
 def test_a_file_added_to_an_earlier_report_is_never_deleted(tmp_path):
     from vertebroplasty.build import output
 
@@ -152,6 +155,7 @@ def test_a_file_added_to_an_earlier_report_is_never_deleted(tmp_path):
     assert (out / "notes.txt").read_text() == "my notes"
 
 
+@pytest.mark.slow  # runs make: the real entry point, about 2 s each
 @pytest.mark.parametrize("option, value, message", [
     ("CASE_IDS", "NOPE-1,SYN-001", "CASE_IDS not found in the cohort's patient_id column: NOPE-1"),
     ("TESTS", "bayesian", "TESTS=bayesian is not an option"),
@@ -162,6 +166,7 @@ def test_bad_options_are_refused_with_their_rule(option, value, message, tmp_pat
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow  # runs make: the real entry point, about 2 s each
 def test_unknown_study_key_is_named(tmp_path):
     study = tmp_path / "study.yml"
     study.write_text("title: x\nsurgeon_count: 3\nperiod: January\n")
@@ -169,6 +174,7 @@ def test_unknown_study_key_is_named(tmp_path):
     refused(completed, "unknown key 'surgeon_count'", "key 'period'")
 
 
+@pytest.mark.slow  # runs make: the real entry point, about 2 s each
 @pytest.mark.parametrize("name", ["c`touch pwned`.csv", "c$HOME$(touch pwned).csv", "c 'q' \"d\".csv", "-leading dash.csv", "semi;colon.csv"])
 def test_hostile_file_names_reach_the_program_verbatim(tmp_path, name):
     data = tmp_path / name
@@ -179,6 +185,7 @@ def test_hostile_file_names_reach_the_program_verbatim(tmp_path, name):
     assert not (tmp_path / "pwned").exists() and not (paths.ROOT / "pwned").exists()
 
 
+@pytest.mark.slow  # runs make: the real entry point, about 2 s each
 def test_allow_columns_takes_several_names_with_spaces(tmp_path):
     table = pd.read_csv(paths.DEFAULT_COHORT, dtype=str, keep_default_na=False).assign(**{"patient name": "x", "date_of_birth": "y"})
     data = tmp_path / "cohort.csv"

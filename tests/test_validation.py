@@ -854,12 +854,14 @@ def run_make_validate(data) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, check=False)
 
 
+@pytest.mark.slow  # runs make
 def test_make_validate_accepts_default_data():
     completed = run_make_validate("data/cohort.csv")
     assert completed.returncode == 0, completed.stderr
     assert "valid — 83 patients (group A: 42, group B: 41)" in completed.stdout
 
 
+@pytest.mark.slow  # runs make
 def test_make_validate_rejects_bad_file_with_all_problems(default_cohort_text, write_cohort):
     table = default_cohort_text.copy()
     table.loc[0, "sex"] = "X"
