@@ -477,18 +477,23 @@ def test_holm_by_hand():
     assert np.isnan(adjusted.iloc[3]) and adjusted.iloc[4] == pytest.approx(0.5)
 
 
-def test_with_holm_adjusts_over_procedure_and_outcome_rows_only(study):
-    result = comparisons.with_holm(comparisons.compare(study, tables.TABLE_VARIABLES["table1"], "group"))
-    roles = {"age": "baseline", "sex": "baseline", "bmi": "baseline", "segment": "baseline", "compression_grade": "baseline",
-             "follow_up_months": "follow_up"}
+def test_with_holm_adjusts_over_outcome_rows_only(study):
+    result = comparisons.with_holm(comparisons.compare(study, tables.TABLE_VARIABLES["table2"], "group"))
+    roles = {"lka_pre": "baseline", "rka_pre": "baseline", "fvah_pre": "baseline", "avhr_pre": "baseline", "vas_pre": "baseline",
+             "odi_pre": "baseline"}
     outside = result["variable"].isin(list(roles))
     assert result.loc[outside, "p_holm"].isna().all()
     family = result[~outside & result["p_val"].notna()].sort_values("p_val")
     m = len(family)
     by_hand = np.maximum.accumulate([min(1.0, (m - i) * p) for i, p in enumerate(family["p_val"])])
     assert family["p_holm"].tolist() == pytest.approx(list(by_hand))
-    # aspirated blood is not recorded in group B: no p, no adjusted p, and not counted in the family
-    assert result.set_index("variable").loc["aspirated_blood_ml", ["p_val", "p_holm"]].isna().all()
+    assert len(family) == 22
+    table1 = comparisons.with_holm(comparisons.compare(study, tables.TABLE_VARIABLES["table1"], "group")).set_index("variable")
+    # in Table 1 only the cement distribution is an outcome: a family of one; procedure and baseline rows stay unadjusted
+    assert table1.loc["cement_distribution", "p_holm"] == table1.loc["cement_distribution", "p_val"]
+    assert table1.drop(index="cement_distribution")["p_holm"].isna().all()
+    # aspirated blood is not recorded in group B: no p, and a reason instead
+    assert pd.isna(table1.loc["aspirated_blood_ml", "p_val"]) and "group A's procedure" in table1.loc["aspirated_blood_ml", "reason"]
 
 
 # --- what the build must survive -------------------------------------------------------------------------------------

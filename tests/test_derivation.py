@@ -77,9 +77,9 @@ def test_functions_are_vectorised_over_arrays():
 
 def test_formulas_are_written_from_the_definitions():
     # the methods' LaTeX states each definition the computation uses (paper's methods: FVAHL = post - final FVAH)
-    assert derivation.formula_latex("fvahl") == r"\mathrm{FVAHL} = \mathrm{FVAH}_{post} - \mathrm{FVAH}_{final}"
-    assert derivation.formula_latex("lka_loss") == r"\mathrm{LKA}_{loss} = \mathrm{LKA}_{final} - \mathrm{LKA}_{post}"
-    assert r"\dfrac{2\,\mathrm{FVAH}_{pre}}" in derivation.formula_latex("avhr_pre")
+    assert derivation.formula_latex("fvahl") == r"\mathrm{FVAHL} = \mathrm{FVAH}_{\mathrm{post}} - \mathrm{FVAH}_{\mathrm{final}}"
+    assert derivation.formula_latex("lka_loss") == r"\mathrm{LKA}_{\mathrm{loss}} = \mathrm{LKA}_{\mathrm{final}} - \mathrm{LKA}_{\mathrm{post}}"
+    assert r"\dfrac{2\,\mathrm{FVAH}_{\mathrm{pre}}}" in derivation.formula_latex("avhr_pre")
     assert derivation.differences()["avhrr"] == ("avhr_post", "avhr_pre")
     assert set(derivation.differences()) == {"avhrr", "avhlr", "fvahr", "fvahl", "lka_recovery", "lka_loss", "rka_recovery", "rka_loss"}
 

@@ -72,6 +72,8 @@ for name in results:
 out.glue("imbalance", sentences.imbalance_summary([read["table1"], read["table2"]]))
 out.glue("outcomes_groups", sentences.outcome_summary(read["table2"], tables.TABLE_VARIABLES["table2"], "Between the treatment groups"))
 out.glue("outcomes_types", sentences.outcome_summary(read["table3"], tables.TABLE_VARIABLES["table3"], "Across the distribution types"))
+out.glue("volume_and_leakage", sentences.two_group_sentence(read["table1"], "cement_volume_ml") + " "
+         + sentences.category_sentence(read["table2"], "cement_leakage"))
 pairs.round(3)
 
 # %% [markdown]
@@ -84,7 +86,7 @@ share = conclusions.type_a_share(data.data, tests)
 answers = conclusions.answers(read["table1"], read["table2"], pairs, share, alpha)
 out.results(answers, "conclusions.csv")
 out.markdown("headlines", conclusions.headline_list(answers))
-out.markdown("conclusions", conclusions.conclusions_text(answers))
+out.markdown("conclusions", conclusions.conclusions_text(answers, data.synthetic))
 out.markdown("beside_paper", conclusions.beside_paper(answers) if data.synthetic else "")
 out.glue("distribution_direction", conclusions.distribution_answer(read["table1"], share)[1])
 answers[["topic", "verdict"]]
@@ -112,13 +114,8 @@ summary.round(2)
 # For a centre's own data: every mean and SD of Tables 1–3 beside the published one, with the standardised difference.
 
 # %%
-from vertebroplasty import myst
-
 beside = published.side_by_side(statistics)
 out.results(beside, "beside_published.csv")
 out.markdown("beside_published", "" if data.synthetic else published.side_by_side_table(beside))
-out.glue("published_numbers", len(comparison))
-out.glue("published_matched", int((comparison["verdict"] == "matched").sum()))
-out.glue("published_not_matched", int((comparison["verdict"] == "not matched").sum()))
-out.markdown("published_not_matched_list", myst.frame_table(published.readable(comparison[comparison["verdict"] != "matched"])))
+out.markdown("published_match", published.match_summary(comparison) if data.synthetic else "")
 beside.head(0)

@@ -104,8 +104,8 @@ def flow_table(flow_frame: pd.DataFrame) -> str:
     return myst.list_table(["Stage", *[f"Group {g}" for g in groups]], rows, [60] + [20] * len(groups))
 
 
-def attrition_sentence(flow_frame: pd.DataFrame, attrition: pd.DataFrame) -> str:
-    """Who was lost to follow-up, by group, and whether the groups differ in it."""
+def attrition_sentence(flow_frame: pd.DataFrame, attrition: pd.DataFrame, data: pd.DataFrame | None = None) -> str:
+    """Who was lost to follow-up, by group and cement-distribution type, and whether the groups differ in it."""
     counts = flow_frame.set_index(["stage", "group"])["n"]
     groups = list(dict.fromkeys(flow_frame["group"]))
     lost = {g: int(counts[("lost", g)]) for g in groups}
@@ -119,10 +119,20 @@ def attrition_sentence(flow_frame: pd.DataFrame, attrition: pd.DataFrame) -> str
     else:
         p = test["p_val"]
         comparison = (f"Fisher's exact test p = {p:.3f}" if p >= 0.001 else "Fisher's exact test p < 0.001")
-        comparison = f"the proportions lost {'differ' if p < 0.05 else 'do not differ significantly'} between the groups ({comparison})"
-    return (f"{sum(lost.values())} patients had no final follow-up measurement: {myst.english_list(parts)}; {comparison}. "
-            "Their outcomes at the final follow-up and the changes computed from it are missing, and every comparison of those "
-            "outcomes uses the patients who were measured (available cases).")
+        comparison = (f"the proportions lost {'differ' if p < 0.05 else 'do not differ significantly'} between the groups "
+                      f"({comparison}), which with so few losses says little")
+    who = ""
+    if data is not None:
+        lost_rows = data[~followed_up(data)]
+        by_type = lost_rows.groupby(["group", "cement_distribution"], observed=True).size()
+        described = [f"group {g}: " + ", ".join(f"{n} with type {t}" for (group, t), n in by_type.items() if group == g)
+                     for g in groups if lost[g]]
+        who = f" Those lost were, by group and cement-distribution type, {'; '.join(described)}."
+    total = sum(lost.values())
+    return (f"{total} {'patient' if total == 1 else 'patients'} had no final follow-up measurement: {myst.english_list(parts)}; "
+            f"{comparison}.{who} Their final-follow-up outcomes and the changes computed from them are missing; every comparison "
+            "of those outcomes uses the patients who were measured (available cases), which is unbiased only if the losses are "
+            "unrelated to the outcomes (missing completely at random) — an assumption the data cannot confirm.")
 
 
 def analysis_rule(flow_frame: pd.DataFrame, data: pd.DataFrame) -> str:

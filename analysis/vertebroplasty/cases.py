@@ -110,7 +110,7 @@ def choose_case_ids(data: pd.DataFrame, case_ids: str = "") -> tuple[list[str], 
         return check_case_ids(data, case_ids), "chosen by the user (option CASE_IDS)", False
     found = published_case_ids(data)
     if found:
-        return found, "the three patients presented in the paper (matched on age, sex, level, distribution type and FVAH)", True
+        return found, "the paper's three case patients (found in the data by age, sex, level, distribution type and FVAH)", True
     return representative_case_ids(data), ("one patient per cement-distribution type, the one whose FVAHL is closest to "
                                            "the type's median (complete FVAH measurements; lowest patient_id on ties)"), False
 
@@ -125,8 +125,8 @@ def case_paragraph(patient: pd.Series, published_case: bool = False) -> str:
     description = f"{int(patient['age'])}-year-old {sex}" if not pd.isna(patient["age"]) else sex
     segment = f"{patient['segment']} segment" if not pd.isna(patient["segment"]) else "segment not recorded"
     fvah = [f"{float(patient[v]):.2f} mm" if not pd.isna(patient[v]) else "not measured" for v in CASE_FVAH]
-    group = (f"The paper does not say which treatment group this patient was in; the synthetic cohort places them in group "
-             f"{patient['group']}." if published_case else f"The patient was in group {patient['group']}.")
+    group = (f"The paper does not say which treatment group this patient was in; the synthetic cohort places this patient in "
+             f"group {patient['group']}." if published_case else f"The patient was in group {patient['group']}.")
     loss = patient["fvahl"]
     loss_text = f"{float(loss):.2f} mm" if not pd.isna(loss) else "not computable"
     return (f"Patient {myst.code_span(patient['patient_id'])}, {myst.article(description)} {description}, was treated for a fracture of "

@@ -21,6 +21,7 @@ import pandas as pd
 from scipy import stats
 
 from . import dictionary, effect_sizes
+from .contract import CROSS_COLUMN_RULE_COLUMN
 
 TEST_OPTIONS = ("paper", "robust")
 TEST_NAMES = {
@@ -164,6 +165,8 @@ def compare_two_groups(data: pd.DataFrame, dv: str, between: str = "group", test
     """
     levels = defined_levels(data, between)
     x, y = samples(data, dv, between, levels)
+    if dictionary.column_of_variable(dv) == CROSS_COLUMN_RULE_COLUMN and between == "group":  # filled in group A only, by the contract
+        return _row(dv, between, test, n=len(x) + len(y), reason="aspiration is group A's procedure, so there is nothing to compare")
     reason = _too_few(between, levels, [x, y], 2)
     if not reason and np.ptp(np.concatenate([x, y])) == 0:
         reason = "every value is the same, so there is no variation to test"

@@ -20,8 +20,9 @@ from . import comparisons, dictionary, myst, paths, tables
 from .sentences import Results, effect_text
 
 RECOMPRESSION = ("fvahl", "avhlr", "lka_loss")
-VERDICT_WORDS = {"yes": "Yes", "partly": "Partly", "not after adjustment": "Not after adjustment", "no evidence": "No evidence",
-                 "opposite": "No — the opposite direction", "not computable": "Not computable"}
+VERDICT_WORDS = {"yes": "Yes", "partly": "Partly", "not after adjustment": "Not after adjustment",
+                 "no evidence": "Not shown (the interval includes no difference)", "opposite": "No — the opposite direction",
+                 "not computable": "Not computable"}
 
 
 def _verdict(results: Results, variable: str, wanted_lower: bool = True) -> str:
@@ -30,7 +31,7 @@ def _verdict(results: Results, variable: str, wanted_lower: bool = True) -> str:
         return "not computable"
     test = results.test(variable)
     lower = test["mean_difference"] < 0 if pd.notna(test["mean_difference"]) else test["hodges_lehmann"] < 0
-    if evidence in ("significant", "unadjusted") and lower != wanted_lower:
+    if evidence == "significant" and lower != wanted_lower:
         return "opposite"
     return {"significant": "yes", "unadjusted": "not after adjustment", "none": "no evidence"}[evidence]
 
@@ -66,14 +67,16 @@ def distribution_answer(table1: Results, share: pd.Series) -> tuple[str, str]:
 
 
 def outcome_answer(results: Results, variable: str) -> tuple[str, str]:
-    label = dictionary.label(variable)
+    label = dictionary.prose_label(variable)
     verdict = _verdict(results, variable)
     test = results.test(variable)
     if verdict == "not computable":
         return verdict, f"{label} could not be compared ({test['reason']})."
     effect = effect_text(test, dictionary.unit(variable))
+    lower = (test["mean_difference"] if pd.notna(test["mean_difference"]) else test["hodges_lehmann"]) < 0
+    direction = "lower" if lower else "higher"
     words = {"yes": f"{label} was lower after aspiration", "opposite": f"{label} was higher after aspiration",
-             "not after adjustment": f"{label} was lower after aspiration at the unadjusted level only",
+             "not after adjustment": f"{label} was {direction} after aspiration at the unadjusted level only",
              "no evidence": f"{label} did not differ significantly between the groups"}[verdict]
     return verdict, f"{words} ({effect}; {results.p_text(variable)})."
 
@@ -95,18 +98,21 @@ def type_a_answer(pairs: pd.DataFrame, alpha: float) -> tuple[str, str]:
     parts, verdicts = [], []
     for variable in RECOMPRESSION:
         rows = pairs[(pairs["variable"] == variable) & (pairs["first"] == "A")]
+        label = dictionary.prose_label(variable)
         if rows.empty:
-            parts.append(f"{dictionary.label(variable)}: not computable")
+            parts.append(f"{label}: not computable")
             verdicts.append("not computable")
             continue
-        better = [f"type {r.second}" for r in rows.itertuples() if r.p_adjusted < alpha and r.mean_difference < 0]
-        found = ", ".join(f"vs type {r.second} difference {r.mean_difference:.2f} (adjusted {tables.format_p_in_text(r.p_adjusted)})"
+        unit = dictionary.unit(variable)
+        unit = {"%": " percentage points", "degrees": "°"}.get(unit, f" {unit}")
+        better = [r for r in rows.itertuples() if r.p_adjusted < alpha and r.mean_difference < 0]
+        found = "; ".join(f"against type {r.second} {r.mean_difference:.2f}{unit}"
+                          + (f" (95 % CI {r.ci_low:.2f} to {r.ci_high:.2f}" if pd.notna(r.ci_low) else " (")
+                          + f"{', ' if pd.notna(r.ci_low) else ''}adjusted {tables.format_p_in_text(r.p_adjusted)})"
                           for r in rows.itertuples())
         verdicts.append("yes" if len(better) == len(rows) == 2 else "partly" if better else "no evidence")
-        parts.append(f"{dictionary.label(variable)}: {found}")
-    verdict = combine(verdicts)
-    method = pairs["method"].iloc[0] if len(pairs) else "pairwise tests"
-    return verdict, f"Pairwise ({method}), type A against the others — {'; '.join(parts)}."
+        parts.append(f"{label} ({rows['method'].iloc[0]}): {found}")
+    return combine(verdicts), f"Type A against the other types, pair by pair — {'. '.join(parts)}."
 
 
 def answers(table1: Results, table2: Results, pairs: pd.DataFrame, share: pd.Series, alpha: float) -> pd.DataFrame:
@@ -118,26 +124,31 @@ def answers(table1: Results, table2: Results, pairs: pd.DataFrame, share: pd.Ser
     rows.append(("Does aspiration change pain during cementing?", "pain during cementing", verdict, sentence))
     outcomes = [outcome_answer(table2, variable) for variable in RECOMPRESSION]
     rows.append(("Does aspiration reduce recompression after surgery?", "recompression",
-                 combine([v for v, _ in outcomes]), " ".join(s for _, s in outcomes)))
+                 combine([v for v, _ in outcomes]), " ".join(s for _, s in outcomes)
+                 + " FVAHL and AVHLR are two measures of the same loss of anterior height, in millimetres and as a ratio."))
     verdict, sentence = type_a_answer(pairs, alpha)
     rows.append(("Is type A followed by less recompression than types B and C?", "type A against B and C", verdict, sentence))
     return pd.DataFrame(rows, columns=["question", "topic", "verdict", "sentence"])
 
 
-def conclusions_text(answered: pd.DataFrame) -> str:
+def conclusions_text(answered: pd.DataFrame, synthetic: bool = False) -> str:
     """The Conclusions section: each question with its answer, then one closing statement worded by the verdicts."""
     lines = [f"{index}. **{row.question}** {VERDICT_WORDS[row.verdict]}. {row.sentence}" for index, row in enumerate(answered.itertuples(), 1)]
     supported = [row.topic for row in answered.itertuples() if row.verdict == "yes"]
     partly = [row.topic for row in answered.itertuples() if row.verdict == "partly"]
     if supported:
-        closing = f"In this cohort the evidence, adjusted for multiple comparisons, supports an effect on {myst.english_list(supported)}"
-        closing += f" and partly on {myst.english_list(partly)}." if partly else "."
+        closing = f"After adjustment for multiple comparisons, the data show differences in {myst.english_list(supported)}"
+        closing += f", and in part in {myst.english_list(partly)}." if partly else "."
     elif partly:
-        closing = f"In this cohort the adjusted evidence partly supports an effect on {myst.english_list(partly)}, and nothing else."
+        closing = f"After adjustment for multiple comparisons, the data show differences in part in {myst.english_list(partly)} only."
     else:
-        closing = "In this cohort no answer is supported once the number of comparisons is taken into account."
-    closing += (" These are associations in an observational comparison: the groups were not shown to be comparable in every "
-                "respect, and the confidence intervals, not the p-values alone, give the size of what is compatible with the data.")
+        closing = "After adjustment for multiple comparisons, the data show none of the differences asked about."
+    closing += (" These are associations in an observational comparison, not proven effects of aspiration: the groups were not "
+                "shown to be comparable in every respect, and the confidence intervals, not the p-values alone, give the size "
+                "of what is compatible with the data.")
+    if synthetic:
+        closing += (" With the synthetic default data these answers re-test the published summaries, which the synthetic cohort "
+                    "reproduces by construction; they are not new evidence.")
     return "\n".join(lines) + "\n\n" + closing
 
 

@@ -94,7 +94,7 @@ def formula_latex(name: str) -> str:
     r"""The definition of a derived index as LaTeX, written from its definition.
 
     >>> formula_latex("fvahl")
-    '\\mathrm{FVAHL} = \\mathrm{FVAH}_{post} - \\mathrm{FVAH}_{final}'
+    '\\mathrm{FVAHL} = \\mathrm{FVAH}_{\\mathrm{post}} - \\mathrm{FVAH}_{\\mathrm{final}}'
     """
     definition = dictionary.load_derived_indices().loc[name]
     symbols = [dictionary.symbol(variable) for variable in definition["inputs"]]

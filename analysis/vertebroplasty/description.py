@@ -122,22 +122,23 @@ def methods_text(description: StudyDescription, n_patients: int, sizes: dict[str
                  f"{sizes.get('A', 0)} in group A (vertebroplasty with fracture-haemorrhage aspiration) and {sizes.get('B', 0)} in "
                  "group B (conventional vertebroplasty).")
     if description.allocation:
-        lines.append(f"Allocation: {e(description.allocation)}")
+        lines.append(f"**Allocation.** {e(description.allocation)}")
     if description.inclusion_criteria:
         lines.append("Patients were included when they met these criteria:\n\n" + _bullets(description.inclusion_criteria))
     if description.exclusion_criteria:
         lines.append("They were excluded for:\n\n" + _bullets(description.exclusion_criteria))
     if description.perioperative_care:
         lines.append(e(description.perioperative_care))
-    procedure = [text for text in (description.operators, description.anaesthesia, description.technique, description.aspiration) if text]
+    procedure = [(label, text) for label, text in (("Operators", description.operators), ("Anaesthesia", description.anaesthesia),
+                                                   ("Technique", description.technique), ("Aspiration (group A)", description.aspiration)) if text]
     if procedure:
-        lines.append(" ".join(e(text) for text in procedure))
+        lines.append("\n".join(f"- **{label}.** {e(text)}" for label, text in procedure))
     if description.follow_up_schedule:
-        lines.append(f"Follow-up: {e(description.follow_up_schedule)}")
+        lines.append(f"**Follow-up.** {e(description.follow_up_schedule)}")
     if description.assessors:
-        lines.append(f"Assessment of the films: {e(description.assessors)}")
+        lines.append(f"**Assessment of the films.** {e(description.assessors)}")
     if description.ethics:
-        lines.append(f"Ethics: {e(description.ethics)}")
+        lines.append(f"**Ethics.** {e(description.ethics)}")
     missing = not_described(description)
     if missing:
         lines.append(f"**Not described.** The study description supplied with these data does not give {myst.english_list(missing)}. "
@@ -219,22 +220,46 @@ def limitations_text(description: StudyDescription, synthetic: bool, attrition_s
                      "randomisation procedure is described, so allocation may follow the surgeon's choice or time (for example, if "
                      "aspiration was adopted part-way through the study period).")
     else:
-        design = e(description.design) if description.design else "a design that the study description does not state"
-        allocation = e(description.allocation) if description.allocation else "how patients came to be in each group is not described"
-        items.append(f"**Design.** This is {design}; {allocation}. Unless allocation was random, the groups may differ in ways "
-                     "the data do not record, and differences between them are associations, not effects.")
-    assessors = e(description.assessors) if description.assessors else "who graded them is not described"
-    items.append(f"**Outcome assessment.** The radiographs were graded by people who knew the treatment unless stated otherwise "
-                 f"({assessors}); the cement distribution is a judgement on two-dimensional films.")
+        design = f"This is {e(description.design)}." if description.design else "The study design is not described."
+        if not description.allocation:
+            allocation = ("How patients came to be in each group is not described; unless allocation was random, the groups may "
+                          "differ in ways the data do not record.")
+        elif "random" in description.allocation.lower():
+            allocation = f"Allocation: {e(description.allocation)}."
+        else:
+            allocation = (f"Allocation: {e(description.allocation)}. Allocation was not random, so the groups may differ in ways the "
+                          "data do not record (confounding by indication).")
+        items.append(f"**Design.** {design} {allocation} Differences between the groups are associations, not proven effects.")
+    assessors = f" (the description says: {e(description.assessors)})" if description.assessors else ""
+    items.append(f"**Outcome assessment.** Whether the films were graded blind to the treatment group is not reported{assessors}; the "
+                 "cement distribution is a judgement on two-dimensional films. Pain during cementing is scored by the patient during an "
+                 "unblinded step of the operation.")
     items.append("**Many comparisons.** Tables 1–3 hold dozens of tests, and several outcomes (height, ratio, angle, each at three "
                  "timepoints and as changes) measure the same thing. The text calls a result significant only after Holm's "
                  "adjustment within its table, which controls the chance of any false claim in that table but not across the report.")
     items.append("**Table 3 mixes the groups.** The distribution type may itself depend on the treatment group, so differences "
-                 "between types are not independent of the group comparison, and neither analysis adjusts for the other.")
+                 "between types are not independent of the group comparison, and neither analysis adjusts for the other; the type "
+                 "is also an outcome of the operation, so patients of each type may differ in other ways.")
     follow_up = follow_up_months(description)
-    items.append(f"**Follow-up.** The minimum follow-up required was {follow_up}; a follow-up of about a year is too short to "
-                 "show late re-collapse or adjacent fractures." if follow_up != "not described" else
+    items.append(f"**Follow-up.** The minimum follow-up required was {follow_up}; that is too short to show late re-collapse or "
+                 "adjacent fractures." if follow_up != "not described" else
                  "**Follow-up.** The minimum follow-up is not described; late re-collapse and adjacent fractures need years to show.")
-    items.append(f"**Missing data.** {attrition_sentence}")
+    excluded_lost = any("follow-up" in criterion.lower() for criterion in description.exclusion_criteria)
+    selection = (" The study excluded patients lost to follow-up and does not report how many, so complete follow-up here reflects "
+                 "that selection." if excluded_lost else "")
+    items.append(f"**Missing data.** {attrition_sentence}{selection}")
     items.append(snippet("limitations-synthetic" if synthetic else "limitations-own-data").removeprefix("- "))
     return "\n".join(f"- {item}" for item in items)
+
+
+def original_analysis(description: StudyDescription) -> str:
+    """What the study's own analysis was, as far as described (empty when not)."""
+    parts = []
+    if any("follow-up" in criterion.lower() for criterion in description.exclusion_criteria):
+        parts.append("excluded patients lost to follow-up")
+    if description.software:
+        parts.append(f"analysed the data with {myst.escape_markdown(description.software)}")
+    if not parts:
+        return ""
+    whose = "The source study" if description.source_study else "The study"
+    return f"{whose} {myst.english_list(parts)}; this report computes everything in Python with SciPy and statsmodels."

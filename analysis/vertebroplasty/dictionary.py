@@ -7,11 +7,12 @@ derivation, the synthetic-data generator, the audit, table labels and the method
 
 Roles: ``identifier``, ``centre``, ``exposure`` (the treatment group), ``baseline`` (before surgery),
 ``procedure`` (the operation itself), ``outcome`` (after surgery) and ``follow_up``.  Baseline rows are reported
-as imbalance, never as results; multiplicity adjustment is over outcome and procedure rows only.
+as imbalance, never as results; multiplicity adjustment is over outcome rows only.
 """
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import pandas as pd
@@ -22,8 +23,10 @@ COLUMN_TYPES = ("text", "category", "integer", "number", "boolean")
 ROLES = ("identifier", "centre", "exposure", "baseline", "procedure", "outcome", "follow_up")
 SCALES = ("identifier", "nominal", "ordinal", "ratio")
 BOOLEAN_SPELLINGS = {"yes": True, "no": False, "1": True, "0": False, "true": True, "false": False}
-#: Roles whose differences between the groups are results of the treatment (adjusted together for multiplicity).
-RESULT_ROLES = ("procedure", "outcome")
+#: Roles whose differences between the groups are results of the treatment, adjusted together for multiplicity
+#: (procedure variables — hospital stay, blood loss, operation time, cement volume — describe the operation and are
+#: reported with their unadjusted p).
+RESULT_ROLES = ("outcome",)
 
 
 @lru_cache(maxsize=1)
@@ -120,6 +123,34 @@ def label(variable: str) -> str:
     if variable in column_table.index:
         return column_table.loc[variable, "label"]
     raise KeyError(f"{variable!r} is neither in the data dictionary nor a derived index")
+
+
+PROSE_UNITS = re.compile(r"\s*\((?:mm|%|years|days|mL|min|kg/m²|months)\)$")
+
+
+def prose_label(variable: str) -> str:
+    """The label without its unit, for running text (the unit goes with the number): ``FVAHL (mm)`` -> ``FVAHL``.
+
+    >>> prose_label("fvahl"), prose_label("avhr_final"), prose_label("age")
+    ('FVAHL', 'AVHR (final FU)', 'Age')
+    """
+    return PROSE_UNITS.sub("", label(variable))
+
+
+def category_phrase(variable: str, value: str) -> str:
+    """A category as running text names it: ``type A``, ``grade II (33–66 %)``, ``thoracic (T1–T10)``, ``female``.
+
+    >>> category_phrase("cement_distribution", "A"), category_phrase("compression_grade", "II"), category_phrase("segment", "lumbar")
+    ('type A', 'grade II (33–66 %)', 'lumbar (L3–L5)')
+    """
+    text = category_label(variable, value)
+    if variable == "compression_grade":
+        return f"grade {text}"
+    if variable == "sex":
+        return {"M": "men", "F": "women"}.get(str(value), text)
+    if text[:1].isupper() and text[1:2].islower():
+        return text[0].lower() + text[1:]
+    return text
 
 
 def role(variable: str) -> str:

@@ -97,6 +97,21 @@ def explain_differences(differing_numbers: pd.DataFrame, findings: pd.DataFrame)
     return differing_numbers.assign(explanation=explanations)
 
 
+def match_summary(comparison: pd.DataFrame) -> str:
+    """For the synthetic cohort: how many published numbers of Tables 1–3 it reproduces, and the list of the others (MyST)."""
+    from . import myst
+
+    matched = int((comparison["verdict"] == "matched").sum())
+    others = comparison[comparison["verdict"] != "matched"]
+    text = (f"## Published values against the synthetic data\n\nOf the {len(comparison)} published numbers of Tables 1–3, {matched} "
+            f"are reproduced by the synthetic data at the printed precision and {len(others)} are not; the tables of the results "
+            "footnote each of them with the published value and why it differs.")
+    if len(others):
+        text += ("\n\n:::{dropdown} Published numbers not reproduced at the printed precision\n"
+                 + myst.frame_table(readable(others)) + "\n:::")
+    return text
+
+
 def readable(comparison: pd.DataFrame) -> pd.DataFrame:
     """A published-comparison frame with plain labels for the report (no internal codes)."""
     from . import dictionary

@@ -43,7 +43,8 @@ def sparse_sentence(categorical: pd.DataFrame) -> str:
         return "No categorical comparison has an expected count below 5, so every χ² approximation is adequate."
     labels = [f"{dictionary.label(r.variable)} ({r.table.replace('table', 'Table ')}: χ² {tables.format_p_in_text(r.p_val)}, "
               f"exact {tables.format_p_in_text(r.exact_p)})" for r in sparse.itertuples()]
-    return f"{len(sparse)} categorical comparison(s) have an expected count below 5: {myst.english_list(labels)}."
+    count = "One categorical comparison has" if len(sparse) == 1 else f"{len(sparse)} categorical comparisons have"
+    return f"{count} an expected count below 5: {myst.english_list(labels)}."
 
 
 def design_effects(data: pd.DataFrame, variables: list[str]) -> pd.DataFrame:

@@ -117,7 +117,7 @@ def not_computable(label: str, test: pd.Series) -> str:
 
 def baseline_sentence(results: Results, variable: str) -> str:
     """Balance of a baseline variable between the two groups, by its standardised mean difference."""
-    label = dictionary.label(variable)
+    label = dictionary.prose_label(variable)
     if results.test(variable)["reason"]:
         return not_computable(label, results.test(variable))
     first, second = results.levels[:2]
@@ -127,14 +127,18 @@ def baseline_sentence(results: Results, variable: str) -> str:
     smd = standardised_mean_difference(results, variable)
     if np.isnan(smd):
         return f"{label} before surgery cannot be compared between the groups ({values})."
-    balance = ("similar in the two groups" if abs(smd) < IMBALANCE_SMD else
-               f"{'higher' if smd > 0 else 'lower'} in group {first} than in group {second}, an imbalance of the groups at baseline")
+    if dictionary.role(variable) == "follow_up":
+        longer = "longer" if smd > 0 else "shorter"
+        balance = "similar in the two groups" if abs(smd) < IMBALANCE_SMD else f"{longer} in group {first} than in group {second}"
+    else:
+        balance = ("similar in the two groups" if abs(smd) < IMBALANCE_SMD else
+                   f"{'higher' if smd > 0 else 'lower'} in group {first} than in group {second}, an imbalance of the groups at baseline")
     return f"{label} was {balance} ({values}; standardised mean difference {smd:.2f})."
 
 
 def two_group_sentence(results: Results, variable: str) -> str:
     """One sentence on a treatment-group comparison of an outcome or procedure variable, worded by the adjusted evidence."""
-    label = dictionary.label(variable)
+    label = dictionary.prose_label(variable)
     test = results.test(variable)
     if dictionary.role(variable) in ("baseline", "follow_up"):
         return baseline_sentence(results, variable)
@@ -157,7 +161,7 @@ def two_group_sentence(results: Results, variable: str) -> str:
 
 def category_sentence(results: Results, variable: str) -> str:
     """A categorical comparison between the groups, with its direction (which group has more of which category)."""
-    label = dictionary.label(variable)
+    label = dictionary.prose_label(variable)
     test = results.test(variable)
     if test["reason"]:
         return not_computable(label, test)
@@ -171,18 +175,19 @@ def category_sentence(results: Results, variable: str) -> str:
                  f"({share.loc['yes', level] if 'yes' in share.index else 0:.2f} %)" for level in (first, second)]
         opening = f"{label} was seen in {parts[0]} and {parts[1]}"
     else:
-        parts = [f"{dictionary.category_label(variable, category).lower() if variable != 'cement_distribution' else 'type ' + category} "
-                 f"{share.loc[category, first]:.1f} % vs {share.loc[category, second]:.1f} %" for category in share.index]
+        parts = [f"{dictionary.category_phrase(variable, category)} {share.loc[category, first]:.1f} % vs {share.loc[category, second]:.1f} %"
+                 for category in share.index]
         gap = (share[first] - share[second])
         largest = gap.abs().idxmax()
         more = first if gap[largest] > 0 else second
-        largest_label = f"type {largest}" if variable == "cement_distribution" else dictionary.category_label(variable, largest).lower()
+        largest_label = dictionary.category_phrase(variable, largest)
         opening = (f"{label} (group {first} vs group {second}): {'; '.join(parts)}; the largest difference is in {largest_label}, "
                    f"more frequent in group {more} (by {abs(gap[largest]):.1f} percentage points)")
     effect = ""
     if pd.notna(test["risk_difference"]):
-        effect = (f"risk difference {test['risk_difference']:.3f}, 95 % CI {test['risk_difference_ci_low']:.3f} to "
-                  f"{test['risk_difference_ci_high']:.3f}; ")
+        category = dictionary.category_phrase(variable, share.index[0]) if variable != "cement_leakage" else "leakage"
+        effect = (f"difference in the share with {category} {100 * test['risk_difference']:.1f} percentage points, 95 % CI "
+                  f"{100 * test['risk_difference_ci_low']:.1f} to {100 * test['risk_difference_ci_high']:.1f}; ")
     elif pd.notna(test["cramers_v"]):
         effect = f"Cramér's V {test['cramers_v']:.2f}, 95 % CI {test['cramers_v_ci_low']:.2f} to {test['cramers_v_ci_high']:.2f}; "
     sparse = ""
@@ -200,7 +205,7 @@ def category_sentence(results: Results, variable: str) -> str:
 
 def several_group_sentence(results: Results, variable: str, pairs: pd.DataFrame | None = None) -> str:
     """A comparison across the cement-distribution types, with the pairs that differ after adjustment."""
-    label = dictionary.label(variable)
+    label = dictionary.prose_label(variable)
     test = results.test(variable)
     if test["reason"]:
         return not_computable(label, test)
@@ -243,9 +248,9 @@ def significant_outcomes(results: Results, variables: list[str]) -> tuple[list[s
             continue
         evidence = results.evidence(variable)
         if evidence == "significant":
-            adjusted.append(dictionary.label(variable))
+            adjusted.append(dictionary.prose_label(variable))
         elif evidence == "unadjusted":
-            unadjusted.append(dictionary.label(variable))
+            unadjusted.append(dictionary.prose_label(variable))
     return adjusted, unadjusted
 
 
@@ -267,32 +272,58 @@ def imbalance_summary(tables_read: list[Results]) -> str:
             if dictionary.role(variable) != "baseline":
                 continue
             if results.described(variable)["category"].ne("").any():
-                if results.test(variable)["p_val"] < results.alpha:
-                    imbalanced.append(f"{dictionary.label(variable)} ({results.p_text(variable)})")
+                v = results.test(variable)["cramers_v"]
+                if pd.notna(v) and v >= IMBALANCE_SMD:
+                    imbalanced.append(f"{dictionary.prose_label(variable).lower()} (Cramér's V {v:.2f})")
                 continue
             smd = standardised_mean_difference(results, variable)
             if not np.isnan(smd) and abs(smd) >= IMBALANCE_SMD:
-                imbalanced.append(f"{dictionary.label(variable)} (standardised difference {smd:.2f})")
+                imbalanced.append(f"{dictionary.prose_label(variable)} (standardised difference {smd:.2f})")
     if not imbalanced:
-        return "At baseline the groups were balanced: no standardised mean difference reached 0.1."
+        return "At baseline the groups were balanced: no standardised mean difference or Cramér's V reached 0.1."
     return (f"At baseline the groups were not fully balanced: {myst.english_list(imbalanced)}. These are differences in the "
             "patients treated, not effects of the treatment; an outcome that depends on them should be read with them in mind.")
 
 
 def results_paragraphs(table: str, results: Results, pairs: pd.DataFrame | None = None) -> str:
-    """The Results chapter's text for one table: one paragraph per section, a sentence for every variable (MyST)."""
+    """The Results chapter's text for one table: one paragraph per section (MyST).
+
+    Every variable is named: a result, an imbalance, a category or a comparison that cannot be computed gets a sentence
+    of its own; the outcomes that did not differ (with every patient measured) are named together in one sentence,
+    with the range of their p-values, and their numbers are left to the table.
+    """
     paragraphs = []
     for heading, variables in tables.TABLE_SECTIONS[table]:
-        written = []
+        written, quiet = [], []
         for variable in variables:
             if variable not in results.tests.index:
                 continue
-            if results.between != "group":
+            categorical = results.described(variable)["category"].ne("").any()
+            if (not categorical and dictionary.role(variable) in ("outcome", "procedure") and results.evidence(variable) == "none"
+                    and not results.n_note(variable)):
+                quiet.append(variable)
+            elif results.between != "group":
                 written.append(several_group_sentence(results, variable, pairs))
-            elif results.described(variable)["category"].ne("").any():
+            elif categorical:
                 written.append(category_sentence(results, variable))
             else:
                 written.append(two_group_sentence(results, variable))
+        if quiet:
+            written.append(quiet_sentence(results, quiet))
         if written:
             paragraphs.append(f"**{heading}.** " + " ".join(written))
     return "\n\n".join(paragraphs)
+
+
+def quiet_sentence(results: Results, variables: list[str]) -> str:
+    """The outcomes that did not differ, named together with the range of their p-values."""
+    names = [dictionary.prose_label(variable) for variable in variables]
+    names = names[:1] + [name[0].lower() + name[1:] if name[1:2].islower() else name for name in names[1:]]
+    labels = myst.english_list(names)
+    p_values = [results.test(variable)["p_val"] for variable in variables]
+    where = "between the groups" if results.between == "group" else "across the distribution types"
+    if len(variables) == 1:
+        return f"{labels} did not differ significantly {where} ({results.p_text(variables[0])})."
+    low, high = min(p_values), max(p_values)
+    return (f"{labels} did not differ significantly {where} (unadjusted p from {low:.3f} to {high:.3f}; the values are in the "
+            "table and the effect sizes in the re-analysis).")

@@ -229,7 +229,7 @@ def format_table(tests: pd.DataFrame, descriptives: pd.DataFrame, table: str, si
         note = differing.get((variable, stratum, statistic))
         return text + footnotes.mark(note) if note else text
 
-    header = ["Characteristic"]
+    header = ["Characteristic" if table == "table1" else "Outcome"]
     header += [f"{dictionary.category_label(between, level)}, n = {sizes[level]}" for level in levels]
     header += ["p"] + (["p (Holm)"] if show_holm else [])
     lines = ["| " + " | ".join(header) + " |", "|:--|" + "--:|" * (len(header) - 1)]
@@ -280,9 +280,10 @@ def format_table(tests: pd.DataFrame, descriptives: pd.DataFrame, table: str, si
                 cells.append(marked(marked(text, variable, stratum, "mean"), variable, stratum, "sd"))
             lines.append("| " + " | ".join([label, *cells, p_text, *holm_cell]) + " |")
     used = _tests_used(tests.reset_index())
-    holm_text = (" p (Holm): adjusted for the number of outcome tests in the table (Holm–Bonferroni); baseline rows are "
-                 "not adjusted.") if show_holm else ""
-    footnote = (f"Values are mean ± SD, or n (%). p: {used}.{holm_text} \\* p < {alpha:g}, this report's significance level. "
+    holm_text = (" p (Holm): adjusted for the number of outcome tests in the table (Holm–Bonferroni); baseline and "
+                 "procedure rows are not adjusted.") if show_holm else ""
+    footnote = (f"Values are mean ± SD, or n (%). p: {used}.{holm_text} \\* unadjusted p < {alpha:g}, this report's significance "
+                "level; the text calls an outcome significant only when its Holm-adjusted p is below it. "
                 "Missing values are excluded per variable; a cell shows its n where fewer patients had the measurement.")
     extra = footnotes.lines()
     if extra:

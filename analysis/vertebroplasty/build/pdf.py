@@ -21,7 +21,7 @@ from .book import BookError, jupyter_book, run_logged
 #: The article's body, in order; everything else of the book except the notebooks becomes an appendix.
 BODY = ("book/index", "book/introduction", "book/methods", "book/results", "book/cases", "book/centres", "book/discussion",
         "book/conclusions", "book/limitations")
-APPENDICES = ("book/reanalysis", "book/audit", "book/provenance", "book/reproduce")
+APPENDICES = ("book/reanalysis", "book/audit", "book/provenance", "book/reproduce", "book/references")
 #: LaTeX that keeps a table with its caption on one page and sets the article's page style.
 PREAMBLE = r"""
 \usepackage{needspace}
