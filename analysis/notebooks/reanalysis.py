@@ -78,6 +78,7 @@ if design is not None:
 out.results(sizes, "sample_size.csv")
 out.markdown("sample_size", reanalysis.sample_size_table(sizes))
 out.glue("design_effect_note", reanalysis.design_effect_note(design))
+out.glue("type_a_sample_size", reanalysis.type_a_sample_size(data.data, alpha))
 figure, _ = figures.sample_size_figure(sizes)
 out.figure("sample_size_figure", figure)
 sizes.round(3)

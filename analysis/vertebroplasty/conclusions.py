@@ -72,7 +72,7 @@ def outcome_answer(results: Results, variable: str) -> tuple[str, str]:
     test = results.test(variable)
     if verdict == "not computable":
         return verdict, f"{label} could not be compared ({test['reason']})."
-    effect = effect_text(test, dictionary.unit(variable))
+    effect = effect_text(test, dictionary.difference_unit(variable))
     lower = (test["mean_difference"] if pd.notna(test["mean_difference"]) else test["hodges_lehmann"]) < 0
     direction = "lower" if lower else "higher"
     words = {"yes": f"{label} was lower after aspiration", "opposite": f"{label} was higher after aspiration",
@@ -103,8 +103,7 @@ def type_a_answer(pairs: pd.DataFrame, alpha: float) -> tuple[str, str]:
             parts.append(f"{label}: not computable")
             verdicts.append("not computable")
             continue
-        unit = dictionary.unit(variable)
-        unit = {"%": " percentage points", "degrees": "°"}.get(unit, f" {unit}")
+        unit = dictionary.difference_unit(variable)
         better = [r for r in rows.itertuples() if r.p_adjusted < alpha and r.mean_difference < 0]
         found = "; ".join(f"against type {r.second} {r.mean_difference:.2f}{unit}"
                           + (f" (95 % CI {r.ci_low:.2f} to {r.ci_high:.2f}" if pd.notna(r.ci_low) else " (")

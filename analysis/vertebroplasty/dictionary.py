@@ -167,6 +167,17 @@ def unit(variable: str) -> str:
     return _variables().loc[variable, "unit"]
 
 
+def difference_unit(variable: str) -> str:
+    """How a difference of a variable is spoken of: `` mm``, ``°``, `` points`` (scores), `` percentage points`` (ratios).
+
+    >>> difference_unit("fvahl"), difference_unit("lka_loss"), difference_unit("odi_final"), difference_unit("avhlr")
+    (' mm', '°', ' points', ' percentage points')
+    """
+    if scale(variable) == "ordinal":
+        return " points"
+    return {"%": " percentage points", "degrees": "°", "": ""}.get(unit(variable), f" {unit(variable)}")
+
+
 def symbol(variable: str) -> str:
     """LaTeX symbol of a variable, for the formulas (``\\mathrm{FVAH}_{post}``)."""
     return _variables().loc[variable, "symbol"]

@@ -139,8 +139,8 @@ def losses_by_distribution(data: pd.DataFrame, variables: tuple[str, ...] = ("lk
             axis.scatter(x, points["value"], s=2, color="0.2", alpha=0.5, linewidths=0)
         axis.axhline(0, color="0.6", linewidth=0.6)
         axis.set_xlabel("Cement distribution type")
-        axis.set_ylabel("")
-        axis.set_title(dictionary.label(variable))
+        axis.set_ylabel(dictionary.difference_unit(variable).strip() or "")
+        axis.set_title(dictionary.prose_label(variable))
     summary = long.groupby(["variable", "cement_distribution"])["value"].describe().reset_index()
     return figure, summary
 

@@ -94,3 +94,19 @@ def sample_size_table(sizes: pd.DataFrame) -> str:
             row += [f"{r['design_effect']:.2f}", patients(r["n_per_group_80_multicentre"]), patients(r["n_per_group_90_multicentre"])]
         rows.append(row)
     return myst.list_table(header, rows, [30, 14, 14, 14] + ([10, 9, 9] if multicentre else []))
+
+
+def type_a_sample_size(data: pd.DataFrame, alpha: float) -> str:
+    """The sample size for the study's primary question, the share of type A distributions in each group."""
+    shares = data.assign(type_a=data["cement_distribution"].astype(str) == "A").groupby(data["group"].astype(str))["type_a"].mean()
+    first, second = float(shares.get("A", np.nan)), float(shares.get("B", np.nan))
+    if not (np.isfinite(first) and np.isfinite(second)) or first == second:
+        return "The share of type A distributions does not differ between the groups here, so no sample size follows from it."
+    needed = power.proportion_sample_size(first, second, alpha)
+
+    def patients(value: float) -> str:
+        return "more than 100,000" if pd.isna(value) else f"{int(value):,}"
+
+    return (f"For the study's primary question, the share of type A distributions ({100 * first:.1f} % in group A and "
+            f"{100 * second:.1f} % in group B here), a two-group comparison would need {patients(needed['n_per_group_80'])} patients "
+            f"per group for 80 % power and {patients(needed['n_per_group_90'])} for 90 % (Cohen's h = {needed['cohens_h']:.2f}).")

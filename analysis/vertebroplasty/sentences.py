@@ -96,9 +96,8 @@ def standardised_mean_difference(results: Results, variable: str) -> float:
     return float((a["mean"] - b["mean"]) / spread) if spread > 0 else float("nan")
 
 
-def effect_text(test: pd.Series, unit: str = "") -> str:
+def effect_text(test: pd.Series, unit_text: str = "") -> str:
     """The effect of a comparison with its interval, in words."""
-    unit_text = {"%": " percentage points", "points": " points", "": ""}.get(unit, f" {unit}")
     if test["test"] == "mann_whitney" and pd.notna(test["hodges_lehmann"]):
         return (f"Hodges–Lehmann shift {test['hodges_lehmann']:.2f}{unit_text}, 95 % CI {test['hodges_lehmann_ci_low']:.2f} to "
                 f"{test['hodges_lehmann_ci_high']:.2f}")
@@ -147,7 +146,7 @@ def two_group_sentence(results: Results, variable: str) -> str:
     first, second = results.levels[:2]
     note = results.n_note(variable)
     values = f"{results.summary(variable, first)} vs {results.summary(variable, second)}" + (f", {note}" if note else "")
-    effect = effect_text(test, dictionary.unit(variable))
+    effect = effect_text(test, dictionary.difference_unit(variable))
     evidence = results.evidence(variable)
     described = results.described(variable)
     direction = "lower" if described.loc[first, "mean"] < described.loc[second, "mean"] else "higher"
