@@ -172,7 +172,7 @@ def refresh_committed_notebooks() -> None:
     import nbstripout
     import papermill
 
-    for name, notebook in pipeline.load().items():
+    for notebook in pipeline.load().values():
         _log(f"refreshing {notebook.source.relative_to(paths.ROOT)} from {notebook.text_source.relative_to(paths.ROOT)}")
         paired = jupytext.read(notebook.text_source)
         jupytext.write(paired, notebook.source, fmt="ipynb")
