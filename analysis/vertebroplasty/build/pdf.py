@@ -79,8 +79,12 @@ def build_pdf(book_dir: Path, target: Path, log: Path) -> Path:
     # LaTeX drops the root page's own text, so the summary becomes the first section under an empty root
     (source / "book" / "pdf_root.md").write_text("# Report\n")
     toc["root"] = "book/pdf_root"
+    (source / "book" / "pdf_appendices.md").write_text(
+        "# Appendices\n\nThe re-analysis, the reproduction audit, the data provenance, the notes on re-running the report and the "
+        "references, which the HTML edition shows as chapters of their own. The computation notebooks are in the HTML edition only.\n")
     toc["parts"] = [{"caption": "Report", "chapters": [{"file": name} for name in body]},
-                    {"caption": "Appendices", "chapters": [{"file": name} for name in APPENDICES if name in present]}]
+                    {"caption": "Appendices", "chapters": [{"file": "book/pdf_appendices",
+                                                            "sections": [{"file": name} for name in APPENDICES if name in present]}]}]
     (source / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False, allow_unicode=True))
     config = yaml.safe_load((source / "_config.yml").read_text())
     # the notebooks stay in the Sphinx project (their glue is read from them) but in no table of contents, so the
