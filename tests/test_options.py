@@ -203,3 +203,9 @@ def test_results_neutralise_spreadsheet_formulas_and_keep_numbers(tmp_path):
     rows = list(csv.reader(path.read_text().splitlines()))
     assert [row[0] for row in rows[1:]] == ["'=cmd|' /C calc'!A0", "'+1+1", "'@SUM(A1)", "-2", "P-7"]
     assert rows[1][1] == "-1.5" and rows[3][1] == ""  # numbers stay numbers, missing stays empty
+
+
+def test_out_in_a_folder_that_does_not_exist_yet_is_accepted(tmp_path):
+    from vertebroplasty.build import output
+
+    assert output.check_output_folder(tmp_path / "a" / "b" / "report") == tmp_path / "a" / "b" / "report"

@@ -202,12 +202,6 @@ def integer_scales() -> dict[str, int]:
     return {variable: int(step) for variable, step in chosen["recording_step"].items()}
 
 
-def variables_with_role(*roles: str) -> list[str]:
-    """Results names of every input column and derived index with one of ``roles``."""
-    table = _variables()
-    return list(table.index[table["role"].isin(roles)])
-
-
 def rule_text(column: str) -> str:
     """The validation rule of one column, in words (used in error messages and the methods).
 

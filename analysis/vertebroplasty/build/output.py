@@ -47,8 +47,9 @@ def check_output_folder(out: str | Path) -> Path:
             shown = ", ".join(unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
             raise OutputError(f"OUT={out} holds files that the earlier report did not write ({shown}); move them elsewhere "
                               "first, so that replacing the report does not delete them")
-    if not os.access(target.parent if not target.exists() else target, os.W_OK) or not os.access(target.parent, os.W_OK):
-        raise OutputError(f"OUT={out}: cannot write in {target.parent}")
+    existing = next(folder for folder in target.parents if folder.exists())  # the report is built beside OUT, then moved
+    if not os.access(existing, os.W_OK):
+        raise OutputError(f"OUT={out}: cannot write in {existing}")
     return target
 
 

@@ -1,0 +1,51 @@
+"""Figures stay readable and small at registry scale: points only up to a few hundred per type, the rest in boxes."""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib.pyplot as plt
+import pytest
+
+from vertebroplasty import attrition, cases, contract, figures
+from vertebroplasty.cohort import Cohort
+from vertebroplasty.synthetic.scaled import write_scaled_cohort
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def large(tmp_path_factory) -> Cohort:
+    path = write_scaled_cohort(tmp_path_factory.mktemp("scale") / "cohort.csv", 100_000)
+    return Cohort.from_validated(contract.load_cohort(path))
+
+
+def png_size(figure) -> int:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    plt.close(figure)
+    return len(buffer.getvalue())
+
+
+def test_every_figure_of_a_100000_patient_report_is_small(large):
+    data = large.data
+    chosen, _, _ = cases.choose_case_ids(data)
+    patients = data.assign(case_key=cases.case_keys(data)).set_index("case_key").loc[chosen].reset_index()
+    made = {
+        "trajectories": figures.trajectories(data)[0],
+        "distribution_by_group": figures.distribution_by_group(data)[0],
+        "losses_by_distribution": figures.losses_by_distribution(data)[0],
+        "case_figure": figures.case_figure(data, patients)[0],
+        "flow_diagram": figures.flow_diagram(attrition.flow(data))[0],
+    }
+    for name, figure in made.items():
+        assert png_size(figure) < 250_000, name
+
+
+def test_points_are_sampled_above_the_rule_and_the_caption_says_so(large):
+    sizes = large.sizes("cement_distribution")
+    assert min(sizes.values()) > figures.POINTS_PER_GROUP
+    shown = figures.shown_points(large.data[["cement_distribution", "fvahl"]], "cement_distribution")
+    assert shown.groupby("cement_distribution", observed=True).size().max() == figures.POINTS_PER_GROUP
+    assert "random sample of 200 patients per type" in figures.points_rule(max(sizes.values()))
+    assert figures.points_rule(40) == "points: every patient"
