@@ -6,6 +6,7 @@ failed or interrupted build leaves the previous report as it was.  The input fil
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -99,6 +100,8 @@ def build_report(data: str = "", out: str | Path = paths.DEFAULT_OUTPUT, allowed
     try:
         inputs = staging / "notebooks"
         cohort_path = save_validated(validated, staging / "cohort.parquet", source.name)
+        validated.data = validated.data.iloc[:0]  # the notebooks read the Parquet copy: free the memory for their kernels
+        gc.collect()
         run_parameters = {name: {**parameters, "cohort_path": str(cohort_path), "inputs_dir": str(inputs)} for name in notebooks}
         runner = execute.Runner(notebook_cache, staging, inputs)
         _log(f"running {len(notebooks)} notebooks with papermill ({workers()} at a time)")
