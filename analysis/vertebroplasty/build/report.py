@@ -77,16 +77,15 @@ def build_report(data: str = "", out: str | Path = paths.DEFAULT_OUTPUT, allowed
     centres = validated.data["centre"].nunique() if "centre" in validated.data else 1
     _log(f"{source.name}: {len(validated.data)} patients{f', {centres} centres' if centres > 1 else ''}, sha256 {validated.sha256[:12]}…")
 
-    notebooks = pipeline.load()
-    if centres < 2:
-        notebooks.pop("centres", None)
+    declared = pipeline.load()
     references = pipeline.chapter_references()
-    pipeline.check_references(pipeline.load(), references)
+    pipeline.check_references(declared, references)
+    notebooks = {name: notebook for name, notebook in declared.items() if name != "centres" or centres > 1}
     cache_root = paths.cache_root() if use_cache else None
     notebook_cache = cache.NotebookCache(cache_root)
     study_sha = contract.file_sha256(study_path) if study_path else ""
     parameters = {"data_label": source.name, "alpha": float(alpha), "tests": tests, "case_ids": case_ids,
-                  "study_path": str(study_path or ""), "data_sha256": validated.sha256}
+                  "study_path": str(study_path or "")}
     keys: dict[str, str] = {}
     for name in pipeline.order(notebooks):
         keys[name] = cache.notebook_key(notebooks[name], parameters, {"cohort": validated.sha256, "study": study_sha}, keys)
