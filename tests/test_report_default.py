@@ -160,10 +160,11 @@ def test_offline_math_tables_and_images_in_chromium(report, tmp_path):
     assert tables[0] >= 4 and tables[1] == 0
 
 
-def test_audit_page_fits_1280_px_and_table_3_cells_do_not_wrap(report, tmp_path):
-    overflow = chromium_check(report.out / "html" / "book" / "audit.html",
-                              "return document.documentElement.scrollWidth - window.innerWidth;", tmp_path)
-    assert overflow <= 0
+def test_audit_and_notebook_pages_fit_1280_px_and_table_3_cells_do_not_wrap(report, tmp_path):
+    book = report.out / "html" / "book"
+    for page in [book / "audit.html", *sorted((book / "generated").glob("*.html"))]:
+        overflow = chromium_check(page, "return document.documentElement.scrollWidth - window.innerWidth;", tmp_path)
+        assert overflow <= 0, page.name
     wrapped = chromium_check(report.out / "html" / "book" / "results.html", """
         const table = [...document.querySelectorAll('table')].find(t => t.innerText.includes('Type C, n ='));
         const cells = [...table.querySelectorAll('td')].filter(td => td.innerText.includes('±'));
