@@ -5,9 +5,11 @@ Tests never write into the repository: the notebook cache is a temporary folder 
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -20,8 +22,10 @@ import pytest
 
 matplotlib.use("Agg")
 
-# set before any test imports the build, so every build of the session caches into a temporary folder
-os.environ.setdefault("VERTEBROPLASTY_CACHE", tempfile.mkdtemp(prefix="vertebroplasty-test-cache-"))
+# set before any test imports the build, so every build of the session caches into a temporary folder, removed at the end
+if "VERTEBROPLASTY_CACHE" not in os.environ:
+    os.environ["VERTEBROPLASTY_CACHE"] = tempfile.mkdtemp(prefix="vertebroplasty-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["VERTEBROPLASTY_CACHE"], ignore_errors=True)
 
 from vertebroplasty import paths  # noqa: E402
 

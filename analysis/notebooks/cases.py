@@ -39,5 +39,5 @@ print(chosen)
 # %%
 figure, summary = figures.case_figure(data.data, patients)
 out.figure("case_figure", figure)
-out.glue("case_figure_background", figures.points_rule_cases(data.sizes()))
+out.glue("case_figure_background", figures.case_background_caption(data.sizes()))
 summary.round(2)

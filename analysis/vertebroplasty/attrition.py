@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import comparisons, dictionary, myst
+from . import comparisons, dictionary, myst, tables
+from .contract import CROSS_COLUMN_RULE_COLUMN
 
 #: Input variables recorded at each stage, by results name.
 STAGES = {
@@ -67,7 +68,7 @@ def missing_data(data: pd.DataFrame) -> pd.DataFrame:
             continue
         for group in groups:
             part = data.loc[data["group"].astype(str) == group, variable]
-            if variable == "aspirated_blood_ml" and group != "A":
+            if column == CROSS_COLUMN_RULE_COLUMN and group != "A":
                 continue  # empty by the contract in group B
             missing = int(part.isna().sum())
             rows.append((variable, dictionary.label(variable), group, len(part), missing, 100.0 * missing / len(part) if len(part) else np.nan))
@@ -104,7 +105,7 @@ def flow_table(flow_frame: pd.DataFrame) -> str:
     return myst.list_table(["Stage", *[f"Group {g}" for g in groups]], rows, [60] + [20] * len(groups))
 
 
-def attrition_sentence(flow_frame: pd.DataFrame, attrition: pd.DataFrame, data: pd.DataFrame | None = None) -> str:
+def attrition_sentence(flow_frame: pd.DataFrame, attrition: pd.DataFrame, data: pd.DataFrame | None = None, alpha: float = 0.05) -> str:
     """Who was lost to follow-up, by group and cement-distribution type, and whether the groups differ in it."""
     counts = flow_frame.set_index(["stage", "group"])["n"]
     groups = list(dict.fromkeys(flow_frame["group"]))
@@ -118,8 +119,8 @@ def attrition_sentence(flow_frame: pd.DataFrame, attrition: pd.DataFrame, data: 
         comparison = f"the groups cannot be compared ({test['reason']})"
     else:
         p = test["p_val"]
-        comparison = (f"Fisher's exact test p = {p:.3f}" if p >= 0.001 else "Fisher's exact test p < 0.001")
-        comparison = (f"the proportions lost {'differ' if p < 0.05 else 'do not differ significantly'} between the groups "
+        comparison = f"{comparisons.TEST_NAMES[test['test']]} {tables.format_p_in_text(p)}"
+        comparison = (f"the proportions lost {'differ' if p < alpha else 'do not differ significantly'} between the groups "
                       f"({comparison}), which with so few losses says little")
     who = ""
     if data is not None:
@@ -135,7 +136,7 @@ def attrition_sentence(flow_frame: pd.DataFrame, attrition: pd.DataFrame, data: 
             "unrelated to the outcomes (missing completely at random) — an assumption the data cannot confirm.")
 
 
-def analysis_rule(flow_frame: pd.DataFrame, data: pd.DataFrame) -> str:
+def analysis_rule(data: pd.DataFrame) -> str:
     """The methods' statement of who was analysed, computed from the data."""
     total = len(data)
     complete = int(data[[v for stage in STAGES for v in stage_variables(stage)]].notna().all(axis=1).sum())

@@ -471,8 +471,8 @@ def variable_rows(data: pd.DataFrame, variable: str, confidence: float = 0.95) -
 def centres_table(data: pd.DataFrame, variables: Iterable[str] = TABLE_VARIABLES, alpha: float = 0.05) -> pd.DataFrame:
     """Everything of the multicentre analysis, tidy and long: exactly the columns ``variable, centre, statistic, value``.
 
-    ``data`` is a cohort's analysis table (:attr:`vertebroplasty.cohort.Cohort.data`); intervals are at
-    1 − ``alpha``.  Per variable, in this order:
+    ``data`` is a cohort's analysis table (:attr:`vertebroplasty.cohort.Cohort.data`); intervals are 95 % intervals,
+    as everywhere in the report (``alpha`` is the significance level the sentences use).  Per variable, in this order:
 
     * one block per centre (``centre`` = its name): ``n_A, n_B, mean_A, mean_B, mean_difference, se, ci_low,
       ci_high``.  A yes/no outcome (``type_a_share``: cement distribution type A; ``cement_leakage``) has
@@ -498,7 +498,7 @@ def centres_table(data: pd.DataFrame, variables: Iterable[str] = TABLE_VARIABLES
     >>> list(table.columns), sorted(table["centre"].unique())
     (['variable', 'centre', 'statistic', 'value'], ['all'])
     """
-    confidence = 1 - alpha
+    confidence = 0.95
     parts = [variable_rows(data, variable, confidence) for variable in variables]
     if not parts:
         return pd.DataFrame(columns=TABLE_COLUMNS)

@@ -313,8 +313,21 @@ def compare_proportions(data: pd.DataFrame, dv: str, between: str = "group", tes
     return row
 
 
-def choose_test(variable: str, kind: str, tests: str, sparse: bool = False) -> str:
-    """The test a comparison uses under the ``tests`` option.
+def promote_exact(row: pd.DataFrame) -> pd.DataFrame:
+    """A sparse χ² row made the row of its exact test (robust mode): the exact p becomes the p; Fisher's test has no statistic."""
+    promoted = row.copy()
+    exact = promoted["exact_test"].iloc[0]
+    promoted["test"] = exact
+    promoted["p_val"] = promoted["exact_p"]
+    if exact == "fisher":
+        promoted[["statistic", "df"]] = np.nan
+    return promoted
+
+
+def choose_test(variable: str, kind: str, tests: str) -> str:
+    """The test a measurement's comparison uses under the ``tests`` option (``kind``: ``two`` groups or ``several``).
+
+    Categories always start with χ²; in robust mode a sparse table's exact test takes its place (:func:`promote_exact`).
 
     >>> choose_test("vas_op", "two", "robust"), choose_test("fvahl", "two", "robust"), choose_test("fvahl", "several", "paper")
     ('mann_whitney', 'welch', 'anova')
@@ -325,9 +338,7 @@ def choose_test(variable: str, kind: str, tests: str, sparse: bool = False) -> s
         if tests == "paper":
             return "student"
         return "mann_whitney" if dictionary.scale(variable) == "ordinal" else "welch"
-    if kind == "several":
-        return "anova" if tests == "paper" else "kruskal"
-    return "fisher" if tests == "robust" and sparse else "chi2"
+    return "anova" if tests == "paper" else "kruskal"
 
 
 def compare(data: pd.DataFrame, variables: list[str], between: str, tests: str = "paper",
@@ -339,7 +350,7 @@ def compare(data: pd.DataFrame, variables: list[str], between: str, tests: str =
         if is_categorical(data[variable]):
             row = compare_proportions(data, variable, between, "chi2", confidence)
             if tests == "robust" and bool(row["sparse"].iloc[0]):
-                row = compare_proportions(data, variable, between, "fisher", confidence)
+                row = promote_exact(row)
         elif kind == "two":
             row = compare_two_groups(data, variable, between, choose_test(variable, "two", tests), confidence)
         else:

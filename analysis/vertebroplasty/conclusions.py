@@ -25,12 +25,17 @@ VERDICT_WORDS = {"yes": "Yes", "partly": "Partly", "not after adjustment": "Not 
                  "not computable": "Not computable"}
 
 
+def _lower_after_aspiration(test) -> bool:
+    """Whether group A's values are lower, by the difference the sentence reports (Hodges–Lehmann for Mann–Whitney rows)."""
+    return (test["hodges_lehmann"] if test["test"] == "mann_whitney" else test["mean_difference"]) < 0
+
+
 def _verdict(results: Results, variable: str, wanted_lower: bool = True) -> str:
     evidence = results.evidence(variable)
     if evidence == "not computable":
         return "not computable"
     test = results.test(variable)
-    lower = test["mean_difference"] < 0 if pd.notna(test["mean_difference"]) else test["hodges_lehmann"] < 0
+    lower = _lower_after_aspiration(test)
     if evidence == "significant" and lower != wanted_lower:
         return "opposite"
     return {"significant": "yes", "unadjusted": "not after adjustment", "none": "no evidence"}[evidence]
@@ -73,8 +78,7 @@ def outcome_answer(results: Results, variable: str) -> tuple[str, str]:
     if verdict == "not computable":
         return verdict, f"{label} could not be compared ({test['reason']})."
     effect = effect_text(test, dictionary.difference_unit(variable))
-    lower = (test["mean_difference"] if pd.notna(test["mean_difference"]) else test["hodges_lehmann"]) < 0
-    direction = "lower" if lower else "higher"
+    direction = "lower" if _lower_after_aspiration(test) else "higher"
     words = {"yes": f"{label} was lower after aspiration", "opposite": f"{label} was higher after aspiration",
              "not after adjustment": f"{label} was {direction} after aspiration at the unadjusted level only",
              "no evidence": f"{label} did not differ significantly between the groups"}[verdict]

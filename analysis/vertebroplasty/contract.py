@@ -615,8 +615,8 @@ def build_schema():
             checks.append(pa.Check.in_range(entry["minimum"], entry["maximum"], error=f"must be {rule}"))
         columns[column] = pa.Column(nullable=not entry["required"], checks=checks, required=entry["presence"] == "required")
     aspiration_only_in_group_a = pa.Check(
-        lambda frame: ~(frame["group"].eq("B") & frame["aspirated_blood_ml"].notna()).fillna(False),
-        error="aspirated_blood_ml must be empty in group B (aspiration is group A's procedure)",
+        lambda frame: ~(frame["group"].eq("B") & frame[CROSS_COLUMN_RULE_COLUMN].notna()).fillna(False),
+        error=f"{CROSS_COLUMN_RULE_COLUMN} must be empty in group B (aspiration is group A's procedure)",
     )
     return pa.DataFrameSchema(columns, checks=[aspiration_only_in_group_a], strict=False)
 

@@ -207,7 +207,7 @@ def snippet(name: str) -> str:
     """A fixed passage of the book chosen by the data (``book/snippets/<name>.md``), e.g. the synthetic-data account."""
     from . import paths
 
-    return (paths.ROOT / "book" / "snippets" / f"{name}.md").read_text().strip()
+    return (paths.ROOT / "book" / "snippets" / f"{name}.md").read_text(encoding="utf-8").strip()
 
 
 def limitations_text(description: StudyDescription, synthetic: bool, attrition_sentence: str) -> str:

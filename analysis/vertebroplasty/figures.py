@@ -283,6 +283,6 @@ def p_value_ranges(ranges: pd.DataFrame) -> tuple[plt.Figure, pd.DataFrame]:
     return figure, frame
 
 
-def points_rule_cases(sizes: dict[str, int]) -> str:
+def case_background_caption(sizes: dict[str, int]) -> str:
     """What the grey background of the case figure shows, with the group sizes it summarises."""
     return "the grey line is the mean of the patient's treatment group (" + ", ".join(f"group {g}: {n:,} patients" for g, n in sizes.items()) + ")"

@@ -66,7 +66,7 @@ def proportion_sample_size(first: float, second: float, alpha: float = 0.05, pow
                            limit: int = 100_000) -> dict:
     """Patients per group to detect proportions ``first`` vs ``second`` (two-sided; Cohen's h, statsmodels ``NormalIndPower``).
 
-    h = 2 asin √p₁ − 2 asin √p₂; n = ((z_{1−α/2} + z_{1−β}) / h)² per group (Cohen, 1988).
+    h = 2 asin √p₁ − 2 asin √p₂; n = 2 ((z_{1−α/2} + z_{1−β}) / h)² per group with equal groups (Cohen, 1988).
 
     >>> round(proportion_sample_size(0.595, 0.366)["n_per_group_80"])  # type A share, 59.5 % vs 36.6 %
     74

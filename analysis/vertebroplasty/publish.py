@@ -84,7 +84,7 @@ class Publisher:
         if self.folder:
             target = self.folder / "markdown" / f"{name}.md"
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text + "\n")
+            target.write_text(text + "\n", encoding="utf-8")
         glue(name, Markdown(text), display=False)
 
     def figure(self, name: str, figure) -> None:

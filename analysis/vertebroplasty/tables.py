@@ -209,7 +209,7 @@ def _tests_used(tests: pd.DataFrame) -> str:
 
 
 def format_table(tests: pd.DataFrame, descriptives: pd.DataFrame, table: str, sizes: dict[str, int], alpha: float,
-                 differences: pd.DataFrame | None = None, holm: bool = True) -> tuple[str, str]:
+                 differences: pd.DataFrame | None = None) -> tuple[str, str]:
     """One of Tables 1–3 as a captioned MyST table (numbered, label ``table-<n>``) in the paper's layout, and its footnote.
 
     ``differences`` (for the synthetic default cohort): published numbers this cohort does not reproduce at the
@@ -219,7 +219,7 @@ def format_table(tests: pd.DataFrame, descriptives: pd.DataFrame, table: str, si
     between = TABLE_BETWEEN[table]
     levels = list(sizes)
     footnotes = Footnotes()
-    show_holm = holm and "p_holm" in tests.columns and tests["p_holm"].notna().any()
+    show_holm = "p_holm" in tests.columns and tests["p_holm"].notna().any()
     differing = {}
     if differences is not None:
         for row in differences[differences["table"] == table].itertuples():

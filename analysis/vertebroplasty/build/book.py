@@ -66,7 +66,7 @@ def present(executed: Path, target: Path, parameters: dict) -> None:
     show only :data:`SHOWN_PARAMETERS`), every code cell's input is folded (``hide-input``), and papermill's run
     metadata is removed.
     """
-    content = json.loads(executed.read_text())
+    content = json.loads(executed.read_text(encoding="utf-8"))
     cells = []
     for cell in content["cells"]:
         tags = cell.get("metadata", {}).get("tags", [])
@@ -84,7 +84,7 @@ def present(executed: Path, target: Path, parameters: dict) -> None:
         cells.append(cell)
     content["cells"] = cells
     content["metadata"].pop("papermill", None)
-    target.write_text(json.dumps(content, indent=1, ensure_ascii=False))
+    target.write_text(json.dumps(content, indent=1, ensure_ascii=False), encoding="utf-8")
 
 
 def place_outputs(notebook: Notebook, entry: Path, generated: Path, results: Path, parameters: dict) -> None:

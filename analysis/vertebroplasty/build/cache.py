@@ -43,7 +43,7 @@ def file_digest(path: Path) -> str:
 
 def notebook_source_digest(notebook: Notebook) -> str:
     """Digest of the notebook's cells (source and tags): what it executes, not its stored outputs."""
-    content = json.loads(notebook.source.read_text())
+    content = json.loads(notebook.source.read_text(encoding="utf-8"))
     cells = [(cell["cell_type"], "".join(cell["source"]), cell.get("metadata", {}).get("tags", [])) for cell in content["cells"]]
     return hashlib.sha256(json.dumps(cells).encode()).hexdigest()
 

@@ -42,8 +42,9 @@ def check_output_folder(out: str | Path) -> Path:
         if not marker.is_file():
             raise OutputError(f"OUT={out} is a folder with files that this package did not make; it will not replace it. "
                               "Choose a new or empty folder")
-        unknown = sorted(str(p.relative_to(target)) for p in target.rglob("*") if p.is_file() and _relative(p, target) not in _listed(marker))
-        if unknown and _listed(marker):
+        listed = _listed(marker)
+        unknown = sorted(str(p.relative_to(target)) for p in target.rglob("*") if p.is_file() and str(p.relative_to(target)) not in listed)
+        if unknown and listed:
             shown = ", ".join(unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
             raise OutputError(f"OUT={out} holds files that the earlier report did not write ({shown}); move them elsewhere "
                               "first, so that replacing the report does not delete them")
@@ -51,10 +52,6 @@ def check_output_folder(out: str | Path) -> Path:
     if not os.access(existing, os.W_OK):
         raise OutputError(f"OUT={out}: cannot write in {existing}")
     return target
-
-
-def _relative(path: Path, folder: Path) -> str:
-    return str(path.relative_to(folder))
 
 
 def _listed(marker: Path) -> set[str]:
@@ -83,7 +80,11 @@ def replace(new: Path, out: Path) -> None:
     if out.exists():
         retired = out.with_name(f".{out.name}.old-{os.getpid()}")
         os.replace(out, retired)
-        os.replace(new, out)
+        try:
+            os.replace(new, out)
+        except BaseException:
+            os.replace(retired, out)  # the earlier report goes back where it was
+            raise
         shutil.rmtree(retired, ignore_errors=True)
     else:
         os.replace(new, out)

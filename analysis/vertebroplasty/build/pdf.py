@@ -18,10 +18,10 @@ from .. import __version__
 from ..provenance import git_commit
 from .book import BookError, jupyter_book, run_logged
 
-#: The article's body, in order; everything else of the book except the notebooks becomes an appendix.
+#: The article's body, in order; every other chapter of the book's table of contents except the notebooks becomes an
+#: appendix, in the book's order.
 BODY = ("book/index", "book/introduction", "book/methods", "book/results", "book/cases", "book/centres", "book/discussion",
         "book/conclusions", "book/limitations")
-APPENDICES = ("book/reanalysis", "book/audit", "book/provenance", "book/reproduce", "book/references")
 #: LaTeX that keeps a table with its caption on one page and sets the article's page style.
 PREAMBLE = r"""
 \usepackage{needspace}
@@ -74,7 +74,9 @@ def build_pdf(book_dir: Path, target: Path, log: Path) -> Path:
         shutil.rmtree(source)
     shutil.copytree(book_dir / "source", source)
     toc = yaml.safe_load((source / "_toc.yml").read_text())
-    present = {chapter["file"] for part in toc.get("parts", []) for chapter in part["chapters"]}
+    chapters = [chapter["file"] for part in toc.get("parts", []) for chapter in part["chapters"]]
+    present = set(chapters)
+    appendices = [name for name in chapters if name not in BODY and not name.startswith("book/generated/")]
     body = [name for name in BODY if name in present or name == toc["root"]]
     # LaTeX drops the root page's own text, so the summary becomes the first section under an empty root
     (source / "book" / "pdf_root.md").write_text("# Report\n")
@@ -84,7 +86,7 @@ def build_pdf(book_dir: Path, target: Path, log: Path) -> Path:
         "references, which the HTML edition shows as chapters of their own. The computation notebooks are in the HTML edition only.\n")
     toc["parts"] = [{"caption": "Report", "chapters": [{"file": name} for name in body]},
                     {"caption": "Appendices", "chapters": [{"file": "book/pdf_appendices",
-                                                            "sections": [{"file": name} for name in APPENDICES if name in present]}]}]
+                                                            "sections": [{"file": name} for name in appendices]}]}]
     (source / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False, allow_unicode=True))
     config = yaml.safe_load((source / "_config.yml").read_text())
     # the notebooks stay in the Sphinx project (their glue is read from them) but in no table of contents, so the

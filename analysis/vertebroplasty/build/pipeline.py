@@ -61,7 +61,7 @@ class Notebook:
 
 def load(path: Path = paths.PIPELINE) -> dict[str, Notebook]:
     """The declared notebooks, by name, checked for consistency (see :func:`check_declaration`)."""
-    content = tomllib.loads(path.read_text())
+    content = tomllib.loads(path.read_text(encoding="utf-8"))
     notebooks = {name: Notebook(name=name, **{key: tuple(value) if isinstance(value, list) else value for key, value in entry.items()})
                  for name, entry in content["notebooks"].items()}
     check_declaration(notebooks)
@@ -123,7 +123,7 @@ def chapter_references(book: Path = paths.ROOT / "book") -> list[Reference]:
     """Every glue key, included MyST block and figure the chapters use."""
     found = []
     for chapter in sorted(book.glob("*.md")):
-        text = chapter.read_text()
+        text = chapter.read_text(encoding="utf-8")
         for kind, pattern in REFERENCE_PATTERNS.items():
             found += [Reference(chapter.name, kind, match["notebook"], match["name"]) for match in pattern.finditer(text)]
     return found
@@ -148,7 +148,7 @@ def check_references(notebooks: dict[str, Notebook], references: list[Reference]
 
 def glued_keys(executed: Path) -> set[str]:
     """The glue keys an executed notebook holds (myst-nb stores them in the outputs' ``scrapbook`` metadata)."""
-    content = json.loads(executed.read_text())
+    content = json.loads(executed.read_text(encoding="utf-8"))
     keys = set()
     for cell in content["cells"]:
         for output in cell.get("outputs", []):

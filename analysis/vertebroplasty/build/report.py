@@ -177,6 +177,8 @@ def refresh_committed_notebooks() -> None:
     for notebook in pipeline.load().values():
         _log(f"refreshing {notebook.source.relative_to(paths.ROOT)} from {notebook.text_source.relative_to(paths.ROOT)}")
         paired = jupytext.read(notebook.text_source)
+        for index, cell in enumerate(paired.cells):  # stable cell ids, so that a refresh changes only what changed
+            cell.id = f"{notebook.name}-{index}"
         jupytext.write(paired, notebook.source, fmt="ipynb")
         papermill.execute_notebook(str(notebook.source), str(notebook.source), kernel_name=execute.KERNEL, progress_bar=False)
         stored = jupytext.read(notebook.source, fmt="ipynb")
