@@ -74,7 +74,7 @@ outcomes = computed[(computed["table"] == "table2") & computed["variable"].map(r
 design = reanalysis.design_effects(data.data, list(outcomes["variable"])) if data.multicentre else None
 sizes = power.sample_size(outcomes, alpha)
 if design is not None:
-    sizes = reanalysis.with_design_effects(sizes, design, alpha)
+    sizes = reanalysis.with_design_effects(sizes, design)
 out.results(sizes, "sample_size.csv")
 out.markdown("sample_size", reanalysis.sample_size_table(sizes))
 out.glue("design_effect_note", reanalysis.design_effect_note(design))

@@ -86,7 +86,7 @@ def _table_label(table: str) -> str:
 
 def _stratum(code: str) -> str:
     """``A`` -> ``group A`` (Tables 1–2), ``dist_A`` -> ``type A`` (cement distribution, Table 3)."""
-    return f"type {code[5:]}" if code.startswith("dist_") else f"group {code}"
+    return dictionary.level_phrase(*dictionary.parse_stratum(code))
 
 
 def _strata(codes) -> str:

@@ -659,10 +659,7 @@ def label_of(variable: str) -> str:
 def pooled_table(table: pd.DataFrame, variables: Iterable[str] = HEADLINE_OUTCOMES) -> str:
     """Per outcome: crude and centre-adjusted OLS differences, fixed and random pooled estimates, I² and Q p (MyST)."""
     def estimate(row: dict, name: str) -> str:
-        value = row.get(name, row.get("estimate", np.nan))
-        if not row or not np.isfinite(value):
-            return "—"
-        return f"{value:.2f} ({row['ci_low']:.2f} to {row['ci_high']:.2f})"
+        return tables.estimate(row.get(name, row.get("estimate")), row.get("ci_low"), row.get("ci_high")) if row else "—"
 
     rows = []
     for variable in variables:

@@ -53,15 +53,6 @@ MONTE_CARLO_TABLES = 9999
 SEED = 20200301
 
 
-def level_name(between: str, level: str) -> str:
-    """How the prose names one level: ``group B``, ``type C``.
-
-    >>> level_name("cement_distribution", "C")
-    'type C'
-    """
-    return f"type {level}" if between == "cement_distribution" else f"{between} {level}"
-
-
 def defined_levels(data: pd.DataFrame, between: str) -> list[str]:
     """Levels of ``between``: the dictionary's allowed values, or those present, in order."""
     entries = dictionary.load_dictionary()
@@ -141,9 +132,9 @@ def _row(variable: str, between: str, test: str, **values) -> pd.DataFrame:
 def _too_few(between: str, levels: list[str], groups: list[np.ndarray], minimum: int) -> str:
     for level, values in zip(levels, groups):
         if len(values) == 0:
-            return f"no patient in {level_name(between, level)} has a value"
+            return f"no patient in {dictionary.level_phrase(between, level)} has a value"
         if len(values) < minimum:
-            return f"only {len(values)} patient in {level_name(between, level)} has a value"
+            return f"only {len(values)} patient in {dictionary.level_phrase(between, level)} has a value"
     return ""
 
 

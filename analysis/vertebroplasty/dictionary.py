@@ -153,6 +153,35 @@ def category_phrase(variable: str, value: str) -> str:
     return text
 
 
+#: Prefix of the cement-distribution strata in the results vocabulary (``dist_A``); treatment groups have none (``A``).
+DISTRIBUTION_PREFIX = "dist_"
+
+
+def stratum_code(between: str, level: str) -> str:
+    """A level's stratum in the results vocabulary of the published values: ``A``/``B`` for groups, ``dist_A`` … for types.
+
+    >>> stratum_code("cement_distribution", "A"), stratum_code("group", "B")
+    ('dist_A', 'B')
+    """
+    return f"{DISTRIBUTION_PREFIX}{level}" if between == "cement_distribution" else str(level)
+
+
+def parse_stratum(code: str) -> tuple[str, str]:
+    """``dist_A`` -> ``("cement_distribution", "A")``; ``B`` -> ``("group", "B")``."""
+    if code.startswith(DISTRIBUTION_PREFIX):
+        return "cement_distribution", code.removeprefix(DISTRIBUTION_PREFIX)
+    return "group", code
+
+
+def level_phrase(between: str, level: str) -> str:
+    """How running text names a level: ``group B``, ``type C``.
+
+    >>> level_phrase("cement_distribution", "C"), level_phrase(*parse_stratum("A"))
+    ('type C', 'group A')
+    """
+    return f"type {level}" if between == "cement_distribution" else f"{between} {level}"
+
+
 def role(variable: str) -> str:
     """Role of a variable (see the module docstring)."""
     return _variables().loc[variable, "role"]

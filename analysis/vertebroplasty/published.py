@@ -114,32 +114,34 @@ def match_summary(comparison: pd.DataFrame) -> str:
 
 def readable(comparison: pd.DataFrame) -> pd.DataFrame:
     """A published-comparison frame with plain labels for the report (no internal codes)."""
-    from . import dictionary
+    from . import dictionary, tables
 
     def stratum(text: str) -> str:
         if text == "all":
             return "all"
         level, _, category = text.partition(":")
-        level = f"type {level.removeprefix('dist_')}" if level.startswith("dist_") else f"group {level}"
+        level = dictionary.level_phrase(*dictionary.parse_stratum(level))
         return f"{level}, {category}" if category else level
 
-    return pd.DataFrame({"Table": comparison["table"].str.replace("table", "Table "), "Variable": comparison["variable"].map(dictionary.label),
+    return pd.DataFrame({"Table": comparison["table"].map(tables.table_label), "Variable": comparison["variable"].map(dictionary.label),
                          "Stratum": comparison["stratum"].map(stratum), "Statistic": comparison["statistic"],
                          "Published": comparison["published"], "This cohort": comparison["recomputed"], "Verdict": comparison["verdict"]})
 
 
+def _n(n) -> str:
+    return f" (n = {int(n)})" if pd.notna(n) else ""
+
+
 def side_by_side_table(beside: pd.DataFrame) -> str:
     """The side-by-side comparison as a MyST table: this cohort's and the paper's mean ± SD, difference, standardised difference."""
-    from . import dictionary, myst
-
-    def mean_sd(mean, sd, n):
-        return "—" if pd.isna(mean) else f"{mean:.2f} ± {sd:.2f} (n = {int(n)})" if pd.notna(n) else f"{mean:.2f} ± {sd:.2f}"
+    from . import dictionary, myst, tables
 
     rows = []
     for row in beside.itertuples():
-        level = f"type {row.stratum.removeprefix('dist_')}" if row.stratum.startswith("dist_") else f"group {row.stratum}"
-        rows.append([row.table.replace("table", "Table "), dictionary.label(row.variable), level, mean_sd(row.this_mean, row.this_sd, row.this_n),
-                     mean_sd(row.published_mean, row.published_sd, row.published_n),
+        level = dictionary.level_phrase(*dictionary.parse_stratum(row.stratum))
+        this = tables.mean_sd(row.this_mean, row.this_sd) + _n(row.this_n)
+        source = tables.mean_sd(row.published_mean, row.published_sd) + _n(row.published_n)
+        rows.append([tables.table_label(row.table), dictionary.label(row.variable), level, this, source,
                      "—" if pd.isna(row.difference) else f"{row.difference:.2f}",
                      "—" if pd.isna(row.standardised_difference) else f"{row.standardised_difference:.2f}"])
     return myst.list_table(["Table", "Variable", "Stratum", "This cohort", "Source study", "Difference", "Standardised difference"], rows,

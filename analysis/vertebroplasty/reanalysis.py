@@ -19,7 +19,7 @@ def assumptions_table(checks: pd.DataFrame, alpha: float) -> str:
     for record in checks.to_dict("records"):
         normality = ", ".join(f"{column.removeprefix('shapiro_p_')}: {tables.format_p(record[column], alpha)}"
                               for column in shapiro if not pd.isna(record.get(column)))
-        rows.append([record["table"].replace("table", "Table "), dictionary.label(record["variable"]), normality or "—",
+        rows.append([tables.table_label(record["table"]), dictionary.label(record["variable"]), normality or "—",
                      tables.format_p(record["levene_p"], alpha)])
     return myst.list_table(["Table", "Variable", "Shapiro–Wilk p per stratum", "Levene p"], rows, [12, 30, 43, 15])
 
@@ -32,7 +32,7 @@ def exact_tests_table(categorical: pd.DataFrame, alpha: float) -> str:
                  if record["exact_test"] else "not needed (every expected count ≥ 5)")
         chi2 = tables.format_p(record["p_val"], alpha) if record["test"] == "chi2" else "—"
         expected = "—" if pd.isna(record["min_expected"]) else f"{record['min_expected']:.1f}"
-        rows.append([record["table"].replace("table", "Table "), dictionary.label(record["variable"]), chi2, expected, exact])
+        rows.append([tables.table_label(record["table"]), dictionary.label(record["variable"]), chi2, expected, exact])
     return myst.list_table(["Table", "Variable", "χ² p", "Smallest expected count", "Exact test"], rows, [10, 25, 12, 15, 38])
 
 
@@ -41,7 +41,7 @@ def sparse_sentence(categorical: pd.DataFrame) -> str:
     sparse = categorical[categorical["sparse"].astype(bool)]
     if sparse.empty:
         return "No categorical comparison has an expected count below 5, so every χ² approximation is adequate."
-    labels = [f"{dictionary.label(r.variable)} ({r.table.replace('table', 'Table ')}: χ² {tables.format_p_in_text(r.p_val)}, "
+    labels = [f"{dictionary.label(r.variable)} ({tables.table_label(r.table)}: χ² {tables.format_p_in_text(r.p_val)}, "
               f"exact {tables.format_p_in_text(r.exact_p)})" for r in sparse.itertuples()]
     count = "One categorical comparison has" if len(sparse) == 1 else f"{len(sparse)} categorical comparisons have"
     return f"{count} an expected count below 5: {myst.english_list(labels)}."
@@ -51,17 +51,15 @@ def design_effects(data: pd.DataFrame, variables: list[str]) -> pd.DataFrame:
     """Intraclass correlation by centre and the design effect 1 + (m − 1) ρ of each outcome (multicentre cohorts)."""
     from . import centres
 
-    sizes = data["centre"].value_counts()
-    mean_size = float(sizes.mean())
     rows = []
     for variable in variables:
-        icc = centres.intraclass_correlation(data, variable)
-        rows.append({"variable": variable, "icc": icc, "mean_centre_size": mean_size,
-                     "design_effect": power.design_effect(icc if np.isfinite(icc) else 0.0, mean_size)})
+        found = centres.clustering(data, variable)
+        rows.append({"variable": variable, "icc": found["icc"], "mean_centre_size": found["mean_cluster_size"],
+                     "design_effect": found["design_effect"]})
     return pd.DataFrame(rows)
 
 
-def with_design_effects(sizes: pd.DataFrame, design: pd.DataFrame, alpha: float) -> pd.DataFrame:
+def with_design_effects(sizes: pd.DataFrame, design: pd.DataFrame) -> pd.DataFrame:
     """The sample sizes with the clustered-design columns added: ``icc``, ``design_effect``, ``n_per_group_80_multicentre`` …"""
     merged = sizes.merge(design[["variable", "icc", "design_effect"]], on="variable", how="left")
     for column in [c for c in sizes.columns if c.startswith("n_per_group_")]:
@@ -80,18 +78,15 @@ def design_effect_note(design: pd.DataFrame | None) -> str:
 
 def sample_size_table(sizes: pd.DataFrame) -> str:
     """Patients per group for 80 % and 90 % power at the observed effect (and with the design effect), as a list-table."""
-    def patients(value: float) -> str:
-        return "—" if pd.isna(value) else f"{int(value)}"
-
     multicentre = "design_effect" in sizes.columns
     header = ["Outcome", "Observed Hedges' g", "Per group, 80 % power", "Per group, 90 % power"]
     if multicentre:
         header += ["Design effect", "80 %, multicentre", "90 %, multicentre"]
     rows = []
     for r in sizes.to_dict("records"):
-        row = [dictionary.label(r["variable"]), f"{r['hedges_g']:.2f}", patients(r["n_per_group_80"]), patients(r["n_per_group_90"])]
+        row = [dictionary.label(r["variable"]), f"{r['hedges_g']:.2f}", *[tables.patients(r[f"n_per_group_{p}"]) for p in (80, 90)]]
         if multicentre:
-            row += [f"{r['design_effect']:.2f}", patients(r["n_per_group_80_multicentre"]), patients(r["n_per_group_90_multicentre"])]
+            row += [f"{r['design_effect']:.2f}", *[tables.patients(r[f"n_per_group_{p}_multicentre"]) for p in (80, 90)]]
         rows.append(row)
     return myst.list_table(header, rows, [30, 14, 14, 14] + ([10, 9, 9] if multicentre else []))
 
@@ -102,11 +97,9 @@ def type_a_sample_size(data: pd.DataFrame, alpha: float) -> str:
     first, second = float(shares.get("A", np.nan)), float(shares.get("B", np.nan))
     if not (np.isfinite(first) and np.isfinite(second)) or first == second:
         return "The share of type A distributions does not differ between the groups here, so no sample size follows from it."
-    needed = power.proportion_sample_size(first, second, alpha)
-
-    def patients(value: float) -> str:
-        return "more than 100,000" if pd.isna(value) else f"{int(value):,}"
+    needed = {key: tables.patients(value) if key.startswith("n_") and pd.notna(value) else "more than 100,000" if key.startswith("n_") else value
+              for key, value in power.proportion_sample_size(first, second, alpha).items()}
 
     return (f"For the study's primary question, the share of type A distributions ({100 * first:.1f} % in group A and "
-            f"{100 * second:.1f} % in group B here), a two-group comparison would need {patients(needed['n_per_group_80'])} patients "
-            f"per group for 80 % power and {patients(needed['n_per_group_90'])} for 90 % (Cohen's h = {needed['cohens_h']:.2f}).")
+            f"{100 * second:.1f} % in group B here), a two-group comparison would need {needed['n_per_group_80']} patients "
+            f"per group for 80 % power and {needed['n_per_group_90']} for 90 % (Cohen's h = {needed['cohens_h']:.2f}).")

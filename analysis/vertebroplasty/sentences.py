@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import comparisons, dictionary, myst, tables
+from . import dictionary, myst, tables
 
 #: |SMD| at or above which a baseline difference is called an imbalance (Austin, 2009).
 IMBALANCE_SMD = 0.1
@@ -54,7 +54,7 @@ class Results:
         for level in self.levels:
             n = int(described.loc[level, "n"]) if level in described.index else 0
             if n < self.sizes[level]:
-                parts.append(f"{n} of {self.sizes[level]} in {comparisons.level_name(self.between, level)}")
+                parts.append(f"{n} of {self.sizes[level]} in {dictionary.level_phrase(self.between, level)}")
         return f"measured in {myst.english_list(parts)}" if parts else ""
 
     def adjusted_p(self, variable: str) -> float:

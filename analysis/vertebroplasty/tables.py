@@ -80,11 +80,6 @@ def analyse(data: pd.DataFrame, tests: str = "paper", confidence: float = 0.95) 
     return results
 
 
-def stratum_name(between: str, level: str) -> str:
-    """Stratum label of the results vocabulary: ``A``/``B`` for groups, ``dist_A`` … for distribution types."""
-    return f"dist_{level}" if between == "cement_distribution" else str(level)
-
-
 def number_text(value) -> str:
     """A number for the CSV results: 10 significant digits, stable across runs; empty when missing.
 
@@ -109,7 +104,7 @@ def long_statistics(tests: pd.DataFrame, descriptives: pd.DataFrame, table: str)
     for variable, described in descriptives.groupby("variable", sort=False):
         rows = []
         for record in described.to_dict("records"):
-            stratum = stratum_name(between, record["level"])
+            stratum = dictionary.stratum_code(between, record["level"])
             if record["category"] == "":
                 rows += [(stratum, "n", record["n"]), (stratum, "mean", record["mean"]), (stratum, "sd", record["sd"])]
             else:
@@ -134,6 +129,16 @@ def long_statistics(tests: pd.DataFrame, descriptives: pd.DataFrame, table: str)
 
 
 # --------------------------------------------------------------------------- formatting for the book
+
+def table_label(table: str) -> str:
+    """``table3`` -> ``Table 3``."""
+    return table.replace("table", "Table ")
+
+
+def patients(value: float) -> str:
+    """A number of patients for a table: ``1,234``, or ``—`` when missing."""
+    return "—" if value is None or pd.isna(value) else f"{int(value):,}"
+
 
 def format_p(p: float, alpha: float) -> str:
     """p as the tables print it: three decimals, ``<0.001`` below that, ``*`` when p < alpha, ``—`` when not tested.
@@ -257,7 +262,7 @@ def format_table(tests: pd.DataFrame, descriptives: pd.DataFrame, table: str, si
                     return "—"
                 record = by_cell.loc[(level, category)]
                 text = count_percent(record["count"], record["percent"])
-                stratum = stratum_name(between, level)
+                stratum = dictionary.stratum_code(between, level)
                 return marked(marked(text, variable, f"{stratum}:{category}", "count"), variable, f"{stratum}:{category}", "percent")
 
             if variable == "cement_leakage":  # one line: patients with leakage
@@ -275,7 +280,7 @@ def format_table(tests: pd.DataFrame, descriptives: pd.DataFrame, table: str, si
                     cells.append("—")
                     continue
                 record = by_level.loc[level]
-                stratum = stratum_name(between, level)
+                stratum = dictionary.stratum_code(between, level)
                 text = mean_sd(record["mean"], record["sd"], int(record["n"]), sizes[level])
                 cells.append(marked(marked(text, variable, stratum, "mean"), variable, stratum, "sd"))
             lines.append("| " + " | ".join([label, *cells, p_text, *holm_cell]) + " |")

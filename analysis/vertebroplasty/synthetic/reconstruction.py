@@ -156,8 +156,9 @@ def _variable_of_column() -> dict[str, str]:
 
 def stratum_mask(skeleton: pd.DataFrame, stratum: str) -> np.ndarray:
     """Rows of a stratum: ``A``/``B`` by treatment group, ``dist_A`` … by cement distribution."""
-    if stratum.startswith("dist_"):
-        return skeleton["cement_distribution"].to_numpy() == stratum.removeprefix("dist_")
+    between, level = dictionary.parse_stratum(stratum)
+    if between == "cement_distribution":
+        return skeleton["cement_distribution"].to_numpy() == level
     return skeleton["group"].to_numpy() == stratum
 
 
