@@ -82,7 +82,7 @@ pairs.round(3)
 # %%
 from vertebroplasty import conclusions
 
-share = conclusions.type_a_share(data.data, tests)
+share = conclusions.type_a_share(data.data)
 answers = conclusions.answers(read["table1"], read["table2"], pairs, share, alpha)
 out.results(answers, "conclusions.csv")
 out.markdown("headlines", conclusions.headline_list(answers))
