@@ -8,6 +8,7 @@ where the code uses raw data, statsmodels where the code uses scipy, or exact en
 
 import itertools
 import math
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
@@ -62,20 +63,79 @@ def fisher_by_hand(table) -> float:
     return sum(p for p in map(probability, support) if p <= observed * (1 + 1e-7))
 
 
-def exact_chi_square_p_2xc(table) -> float:
-    """Exact p of the χ² statistic for a 2 × c table: every table with the observed margins, weighted by its
-    multivariate hypergeometric probability Π row! Π column! / (n! Π cell!)."""
+def wilson_by_hand(count: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """Wilson's score interval (1927): (p + z²/2n ∓ z √(p (1 − p) / n + z² / 4n²)) / (1 + z²/n)."""
+    p = count / n
+    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+    half = z / (1 + z**2 / n) * math.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
+    return centre - half, centre + half
+
+
+def test_wilson_by_hand_solves_the_score_equation():
+    # the Wilson bounds are the two proportions π with (p − π)² = z² π (1 − π) / n
+    for count, n in [(9, 42), (7, 41), (0, 10), (10, 10), (56, 70)]:
+        for bound in wilson_by_hand(count, n):
+            assert (count / n - bound) ** 2 == pytest.approx(Z95**2 * bound * (1 - bound) / n, abs=1e-12)
+
+
+def newcombe_by_hand(count1: int, n1: int, count2: int, n2: int, z: float = Z95) -> tuple[float, float, float]:
+    """Newcombe's (1998) method 10: p₁ − p₂ − √((p₁ − l₁)² + (u₂ − p₂)²) to p₁ − p₂ + √((u₁ − p₁)² + (p₂ − l₂)²),
+    l and u the Wilson bounds of each proportion."""
+    p1, p2 = count1 / n1, count2 / n2
+    (l1, u1), (l2, u2) = wilson_by_hand(count1, n1, z), wilson_by_hand(count2, n2, z)
+    return p1 - p2, p1 - p2 - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), p1 - p2 + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+
+
+def freeman_halton_by_relabelling(table) -> float:
+    """Fisher–Freeman–Halton p of a 2 × k table by brute force: every way of choosing which patients form the first row
+    (all C(n, r₁) equally likely under independence given the margins) is tallied; a table's probability is its share of
+    the choices, and p sums the tables no more probable than the observed one.  No formula for the probabilities."""
     table = np.asarray(table)
-    rows, columns, n = table.sum(axis=1), table.sum(axis=0), int(table.sum())
+    categories = [j for j, count in enumerate(table.sum(axis=0)) for _ in range(count)]
+    tally: dict[tuple, int] = {}
+    for chosen in itertools.combinations(range(len(categories)), int(table[0].sum())):
+        first = tuple(np.bincount([categories[i] for i in chosen], minlength=table.shape[1]))
+        tally[first] = tally.get(first, 0) + 1
+    total = sum(tally.values())
+    observed = tally[tuple(table[0])]
+    return sum(count for count in tally.values() if count <= observed) / total
+
+
+def freeman_halton_by_binomials(table) -> Fraction:
+    """Fisher–Freeman–Halton p of a 2 × k table in exact rational arithmetic: every first row x with the observed
+    margins has probability Π_j C(c_j, x_j) / C(n, r₁) (a product of binomial coefficients, math.comb)."""
+    table = np.asarray(table)
+    columns, row = [int(c) for c in table.sum(axis=0)], int(table[0].sum())
+    denominator = math.comb(sum(columns), row)
+
+    def probability(first):
+        return Fraction(math.prod(math.comb(c, x) for c, x in zip(columns, first)), denominator)
+
+    observed = probability(table[0])
+    everything = [probability(first) for first in itertools.product(*(range(c + 1) for c in columns)) if sum(first) == row]
+    assert sum(everything) == 1
+    return sum(p for p in everything if p <= observed)
+
+
+def exact_chi_square_p_3x3(table) -> float:
+    """Exact conditional p of the χ² statistic for a 3 × 3 table: all tables with its margins (four free cells),
+    each with probability Π r_i! Π c_j! / (n! Π x_ij!)."""
+    table = np.asarray(table)
+    rows, columns, n = [int(r) for r in table.sum(axis=1)], [int(c) for c in table.sum(axis=0)], int(table.sum())
     observed = chi_square_by_hand(table)
-    constant = sum(math.lgamma(r + 1) for r in rows) + sum(math.lgamma(c + 1) for c in columns) - math.lgamma(n + 1)
-    p = 0.0
-    for first in itertools.product(*(range(int(c) + 1) for c in columns)):
-        if sum(first) != rows[0]:
+    constant = math.prod(map(math.factorial, rows + columns)) / math.factorial(n)
+    p = total = 0.0
+    for a, b, d, e in itertools.product(range(n + 1), repeat=4):
+        candidate = np.array([[a, b, rows[0] - a - b], [d, e, rows[1] - d - e],
+                              [columns[0] - a - d, columns[1] - b - e, 0]])
+        candidate[2, 2] = rows[2] - candidate[2, 0] - candidate[2, 1]
+        if (candidate < 0).any() or candidate[:, 2].sum() != columns[2]:
             continue
-        candidate = np.array([first, columns - np.array(first)])
+        probability = constant / math.prod(math.factorial(int(v)) for v in candidate.ravel())
+        total += probability
         if chi_square_by_hand(candidate) >= observed * (1 - 1e-9):
-            p += math.exp(constant - sum(math.lgamma(v + 1) for v in candidate.ravel()))
+            p += probability
+    assert total == pytest.approx(1.0)
     return p
 
 
@@ -283,12 +343,13 @@ def test_anova_on_the_study_equals_statsmodels_ols(study):
         assert row["p_val"] == pytest.approx(table.loc["C(type)", "PR(>F)"], rel=1e-9)
         assert (row["df"], row["df_residual"]) == (table.loc["C(type)", "df"], table.loc["Residual", "df"])
         assert row["eta_squared"] == pytest.approx(table.loc["C(type)", "sum_sq"] / table["sum_sq"].sum(), rel=1e-9)
-        # the interval inverts the noncentral F at the observed F: η² = λ / (λ + N) (Steiger, 2004)
+        # the 90 % interval (1 − 2α, Steiger 2004) inverts the noncentral F at the observed F: η² = λ / (λ + N)
         n = len(frame)
-        for bound, quantile in (("eta_squared_ci_low", 0.975), ("eta_squared_ci_high", 0.025)):
+        for bound, quantile in (("eta_squared_ci_low", 0.95), ("eta_squared_ci_high", 0.05)):
             if row[bound] > 0:
                 lam = n * row[bound] / (1 - row[bound])
                 assert stats.ncf.cdf(row["statistic"], row["df"], row["df_residual"], lam) == pytest.approx(quantile, abs=1e-6)
+        assert (row["eta_squared_ci_low"] > 0) == (row["p_val"] < 0.05)
 
 
 def test_kruskal_wallis_reproduces_hollander_and_wolfe():
@@ -334,11 +395,15 @@ def test_chi_square_reproduces_the_papers_leakage_p_with_effect_sizes_by_hand():
     assert round(row["p_val"], 3) == 0.615
     assert row["cramers_v"] == pytest.approx(math.sqrt(chi2 / n))
     assert low_high(row, "cramers_v")[0] <= row["cramers_v"] <= low_high(row, "cramers_v")[1]
-    # risk difference of leakage (the first category, "yes"), Wald interval
-    p1, p2 = 9 / 42, 7 / 41
-    se = math.sqrt(p1 * (1 - p1) / 42 + p2 * (1 - p2) / 41)
-    assert row["risk_difference"] == pytest.approx(p1 - p2)
-    assert low_high(row, "risk_difference") == pytest.approx((p1 - p2 - Z95 * se, p1 - p2 + Z95 * se))
+    # p = 0.615 ≥ 0.05, so the 90 % interval of V starts at 0: χ² = 0.253 is below the central χ²'s 95th percentile
+    assert chi2 < 3.841458820694124 and low_high(row, "cramers_v")[0] == 0
+    # risk difference of leakage (the first category, "yes"), Newcombe's hybrid score interval from Wilson intervals:
+    # Wilson 9/42 = 0.1171 to 0.3594 and 7/41 = 0.0853 to 0.3126
+    assert wilson_by_hand(9, 42) == pytest.approx((0.1171, 0.3594), abs=5e-5)
+    assert wilson_by_hand(7, 41) == pytest.approx((0.0853, 0.3126), abs=5e-5)
+    difference, low, high = newcombe_by_hand(9, 42, 7, 41)
+    assert row["risk_difference"] == pytest.approx(9 / 42 - 7 / 41) == pytest.approx(difference)
+    assert low_high(row, "risk_difference") == pytest.approx((low, high), rel=1e-9)
     # odds ratio a d / (b c) with Woolf's interval exp(log OR ± z √(1/a + 1/b + 1/c + 1/d))
     odds = a * d / (b * c)
     se_log = math.sqrt(1 / a + 1 / b + 1 / c + 1 / d)
@@ -395,30 +460,257 @@ def test_sparse_two_by_two_in_paper_mode_keeps_chi_square_and_gives_fisher_besid
     assert robust["test"] == "fisher" and robust["p_val"] == pytest.approx(row["exact_p"])
 
 
-def test_monte_carlo_p_agrees_with_exact_enumeration_for_the_studys_segments(study):
-    row = comparisons.compare(study, ["segment"], "group", "robust").iloc[0]
+def test_freeman_halton_for_the_studys_segments_against_a_sum_of_binomial_products(study):
     table = pd.crosstab(study["group"], study["segment"]).to_numpy()
-    exact = exact_chi_square_p_2xc(table)
-    assert row["sparse"] and row["test"] == "monte_carlo" and row["exact_test"] == "monte_carlo"
-    assert row["statistic"] == pytest.approx(chi_square_by_hand(table))
-    # 9,999 tables: the Monte Carlo standard error is √(p (1 − p) / 9999); allow 4 of them
-    assert abs(row["p_val"] - exact) < 4 * math.sqrt(exact * (1 - exact) / 9999) + 1e-4
+    assert table.shape == (2, 3)
+    exact = float(freeman_halton_by_binomials(table))
+    paper, robust = (comparisons.compare(study, ["segment"], "group", tests).iloc[0] for tests in ("paper", "robust"))
+    assert paper["sparse"] and paper["test"] == "chi2" and paper["exact_test"] == "freeman_halton"
+    assert paper["statistic"] == pytest.approx(chi_square_by_hand(table))
+    assert paper["exact_p"] == pytest.approx(exact, rel=1e-9) and np.isnan(paper["exact_p_error"])
+    # robust mode: the exact p is the row's p; the test orders tables by probability and has no χ² statistic
+    assert robust["test"] == "freeman_halton" and robust["p_val"] == pytest.approx(exact, rel=1e-9)
+    assert np.isnan(robust["statistic"]) and np.isnan(robust["df"])
+    assert robust["cramers_v"] == paper["cramers_v"]
 
 
-def test_monte_carlo_p_on_a_sparse_table_against_enumeration_and_seeded():
-    table = np.array([[3, 1, 0], [1, 2, 4]])
-    exact = exact_chi_square_p_2xc(table)
+def test_freeman_halton_against_every_relabelling_of_a_tiny_data_set():
+    # 10 patients, 4 in group A: all C(10, 4) = 210 choices of which patients are in A
+    table = np.array([[3, 1, 0], [1, 2, 3]])
     frame = category_frame({"A": dict(zip(("I", "II", "III"), table[0])), "B": dict(zip(("I", "II", "III"), table[1]))},
                            "compression_grade")
+    brute = freeman_halton_by_relabelling(table)
+    assert brute == pytest.approx(float(freeman_halton_by_binomials(table)))
     paper, robust = (comparisons.compare(frame, ["compression_grade"], "group", tests).iloc[0] for tests in ("paper", "robust"))
-    assert paper["test"] == "chi2" and paper["exact_test"] == "monte_carlo"
+    assert paper["test"] == "chi2" and paper["exact_test"] == "freeman_halton"
+    assert paper["exact_p"] == pytest.approx(brute, rel=1e-9)
+    assert robust["test"] == "freeman_halton" and robust["p_val"] == pytest.approx(brute, rel=1e-9)
+    # the same p for the table on its side (three groups, two categories) and with the rows swapped
+    assert comparisons.freeman_halton_p(table.T) == pytest.approx(brute, rel=1e-12)
+    assert comparisons.freeman_halton_p(table[::-1]) == pytest.approx(brute, rel=1e-12)
+    assert comparisons.exact_or_monte_carlo(table.T)[0] == "freeman_halton"
+
+
+@pytest.mark.parametrize("table", [[[2, 3, 1, 0], [0, 1, 2, 3]], [[5, 0, 1], [1, 4, 2]], [[1, 1, 1], [1, 1, 1]],
+                                   [[6, 0], [1, 5]]])
+def test_freeman_halton_against_relabelling_more_tables(table):
+    assert comparisons.freeman_halton_p(table) == pytest.approx(freeman_halton_by_relabelling(table), rel=1e-9)
+
+
+def test_freeman_halton_of_a_two_by_two_table_is_fishers_test():
+    rng = np.random.default_rng(11)
+    checked = 0
+    for _ in range(300):
+        table = rng.integers(0, 15, (2, 2))
+        if (table.sum(axis=0) == 0).any() or (table.sum(axis=1) == 0).any():
+            continue
+        assert comparisons.freeman_halton_p(table) == pytest.approx(stats.fisher_exact(table).pvalue, rel=1e-9, abs=1e-15)
+        assert comparisons.freeman_halton_p(table) == pytest.approx(fisher_by_hand(table.tolist()), rel=1e-9, abs=1e-15)
+        checked += 1
+    assert checked > 250
+    assert comparisons.freeman_halton_p([[3, 1], [1, 3]]) == pytest.approx(34 / 70)  # Fisher's tea tasting
+    with pytest.raises(ValueError):
+        comparisons.freeman_halton_p(np.ones((3, 3), dtype=int))
+
+
+def test_count_tables_against_listing_them():
+    rng = np.random.default_rng(5)
+    for _ in range(60):
+        table = rng.integers(0, 6, (2, int(rng.integers(2, 6))))
+        columns, row = table.sum(axis=0), table[0].sum()
+        listed = sum(1 for first in itertools.product(*(range(c + 1) for c in columns)) if sum(first) == row)
+        assert comparisons.count_tables(table) == comparisons.count_tables(table.T) == listed
+    # 2 × 8 with 10 in every cell: far more than the limit, reported as limit + 1
+    assert comparisons.count_tables(np.full((2, 8), 10)) == comparisons.ENUMERATION_LIMIT + 1
+    assert comparisons.count_tables(np.full((2, 8), 10), limit=10**12) > 2_000_000
+
+
+def test_too_many_tables_to_enumerate_falls_back_to_monte_carlo():
+    # a sparse 2 × 8 table (a column of 2) with more than ENUMERATION_LIMIT tables sharing its margins
+    table = np.array([[14, 7, 10, 15, 6, 9, 12, 1], [7, 13, 10, 6, 14, 11, 9, 1]])
+    assert comparisons.count_tables(table) > comparisons.ENUMERATION_LIMIT
+    frame = category_frame({"A": dict(zip("abcdefgh", table[0])), "B": dict(zip("abcdefgh", table[1]))}, "y")
+    row = comparisons.compare(frame, ["y"], "group", "robust").iloc[0]
+    assert row["sparse"] and row["test"] == row["exact_test"] == "monte_carlo"
+    p = row["p_val"]
+    assert row["exact_p_error"] == pytest.approx(math.sqrt(p * (1 - p) / 9999))
+    # every other expected count is above 5, so the asymptotic χ² p is close to the exact one: 4 SEs and 0.01 for that
+    asymptotic = stats.chi2.sf(chi_square_by_hand(table), 7)
+    assert 0.001 < asymptotic < 0.2
+    assert abs(p - asymptotic) < 4 * math.sqrt(asymptotic * (1 - asymptotic) / 9999) + 0.01
+
+
+def test_monte_carlo_on_a_sparse_three_by_three_table_against_enumeration_and_seeded():
+    table = np.array([[3, 1, 0], [1, 2, 3], [0, 2, 3]])
+    exact = exact_chi_square_p_3x3(table)
+    frame = category_frame({level: dict(zip("pqr", counts)) for level, counts in zip("ABC", table)}, "y",
+                           between="cement_distribution")
+    paper, robust = (comparisons.compare(frame, ["y"], "cement_distribution", tests).iloc[0] for tests in ("paper", "robust"))
+    assert paper["sparse"] and paper["test"] == "chi2" and paper["exact_test"] == "monte_carlo"
+    assert paper["statistic"] == pytest.approx(chi_square_by_hand(table)) and paper["df"] == 4
     assert robust["test"] == "monte_carlo" and robust["p_val"] == paper["exact_p"]  # the same seed gives the same p
-    assert abs(robust["p_val"] - exact) < 4 * math.sqrt(exact * (1 - exact) / 9999) + 1e-4
-    assert comparisons.monte_carlo_p(table) == comparisons.monte_carlo_p(table) == robust["p_val"]
-    other_seed = comparisons.monte_carlo_p(table, seed=1)
-    assert abs(other_seed - exact) < 4 * math.sqrt(exact * (1 - exact) / 9999) + 1e-4
+    assert robust["statistic"] == paper["statistic"]  # the simulated statistic is χ²: it stays
+    # 9,999 tables: the simulation standard error is √(p (1 − p) / 9999); allow 4 of them
+    assert abs(robust["p_val"] - exact) < 4 * math.sqrt(exact * (1 - exact) / 9999)
+    assert robust["exact_p_error"] == pytest.approx(math.sqrt(robust["p_val"] * (1 - robust["p_val"]) / 9999))
+    assert comparisons.monte_carlo_chi2(table) == comparisons.monte_carlo_chi2(table) == (robust["p_val"], robust["exact_p_error"])
+    other_seed, _ = comparisons.monte_carlo_chi2(table, seed=1)
+    assert abs(other_seed - exact) < 4 * math.sqrt(exact * (1 - exact) / 9999)
     # p = (1 + #{χ² ≥ observed}) / (1 + 9999) is a multiple of 1/10,000 and never 0
     assert round(robust["p_val"] * 10000, 6) == round(robust["p_val"] * 10000) >= 1
+    assert comparisons.exact_or_monte_carlo(table) == ("monte_carlo", robust["p_val"], robust["exact_p_error"])
+
+
+def test_monte_carlo_draws_tables_with_both_observed_margins(monkeypatch):
+    # scipy's chi2_contingency(method=MonteCarloMethod(...)) draws from random_table(row totals, column totals): record
+    # the margins it asks for and the tables it gets
+    drawn = []
+    original = stats.random_table
+
+    def recording(row, column, **kwargs):
+        distribution = original(row, column, **kwargs)
+        rvs = distribution.rvs
+
+        def record(*args, **rvs_kwargs):
+            tables = rvs(*args, **rvs_kwargs)
+            drawn.append(tables)
+            return tables
+
+        distribution.rvs = record
+        return distribution
+
+    monkeypatch.setattr(stats, "random_table", recording)
+    table = np.array([[3, 1, 0], [1, 2, 3], [0, 2, 3]])
+    comparisons.monte_carlo_chi2(table)
+    tables = np.concatenate(drawn)
+    assert len(tables) == 9999
+    assert (tables.sum(axis=2) == table.sum(axis=1)).all() and (tables.sum(axis=1) == table.sum(axis=0)).all()
+
+
+def test_exact_and_monte_carlo_columns_and_names():
+    columns = comparisons.TEST_COLUMNS
+    assert columns[columns.index("exact_p") + 1] == "exact_p_error"
+    names = comparisons.TEST_NAMES
+    assert names["monte_carlo"] == "Monte Carlo test of the χ² statistic (9,999 random tables with the observed margins)"
+    assert "exact" not in names["monte_carlo"]
+    assert names["freeman_halton"] == "Fisher–Freeman–Halton exact test"
+    assert set(comparisons.STATISTIC_SYMBOL) == set(names)
+
+
+# --- risk differences: Newcombe's hybrid score interval -------------------------------------------------------------
+
+# Newcombe (1998), Statistics in Medicine 17:873–890, Table II, method 10 (score interval without continuity
+# correction, "hybrid score"): 95 % limits for eight example pairs of proportions.
+NEWCOMBE_TABLE_II = [
+    ((56, 70, 48, 80), (0.0524, 0.3339)),
+    ((9, 10, 3, 10), (0.1705, 0.8090)),
+    ((6, 7, 2, 7), (0.0582, 0.8062)),
+    ((5, 56, 0, 29), (-0.0381, 0.1926)),
+    ((0, 10, 0, 20), (-0.1611, 0.2775)),
+    ((0, 10, 0, 10), (-0.2775, 0.2775)),
+    ((10, 10, 0, 20), (0.6791, 1.0000)),
+    ((10, 10, 0, 10), (0.6075, 1.0000)),
+]
+
+
+@pytest.mark.parametrize(("counts", "published"), NEWCOMBE_TABLE_II)
+def test_risk_difference_reproduces_newcombes_published_examples(counts, published):
+    a, m, b, n = counts
+    assert newcombe_by_hand(a, m, b, n)[1:] == pytest.approx(published, abs=5e-5)  # the hand formula, checked first
+    if 0 < a + b < m + n:  # both categories present: through the 2 × 2 comparison
+        frame = category_frame({"A": {"yes": a, "no": m - a}, "B": {"yes": b, "no": n - b}}, "y")
+        row = comparisons.compare_proportions(frame, "y").iloc[0]
+        assert row["risk_difference"] == pytest.approx(a / m - b / n)
+        assert low_high(row, "risk_difference") == pytest.approx(published, abs=5e-5)
+        assert low_high(row, "risk_difference") == pytest.approx(newcombe_by_hand(a, m, b, n)[1:], rel=1e-9, abs=1e-12)
+    else:  # nobody with the event: no 2 × 2 table, the interval itself
+        assert comparisons._risk_difference(a, m, b, n, 0.95)[1:] == pytest.approx(published, abs=5e-5)
+
+
+def test_risk_difference_interval_at_another_level_by_hand():
+    frame = category_frame({"A": {"yes": 56, "no": 14}, "B": {"yes": 48, "no": 32}}, "y")
+    row = comparisons.compare_proportions(frame, "y", confidence=0.90).iloc[0]
+    assert low_high(row, "risk_difference") == pytest.approx(newcombe_by_hand(56, 70, 48, 80, z=1.6448536269514722)[1:])
+
+
+def test_category_differences_for_the_papers_cement_distribution_by_hand():
+    # Table 1 of the paper: types A/B/C 25/12/5 of 42 vs 15/12/14 of 41
+    frame = category_frame({"A": {"A": 25, "B": 12, "C": 5}, "B": {"A": 15, "B": 12, "C": 14}}, "cement_distribution")
+    frame.loc[len(frame)] = ["A", None]  # a missing value is dropped
+    frame.loc[len(frame)] = [None, "C"]  # so is a patient without a group
+    result = comparisons.category_differences(frame, "cement_distribution")
+    assert list(result.columns) == comparisons.CATEGORY_DIFFERENCE_COLUMNS
+    assert result["category"].tolist() == ["A", "B", "C"]  # the dictionary's order
+    assert (result["variable"] == "cement_distribution").all() and (result["method"] == "newcombe").all()
+    assert (result["first"] == "A").all() and (result["second"] == "B").all()
+    assert result[["count_first", "n_first", "count_second", "n_second"]].values.tolist() == [
+        [25, 42, 15, 41], [12, 42, 12, 41], [5, 42, 14, 41]]
+    assert result["percent_first"].round(2).tolist() == [59.52, 28.57, 11.90]
+    assert result["percent_second"].round(2).tolist() == [36.59, 29.27, 34.15]
+    for record, (a, b) in zip(result.to_dict("records"), [(25, 15), (12, 12), (5, 14)]):
+        difference, low, high = newcombe_by_hand(a, 42, b, 41)
+        assert record["risk_difference"] == pytest.approx(difference)
+        assert (record["ci_low"], record["ci_high"]) == pytest.approx((low, high), rel=1e-9)
+    # type C: 5/42 vs 14/41, Wilson 0.0519 to 0.2500 and 0.2156 to 0.4945; the interval excludes 0
+    assert wilson_by_hand(5, 42) == pytest.approx((0.0519, 0.2500), abs=5e-5)
+    assert wilson_by_hand(14, 41) == pytest.approx((0.2156, 0.4945), abs=5e-5)
+    assert result.loc[2, "ci_high"] < 0 < result.loc[0, "ci_low"]
+
+
+def test_category_differences_with_two_categories_mirror_each_other():
+    frame = pd.DataFrame({"group": ["A"] * 42 + ["B"] * 41,
+                          "cement_leakage": pd.array([True] * 9 + [False] * 33 + [True] * 7 + [False] * 34, dtype="boolean")})
+    result = comparisons.category_differences(frame, "cement_leakage").set_index("category")
+    assert result.index.tolist() == ["yes", "no"]
+    assert result.loc["yes", ["risk_difference", "ci_low", "ci_high"]].tolist() == pytest.approx(newcombe_by_hand(9, 42, 7, 41))
+    assert result.loc["no", ["risk_difference", "ci_low", "ci_high"]].tolist() == pytest.approx(
+        [-result.loc["yes", "risk_difference"], -result.loc["yes", "ci_high"], -result.loc["yes", "ci_low"]])
+    # the same interval as the 2 × 2 comparison's risk difference
+    row = comparisons.compare_proportions(frame, "cement_leakage").iloc[0]
+    assert low_high(row, "risk_difference") == pytest.approx(tuple(result.loc["yes", ["ci_low", "ci_high"]]))
+
+
+def test_category_differences_needs_two_levels():
+    frame = pd.DataFrame({"cement_distribution": list("AABC"), "sex": list("MFMF")})
+    with pytest.raises(ValueError):
+        comparisons.category_differences(frame, "sex", "cement_distribution")
+
+
+# --- effect-size intervals at 1 − 2α agree with their tests ---------------------------------------------------------
+
+def test_cramers_v_lower_bound_above_zero_exactly_when_chi_square_p_below_alpha():
+    rng = np.random.default_rng(2020)
+    agree = 0
+    for shape in [(2, 2), (2, 3), (3, 3), (2, 4)]:
+        for _ in range(60):
+            size = int(rng.integers(30, 150))
+            shift = rng.uniform(0, 0.35)
+            probabilities = rng.dirichlet(np.ones(shape[1]), size=shape[0]) * shift + (1 - shift) / shape[1]
+            levels = rng.integers(0, shape[0], size)
+            values = [rng.choice(shape[1], p=probabilities[level]) for level in levels]
+            frame = pd.DataFrame({"cement_distribution": np.array(list("ABC"))[levels], "y": np.array(list("pqrs"))[values]})
+            row = comparisons.compare_proportions(frame, "y", "cement_distribution").iloc[0]
+            if row["reason"] or abs(row["p_val"] - 0.05) < 1e-6:
+                continue
+            assert (row["cramers_v_ci_low"] > 0) == (row["p_val"] < 0.05), row
+            agree += 1
+    assert agree > 200
+
+
+def test_eta_squared_lower_bound_above_zero_exactly_when_f_test_p_below_alpha():
+    rng = np.random.default_rng(2004)
+    significant = 0
+    for _ in range(200):
+        sizes = rng.integers(3, 30, 3)
+        shift = rng.uniform(0, 1.2)
+        values = np.concatenate([rng.normal(shift * i, 1.0, n) for i, n in enumerate(sizes)])
+        frame = pd.DataFrame({"cement_distribution": np.repeat(list("ABC"), sizes), "x": values})
+        row = comparisons.compare_several_groups(frame, "x").iloc[0]
+        if abs(row["p_val"] - 0.05) < 1e-6:
+            continue
+        assert (row["eta_squared_ci_low"] > 0) == (row["p_val"] < 0.05), row
+        significant += row["p_val"] < 0.05
+    assert 20 < significant < 180  # both sides of α are exercised
 
 
 # --- which test each option runs ----------------------------------------------------------------------------------
@@ -447,11 +739,14 @@ def test_each_option_names_its_tests(study):
 def test_tests_description_names_the_tests_of_each_option():
     paper, robust = comparisons.tests_description("paper"), comparisons.tests_description("robust")
     for name in ("Student t-test", "one-way ANOVA", "Tukey's HSD", "Games–Howell", "Levene",
-                 "χ² test without continuity correction", "Fisher's exact test", "Monte Carlo"):
+                 "χ² test without continuity correction", "Fisher's exact test", "Fisher–Freeman–Halton exact test",
+                 "Monte Carlo test", "2,000,000"):
         assert name in paper
     for name in ("Welch's t-test", "Mann–Whitney U test", "Kruskal–Wallis test", "Dunn", "Holm", "Hodges–Lehmann",
-                 "Fisher's exact test", "Monte Carlo", str(comparisons.SEED)):
+                 "Fisher's exact test", "Fisher–Freeman–Halton exact test", "Monte Carlo test", str(comparisons.SEED)):
         assert name in robust
+    for text in (paper, robust):  # a Monte Carlo p is an estimate, not exact
+        assert "Monte Carlo exact" not in text and "estimate" in text
     for absent in ("Welch", "Mann", "Kruskal", "Dunn"):
         assert absent not in paper
     for absent in ("Student", "ANOVA", "Tukey", "Games"):
@@ -571,10 +866,10 @@ def test_a_type_present_in_one_group_only():
     frame = category_frame({"A": {"A": 3, "B": 2, "C": 2}, "B": {"A": 4, "B": 3}}, "cement_distribution")
     for tests in comparisons.TEST_OPTIONS:
         row = comparisons.compare(frame, ["cement_distribution"], "group", tests).iloc[0]
-        assert row["statistic"] == pytest.approx(chi_square_by_hand([[3, 2, 2], [4, 3, 0]]))
-        assert row["sparse"] and row["exact_test"] == "monte_carlo"
-        expected = exact_chi_square_p_2xc([[3, 2, 2], [4, 3, 0]])
-        assert abs(row["exact_p"] - expected) < 4 * math.sqrt(expected * (1 - expected) / 9999) + 1e-4
+        assert row["sparse"] and row["exact_test"] == "freeman_halton"
+        if tests == "paper":
+            assert row["statistic"] == pytest.approx(chi_square_by_hand([[3, 2, 2], [4, 3, 0]]))
+        assert row["exact_p"] == pytest.approx(freeman_halton_by_relabelling([[3, 2, 2], [4, 3, 0]]), rel=1e-9)
 
 
 def test_two_patients_per_group():

@@ -90,6 +90,70 @@ def test_cramers_v_interval_inverts_the_noncentral_chi_square():
     assert low < math.sqrt(chi2 / n) < high
 
 
+def normal_cdf(x: float) -> float:
+    return 0.5 * (1 + math.erf(x / math.sqrt(2)))
+
+
+@pytest.mark.parametrize("confidence", [0.90, 0.95])
+def test_cramers_v_interval_with_one_df_by_the_normal_distribution(confidence):
+    # with 1 df, χ² = Z² with Z ~ N(√λ, 1): P(χ² ≤ x; λ) = Φ(√x − √λ) − Φ(−√x − √λ) (no noncentral χ² needed)
+    chi2, n = 9.0, 100
+    low, high = effect_sizes.cramers_v_interval(chi2, 1, n, 2, confidence)
+    tail = (1 - confidence) / 2
+    for bound, target in ((low, 1 - tail), (high, tail)):
+        shift = math.sqrt(bound**2 * n)
+        assert normal_cdf(3.0 - shift) - normal_cdf(-3.0 - shift) == pytest.approx(target, abs=1e-7)
+
+
+def test_eta_squared_interval_with_one_df_by_the_noncentral_t():
+    # with 1 numerator df, F = T² with T ~ noncentral t(df_within, √λ): P(F ≤ f; λ) = P(−√f ≤ T ≤ √f)
+    f, df_within = 6.0, 40
+    low, high = effect_sizes.eta_squared_interval(f, 1, df_within, 0.90)
+    for bound, target in ((low, 0.95), (high, 0.05)):
+        delta = math.sqrt((df_within + 2) * bound / (1 - bound))
+        assert stats.nct.cdf(math.sqrt(f), df_within, delta) - stats.nct.cdf(-math.sqrt(f), df_within, delta) == pytest.approx(
+            target, abs=1e-7)
+
+
+@pytest.mark.parametrize(("f", "df_between", "df_within"), [(5.0, 2, 80), (3.2, 4, 120)])
+def test_eta_squared_interval_at_ninety_percent_inverts_the_noncentral_f(f, df_between, df_within):
+    low, high = effect_sizes.eta_squared_interval(f, df_between, df_within, 0.90)
+    total = df_between + df_within + 1
+    assert stats.ncf.cdf(f, df_between, df_within, total * low / (1 - low)) == pytest.approx(0.95, abs=1e-7)
+    assert stats.ncf.cdf(f, df_between, df_within, total * high / (1 - high)) == pytest.approx(0.05, abs=1e-7)
+    # narrower than the 95 % interval
+    wide = effect_sizes.eta_squared_interval(f, df_between, df_within, 0.95)
+    assert wide[0] < low < high < wide[1]
+
+
+def test_effect_interval_level_is_one_minus_two_alpha():
+    assert effect_sizes.effect_interval_level(0.95) == pytest.approx(0.90)
+    assert effect_sizes.effect_interval_level(0.99) == pytest.approx(0.98)
+    assert effect_sizes.effect_interval_level() == pytest.approx(0.90)
+    for bad in (0.5, 0.3, 1.0):
+        with pytest.raises(ValueError):
+            effect_sizes.effect_interval_level(bad)
+
+
+@pytest.mark.parametrize("alpha", [0.05, 0.01])
+def test_lower_bounds_at_one_minus_two_alpha_are_above_zero_exactly_when_p_is_below_alpha(alpha):
+    level = effect_sizes.effect_interval_level(1 - alpha)
+    checked = 0
+    for df_between, df_within in [(1, 10), (2, 40), (2, 80), (3, 25), (5, 200)]:
+        critical = stats.f.isf(alpha, df_between, df_within)
+        for f in [0.3, critical * 0.9, critical * (1 - 1e-5), critical * (1 + 1e-5), critical * 1.1, critical * 3]:
+            p = stats.f.sf(f, df_between, df_within)
+            assert (effect_sizes.eta_squared_interval(f, df_between, df_within, level)[0] > 0) == (p < alpha)
+            checked += 1
+    for df, n, k in [(1, 40, 2), (2, 83, 2), (4, 60, 3), (6, 300, 3)]:
+        critical = stats.chi2.isf(alpha, df)
+        for chi2 in [0.5, critical * 0.9, critical * (1 - 1e-5), critical * (1 + 1e-5), critical * 1.1, critical * 3]:
+            p = stats.chi2.sf(chi2, df)
+            assert (effect_sizes.cramers_v_interval(chi2, df, n, k, level)[0] > 0) == (p < alpha)
+            checked += 1
+    assert checked == 54
+
+
 # --- rank-based effect sizes ---------------------------------------------------------------------------------------
 
 def test_epsilon_squared_from_hand_kruskal_wallis():

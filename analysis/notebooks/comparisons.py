@@ -14,30 +14,36 @@
 # %% [markdown]
 # # Computation: Tables 1–3, their sentences and the conclusions
 #
-# Compares the treatment groups (Tables 1 and 2) and the cement-distribution types (Table 3), adjusts for the
-# number of outcomes tested, tests the types pair by pair, and writes the results' sentences and the answers to the
-# study's questions from those numbers.
+# Compares the treatment groups (Tables 1 and 2) and the cement-distribution types (Table 3) under the report's
+# testing rule (one primary outcome at alpha, the secondary outcomes Holm-adjusted as one family), tests the types
+# pair by pair, estimates every group difference again adjusted for the pre-operative value, for confounders and
+# after multiple imputation, counts clinically important improvements, and writes the results' sentences and the
+# answers to the study's questions from those numbers.
 
 # %% tags=["parameters"]
 cohort_path: str = ""  # validated cohort (Parquet) written by the build; if empty, the synthetic default cohort
 data_label: str = ""  # how the report names the data (a file name, never a path); if empty, the file's name
 output_dir: str = ""  # folder for this notebook's files (markdown/, figures/, results/); if empty, nothing is written
 inputs_dir: str = ""  # folder of earlier notebooks' files in this build; if empty, what is needed is computed here
+study_path: str = ""  # study description (study.yml); if empty, the source study's for the default cohort, else none
 alpha: float = 0.05  # two-sided significance level
 tests: str = "paper"  # paper: the study's tests; robust: Welch / Mann-Whitney, Kruskal-Wallis, exact tests
 
 # %%
 import pandas as pd
 
-from vertebroplasty import cohort, publish, tables
+from vertebroplasty import cohort, description, publish, tables, testing_rule
 
 data = cohort.Cohort.load(cohort_path, data_label)
+study = description.load(study_path or description.default_path(data.synthetic))
+plan = testing_rule.plan_from_study(study)
 out = publish.Publisher(output_dir)
-results = tables.analyse(data.data, tests)
+results = tables.analyse(data.data, tests, plan=plan)
 statistics = pd.concat([tables.long_statistics(r.tests, r.descriptives, name) for name, r in results.items()], ignore_index=True)
 out.results(statistics, "statistics.csv")
 out.table(pd.concat([r.tests.assign(table=name) for name, r in results.items()], ignore_index=True), "tests")
-results["table2"].tests[["variable", "test", "n", "statistic", "p_val", "p_holm"]].round(4)
+out.markdown("testing_rule", testing_rule.methods_text(plan, alpha, testing_rule.family_sizes(results), testing_rule.DEFAULT_PRIMARY_REASON))
+results["table2"].tests[["variable", "family", "test", "n", "statistic", "p_val", "p_holm"]].round(4)
 
 # %% [markdown]
 # ## The tables, beside the published values
@@ -59,6 +65,31 @@ for name, result in results.items():
 comparison["verdict"].value_counts()
 
 # %% [markdown]
+# ## Adjusted estimates and clinically important improvement
+# Every group difference of Table 2 (and the type-A share) estimated again: adjusted for the pre-operative value of
+# the same measurement (ANCOVA), for the confounders as well, and after multiple imputation where values are missing.
+
+# %%
+from vertebroplasty import adjusted, adjusted_text, responders
+
+outcomes = [v for v in tables.TABLE_VARIABLES["table2"] if results["table2"].tests.set_index("variable").loc[v, "family"]] + ["type_a_share"]
+primary = "type_a_share" if plan.primary == "cement_distribution" else plan.primary
+estimates = adjusted.adjusted_estimates(data.data, outcomes, plan.confounders, primary, adjusted_text.better_direction(primary),
+                                        confidence=1 - alpha)
+out.results(estimates[adjusted.ADJUSTED_COLUMNS], "adjusted.csv")
+explained = adjusted.baseline_explains(estimates, alpha)
+out.markdown("adjusted_table", adjusted_text.adjusted_table(estimates))
+out.markdown("adjusted_note", adjusted_text.adjusted_note(plan.confounders, adjusted.MINIMUM_IMPUTATIONS, adjusted.SEED,
+                                                          (estimates["model"] == "imputed").any()))
+out.glue("adjusted_summary", adjusted_text.adjusted_sentence(estimates, explained, plan.confounders))
+out.glue("sensitivity_primary", adjusted_text.sensitivity_sentence(estimates, primary))
+improvement = responders.responders(data.data, plan.mcid)
+out.results(improvement, "responders.csv")
+out.markdown("responders_table", responders.responders_table(improvement))
+out.glue("clinical_importance", responders.importance_sentence(improvement, plan.mcid_default))
+estimates.pivot_table(index="variable", columns="model", values="estimate", sort=False).round(3)
+
+# %% [markdown]
 # ## Pairs of distribution types, and the sentences of the results
 
 # %%
@@ -66,11 +97,12 @@ from vertebroplasty import pairwise, sentences
 
 pairs = pairwise.pairwise_comparisons(data.data, tables.TABLE_VARIABLES["table3"], "cement_distribution", tests, alpha)
 out.results(pairs, "pairwise.csv")
-read = {name: sentences.Results(r.tests, r.descriptives, r.sizes, r.between, alpha) for name, r in results.items()}
+read = {name: sentences.Results(r.tests, r.descriptives, r.sizes, r.between, alpha, r.differences) for name, r in results.items()}
 for name in results:
     out.markdown(f"results_{name}", sentences.results_paragraphs(name, read[name], pairs))
 out.glue("imbalance", sentences.imbalance_summary([read["table1"], read["table2"]]))
-out.glue("outcomes_groups", sentences.outcome_summary(read["table2"], tables.TABLE_VARIABLES["table2"], "Between the treatment groups"))
+out.glue("outcomes_groups", sentences.outcome_summary(read["table2"], tables.TABLE_VARIABLES["table2"], "Between the treatment groups",
+                                                      explained))
 out.glue("outcomes_types", sentences.outcome_summary(read["table3"], tables.TABLE_VARIABLES["table3"], "Across the distribution types"))
 out.glue("volume_and_leakage", sentences.two_group_sentence(read["table1"], "cement_volume_ml") + " "
          + sentences.category_sentence(read["table2"], "cement_leakage"))
@@ -83,7 +115,7 @@ pairs.round(3)
 from vertebroplasty import conclusions
 
 share = conclusions.type_a_share(data.data)
-answers = conclusions.answers(read["table1"], read["table2"], pairs, share, alpha)
+answers = conclusions.answers(read["table1"], read["table2"], read["table3"], pairs, share, alpha, estimates)
 out.results(answers, "conclusions.csv")
 out.markdown("headlines", conclusions.headline_list(answers))
 out.markdown("conclusions", conclusions.conclusions_text(answers, data.synthetic))

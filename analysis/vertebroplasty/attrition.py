@@ -1,8 +1,11 @@
 """Who was measured when: the flow of patients, missing data by variable and group, and attrition compared between groups.
 
 Reporting items 13 and 16 of STROBE (von Elm et al., 2007): the numbers of patients at each stage, the reasons
-data are missing where known, and the number analysed for each outcome.  A patient counts as *followed up* when
-any final-follow-up measurement is recorded; as *lost to follow-up* when none is.
+data are missing where known, and the number analysed for each outcome.  Missingness is counted per outcome: a
+patient without a final value of an outcome is missing for that outcome, whatever else was recorded.  The final
+values fall into two kinds — the radiographs (heights and angles) and the scores (VAS, ODI) — and the flow shows, by
+group, who lacks each kind; a patient is *lost to follow-up* only when no final value of any kind exists, and no
+sentence says nobody was lost unless every final value is present.
 """
 
 from __future__ import annotations
@@ -35,11 +38,34 @@ def followed_up(data: pd.DataFrame) -> pd.Series:
     return data[stage_variables("final")].notna().any(axis=1)
 
 
+def final_kinds() -> dict[str, tuple[str, list[str]]]:
+    """The kinds of final value, by name: (words, variables) — radiographs (measurements) and scores (VAS, ODI)."""
+    final = stage_variables("final")
+    return {"final_radiographs": ("final radiographs (heights and angles)", [v for v in final if dictionary.scale(v) != "ordinal"]),
+            "final_scores": ("final VAS and ODI", [v for v in final if dictionary.scale(v) == "ordinal"])}
+
+
+def missing_final(data: pd.DataFrame) -> dict[str, pd.Series]:
+    """Per kind, True for a patient missing at least one value of that kind; ``any_final`` (missing any final value) and
+    ``lost`` (no final value at all)."""
+    present = {kind: (data[variables].notna().all(axis=1) if variables else pd.Series(True, index=data.index))
+               for kind, (_, variables) in final_kinds().items()}
+    missing = {f"missing_{kind}": ~complete for kind, complete in present.items()}
+    missing["missing_any_final"] = ~data[stage_variables("final")].notna().all(axis=1)
+    missing["lost"] = ~followed_up(data)
+    return missing
+
+
+MISSING_WORDS = {"missing_final_radiographs": "without complete final radiographs", "missing_final_scores": "without final VAS or ODI",
+                 "missing_any_final": "missing any final value", "lost": "lost to follow-up (no final value at all)"}
+
+
 def flow(data: pd.DataFrame, outcomes: tuple[str, ...] = FLOW_OUTCOMES) -> pd.DataFrame:
     """The flow of patients per group, tidy: ``stage, label, group, n``.
 
     Stages: ``enrolled``; ``measured_<stage>`` (every measurement of the stage recorded); ``followed_up`` (any
-    final measurement); ``lost`` (no final measurement); ``analysed_<outcome>`` (patients with that outcome).
+    final measurement); ``missing_final_radiographs`` and ``missing_final_scores`` (a value of that kind missing);
+    ``missing_any_final``; ``lost`` (no final measurement); ``analysed_<outcome>`` (patients with that outcome).
     """
     groups = comparisons.defined_levels(data, "group")
     rows = []
@@ -50,8 +76,9 @@ def flow(data: pd.DataFrame, outcomes: tuple[str, ...] = FLOW_OUTCOMES) -> pd.Da
             complete = part[stage_variables(stage)].notna().all(axis=1)
             rows.append((f"measured_{stage}", f"all measurements {words}", group, int(complete.sum())))
         followed = followed_up(part)
-        rows.append(("followed_up", "seen at the final follow-up", group, int(followed.sum())))
-        rows.append(("lost", "lost to follow-up (no final measurement)", group, int((~followed).sum())))
+        rows.append(("followed_up", "seen at the final follow-up (any final value)", group, int(followed.sum())))
+        for stage, missing in missing_final(part).items():
+            rows.append((stage, MISSING_WORDS[stage], group, int(missing.sum())))
         for outcome in outcomes:
             if outcome in part:
                 rows.append((f"analysed_{outcome}", f"analysed for {dictionary.label(outcome)}", group, int(part[outcome].notna().sum())))
@@ -78,12 +105,28 @@ def missing_data(data: pd.DataFrame) -> pd.DataFrame:
 
 
 def attrition_test(data: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
-    """Loss to follow-up compared between the groups: one row of :data:`comparisons.TEST_COLUMNS` (χ², exact p beside it).
+    """Missing final values compared between the groups, one row per kind of :func:`missing_final` with
+    :data:`comparisons.TEST_COLUMNS` plus ``stage`` (Fisher's exact test; not computable when nobody or everybody misses)."""
+    rows = []
+    for stage, missing in missing_final(data).items():
+        frame = pd.DataFrame({"group": data["group"], stage: missing.map({True: "yes", False: "no"})})
+        row = comparisons.compare_proportions(frame, stage, "group", "fisher", confidence)
+        if not missing.any():
+            row["reason"] = "no patient misses such a value"
+        rows.append(row.assign(stage=stage))
+    return pd.concat(rows, ignore_index=True)
 
-    The counts are those of :func:`followed_up`; with no patient lost the row says the comparison is not computable.
-    """
-    frame = pd.DataFrame({"group": data["group"], "lost_to_follow_up": (~followed_up(data)).map({True: "yes", False: "no"})})
-    return comparisons.compare_proportions(frame, "lost_to_follow_up", "group", "fisher", confidence)
+
+def missing_final_table(flow_frame: pd.DataFrame, tests: pd.DataFrame) -> str:
+    """Missing final values by kind and group, with Fisher's exact test, as MyST."""
+    counts = flow_frame.set_index(["stage", "group"])["n"]
+    groups = list(dict.fromkeys(flow_frame["group"]))
+    rows = []
+    for test in tests.itertuples():
+        cells = [f"{int(counts[(test.stage, g)])} of {int(counts[('enrolled', g)])}" for g in groups]
+        p = "—" if test.reason else tables.format_p_in_text(test.p_val).removeprefix("p = ").removeprefix("p ")
+        rows.append([MISSING_WORDS[test.stage][0].upper() + MISSING_WORDS[test.stage][1:], *cells, p])
+    return myst.list_table(["Patients", *[f"Group {g}" for g in groups], "Fisher's exact p"], rows, [40] + [20] * len(groups) + [20])
 
 
 def missing_table(missing: pd.DataFrame) -> str:
@@ -106,34 +149,43 @@ def flow_table(flow_frame: pd.DataFrame) -> str:
 
 
 def attrition_sentence(flow_frame: pd.DataFrame, attrition: pd.DataFrame, data: pd.DataFrame | None = None, alpha: float = 0.05) -> str:
-    """Who was lost to follow-up, by group and cement-distribution type, and whether the groups differ in it."""
+    """Who misses which final values, by group, compared between the groups (Fisher); who has none at all, by type."""
     counts = flow_frame.set_index(["stage", "group"])["n"]
     groups = list(dict.fromkeys(flow_frame["group"]))
-    lost = {g: int(counts[("lost", g)]) for g in groups}
     enrolled = {g: int(counts[("enrolled", g)]) for g in groups}
-    if sum(lost.values()) == 0:
-        return "Every patient was seen at the final follow-up; no patient was lost."
-    parts = [f"{lost[g]} of {enrolled[g]} in group {g} ({100 * lost[g] / enrolled[g]:.1f} %)" for g in groups]
-    test = attrition.iloc[0]
-    if test["reason"]:
-        comparison = f"the groups cannot be compared ({test['reason']})"
+    missing_any = sum(int(counts[("missing_any_final", g)]) for g in groups)
+    if missing_any == 0:
+        return "Every patient had every final-follow-up value; no patient was lost to follow-up."
+    tests = attrition.set_index("stage")
+    parts = []
+    for stage in ("missing_final_radiographs", "missing_final_scores"):
+        n = {g: int(counts[(stage, g)]) for g in groups}
+        if not sum(n.values()):
+            continue
+        by_group = myst.english_list([f"{n[g]} of {enrolled[g]} in group {g} ({100 * n[g] / enrolled[g]:.1f} %)" for g in groups])
+        test = tests.loc[stage]
+        compared = (f"the groups cannot be compared ({test['reason']})" if test["reason"] else
+                    f"Fisher's exact test {tables.format_p_in_text(test['p_val'])}")
+        parts.append(f"{'complete final radiographs' if stage.endswith('radiographs') else 'a final VAS or ODI'} are missing for "
+                     f"{by_group} ({compared})")
+    lost = {g: int(counts[("lost", g)]) for g in groups}
+    text = (f"{missing_any} {'patient lacks' if missing_any == 1 else 'patients lack'} at least one final-follow-up value: "
+            f"{'; '.join(parts)}.")
+    if sum(lost.values()):
+        text += (f" {sum(lost.values())} of them ({myst.english_list([f'{lost[g]} in group {g}' for g in groups])}) have no final "
+                 "value at all and are lost to follow-up.")
+        if data is not None:
+            lost_rows = data[~followed_up(data)]
+            by_type = lost_rows.groupby(["group", "cement_distribution"], observed=True).size()
+            described = [f"group {g}: " + ", ".join(f"{n} with type {t}" for (group, t), n in by_type.items() if group == g)
+                         for g in groups if lost[g]]
+            text += f" By group and cement-distribution type, those lost were {'; '.join(described)}."
     else:
-        p = test["p_val"]
-        comparison = f"{comparisons.TEST_NAMES[test['test']]} {tables.format_p_in_text(p)}"
-        comparison = (f"the proportions lost {'differ' if p < alpha else 'do not differ significantly'} between the groups "
-                      f"({comparison}), which with so few losses says little")
-    who = ""
-    if data is not None:
-        lost_rows = data[~followed_up(data)]
-        by_type = lost_rows.groupby(["group", "cement_distribution"], observed=True).size()
-        described = [f"group {g}: " + ", ".join(f"{n} with type {t}" for (group, t), n in by_type.items() if group == g)
-                     for g in groups if lost[g]]
-        who = f" Those lost were, by group and cement-distribution type, {'; '.join(described)}."
-    total = sum(lost.values())
-    return (f"{total} {'patient' if total == 1 else 'patients'} had no final follow-up measurement: {myst.english_list(parts)}; "
-            f"{comparison}.{who} Their final-follow-up outcomes and the changes computed from them are missing; every comparison "
-            "of those outcomes uses the patients who were measured (available cases), which is unbiased only if the losses are "
-            "unrelated to the outcomes (missing completely at random) — an assumption the data cannot confirm.")
+        text += " Every patient has at least one final value, but an outcome whose final value is missing is missing for that patient."
+    return (text + " Each comparison of a final outcome, and of the changes computed from it, uses the patients with that value "
+            "(available cases), which is unbiased only if the values are missing completely at random — an assumption the data "
+            "cannot confirm; the adjusted estimates repeat the comparison of every outcome with missing values after multiple "
+            "imputation.")
 
 
 def analysis_rule(data: pd.DataFrame) -> str:

@@ -9,9 +9,19 @@ mean, sd, count, percent``.  :func:`compare` gives the tests: one row per variab
 Tests (``tests="paper"``, the study's own): Student's t-test for two groups, one-way ANOVA across the
 cement-distribution types, Pearson's χ² without continuity correction for categories.  ``tests="robust"``:
 Welch's t-test for measurements and the Mann–Whitney U test for ordinal scores (VAS, ODI) — a rule by scale,
-stated in the methods —, the Kruskal–Wallis test across types, and for categories Fisher's exact test (2 × 2)
-or a Monte Carlo exact test (larger tables) when an expected count is below 5.  In both modes a sparse χ² table
-carries ``sparse`` and the exact p beside it.
+stated in the methods —, the Kruskal–Wallis test across types, and for categories, when an expected count is below
+5, a test that does not lean on the χ² approximation: Fisher's exact test (2 × 2), the Fisher–Freeman–Halton exact
+test (2 × k and k × 2, every table with the observed margins enumerated, when there are at most
+:data:`ENUMERATION_LIMIT` of them), otherwise a Monte Carlo test of the χ² statistic (:data:`MONTE_CARLO_TABLES`
+random tables with the observed margins, seed :data:`SEED`; its p is an estimate, with its simulation standard error
+in ``exact_p_error``).  In both modes a sparse χ² table carries ``sparse`` and that p beside it (``exact_test``,
+``exact_p``).
+
+Effect sizes: differences of means and Hedges' g, the Hodges–Lehmann shift, and risk differences (Newcombe's hybrid
+score interval, :func:`category_differences` for every category of a variable) have two-sided intervals at the level
+``confidence`` (1 − α, 0.95).  η² and Cramér's V, which are bounded below by 0 and go with a one-sided F or χ² test,
+have intervals at the level :func:`effect_interval_level` ``(confidence)`` = 1 − 2α (90 % for α = 0.05; Steiger, 2004),
+so that the lower bound is above 0 exactly when the F test's or Pearson χ² test's p is below α.
 """
 
 from __future__ import annotations
@@ -32,11 +42,14 @@ TEST_NAMES = {
     "kruskal": "Kruskal–Wallis test",
     "chi2": "Pearson's χ² test without continuity correction",
     "fisher": "Fisher's exact test",
-    "monte_carlo": "Monte Carlo exact test of the χ² statistic (both margins fixed, 9,999 random tables)",
+    "freeman_halton": "Fisher–Freeman–Halton exact test",
+    "monte_carlo": "Monte Carlo test of the χ² statistic (9,999 random tables with the observed margins)",
 }
-#: Symbol of each test's statistic in the results vocabulary (none for Fisher's test).
+#: Symbol of each test's statistic in the results vocabulary (none for the exact tests, which order tables by probability).
 STATISTIC_SYMBOL = {"student": "t", "welch": "t", "mann_whitney": "U", "anova": "F", "kruskal": "H", "chi2": "chi2",
-                    "fisher": "", "monte_carlo": "chi2"}
+                    "fisher": "", "freeman_halton": "", "monte_carlo": "chi2"}
+#: Tests of a categorical comparison that replace χ² where an expected count is below 5 (see :func:`exact_or_monte_carlo`).
+EXACT_TESTS = ("fisher", "freeman_halton", "monte_carlo")
 TEST_COLUMNS = [
     "variable", "between", "test", "n", "statistic", "df", "df_residual", "p_val", "reason",
     "mean_difference", "ci_low", "ci_high", "hedges_g", "hedges_g_ci_low", "hedges_g_ci_high",
@@ -45,12 +58,19 @@ TEST_COLUMNS = [
     "cramers_v", "cramers_v_ci_low", "cramers_v_ci_high",
     "risk_difference", "risk_difference_ci_low", "risk_difference_ci_high",
     "odds_ratio", "odds_ratio_ci_low", "odds_ratio_ci_high",
-    "min_expected", "sparse", "exact_test", "exact_p",
+    "min_expected", "sparse", "exact_test", "exact_p", "exact_p_error",
 ]
 DESCRIPTIVE_COLUMNS = ["variable", "level", "category", "n", "mean", "sd", "count", "percent"]
+CATEGORY_DIFFERENCE_COLUMNS = ["variable", "category", "first", "second", "count_first", "n_first", "count_second",
+                               "n_second", "percent_first", "percent_second", "risk_difference", "ci_low", "ci_high", "method"]
 SPARSE_EXPECTED = 5.0
 MONTE_CARLO_TABLES = 9999
+#: Largest number of tables with the observed margins that the Fisher–Freeman–Halton test enumerates (a 2 × k table;
+#: at the limit about 0.1 s and 120 MB of working arrays); above it the Monte Carlo test is used.
+ENUMERATION_LIMIT = 2_000_000
 SEED = 20200301
+#: Level of the η² and Cramér's V intervals from the contrast level ``confidence``: 2 · confidence − 1 (see the module notes).
+effect_interval_level = effect_sizes.effect_interval_level
 
 
 def defined_levels(data: pd.DataFrame, between: str) -> list[str]:
@@ -189,7 +209,8 @@ def compare_several_groups(data: pd.DataFrame, dv: str, between: str = "cement_d
     """Compare a measurement across the levels of ``between``: one-way ANOVA (with η²) or Kruskal–Wallis (with ε²).
 
     Levels without any value are left out (and the test runs on the others); fewer than two levels with values,
-    or no variation, give a row with ``reason`` and no p.
+    or no variation, give a row with ``reason`` and no p.  The η² interval has the level
+    :func:`effect_interval_level` ``(confidence)`` (90 % for 0.95), so its lower bound is above 0 exactly when p < 1 − confidence.
 
     Examples
     --------
@@ -221,7 +242,7 @@ def compare_several_groups(data: pd.DataFrame, dv: str, between: str = "cement_d
         ss_total = ((total - total.mean()) ** 2).sum()
         values.update(statistic=float(result.statistic), p_val=float(result.pvalue), eta_squared=float(ss_between / ss_total))
         values["eta_squared_ci_low"], values["eta_squared_ci_high"] = effect_sizes.eta_squared_interval(
-            float(result.statistic), df_between, df_within, confidence)
+            float(result.statistic), df_between, df_within, effect_interval_level(confidence))
     else:
         result = stats.kruskal(*usable)
         values.update(statistic=float(result.statistic), p_val=float(result.pvalue),
@@ -229,28 +250,131 @@ def compare_several_groups(data: pd.DataFrame, dv: str, between: str = "cement_d
     return _row(dv, between, test, **values)
 
 
-def monte_carlo_p(observed: np.ndarray, tables: int = MONTE_CARLO_TABLES, seed: int = SEED) -> float:
-    """p of the χ² statistic among random tables with the observed margins (Patefield's algorithm, scipy ``random_table``).
+def _two_rows(observed) -> tuple[np.ndarray, np.ndarray]:
+    """The first row and the column totals of a table with two rows (a table with two columns is transposed)."""
+    observed = np.asarray(observed, dtype=np.int64)
+    if observed.ndim != 2 or 2 not in observed.shape:
+        raise ValueError(f"a table with two rows or two columns is needed, not shape {observed.shape}")
+    if observed.shape[0] != 2:
+        observed = observed.T
+    return observed[0], observed.sum(axis=0)
 
-    p = (1 + #{χ²_random ≥ χ²_observed}) / (1 + tables), as R's ``chisq.test(simulate.p.value = TRUE)``.
+
+def count_tables(observed, limit: int = ENUMERATION_LIMIT) -> int:
+    """Number of tables with the margins of ``observed`` (two rows or two columns), or ``limit + 1`` if there are more.
+
+    The first row x_1 … x_k with 0 ≤ x_j ≤ c_j and Σ x_j = r_1 fixes the table, so the count is the coefficient of
+    z^{r_1} in Π_j (1 + z + … + z^{c_j}), built up one column at a time with cumulative sums (k · r_1 steps, capped at
+    ``limit + 1`` so no number grows).
+
+    >>> count_tables([[1, 1, 1], [1, 1, 1]])  # first rows with three 0/1/2 entries summing to 3: 3! + 1 = 7
+    7
+    """
+    first, columns = _two_rows(observed)
+    row = int(first.sum())
+    ways = np.zeros(row + 1, dtype=np.int64)
+    ways[0] = 1
+    totals = np.arange(row + 1)
+    for column in columns:
+        cumulative = np.concatenate([[0], np.cumsum(ways)])  # cumulative[s + 1] = Σ_{t ≤ s} ways[t]
+        ways = np.minimum(cumulative[totals + 1] - cumulative[np.maximum(totals - int(column), 0)], limit + 1)
+    return int(ways[row])
+
+
+def freeman_halton_p(observed) -> float:
+    """Fisher–Freeman–Halton exact p of a table with two rows (or two columns), by enumerating every table with its margins.
+
+    Each table with the observed margins has the conditional (multivariate hypergeometric) probability
+    P(x) = Π_j C(c_j, x_j) / C(n, r_1), x its first row; p is the sum of P over the tables no more probable than the
+    observed one, with R's relative tolerance 1 + 10⁻⁷ for ties (Freeman & Halton, 1951, *Biometrika* 38:141–149; R's
+    ``fisher.test``).  The first rows are built column by column keeping only the partial rows that can still reach
+    r_1, so the work and memory are proportional to the number of tables (:func:`count_tables`; the caller keeps it
+    at most :data:`ENUMERATION_LIMIT`).  For a 2 × 2 table this is Fisher's two-sided exact test.
+
+    >>> round(freeman_halton_p([[3, 1], [1, 3]]), 6)  # Fisher's tea tasting: (1 + 16 + 16 + 1) / 70
+    0.485714
+    """
+    from scipy.special import gammaln
+
+    first, columns = _two_rows(observed)
+    row, n = int(first.sum()), int(columns.sum())
+    log_choose = [gammaln(c + 1) - gammaln(np.arange(c + 1) + 1) - gammaln(c - np.arange(c + 1) + 1) for c in columns]
+    constant = gammaln(n + 1) - gammaln(row + 1) - gammaln(n - row + 1)
+    observed_log = 0.0
+    for j, x in enumerate(first):  # the same additions, in the same order, as the enumeration below
+        observed_log = observed_log + log_choose[j][x]
+    observed_log = observed_log - constant
+    after = np.concatenate([np.cumsum(columns[::-1])[::-1][1:], [0]])  # column total still to come after column j
+    sums, logs = np.zeros(1, dtype=np.int64), np.zeros(1)
+    for j, column in enumerate(columns[:-1]):
+        low = np.maximum(0, row - sums - after[j])  # the later columns can hold at most after[j]
+        high = np.minimum(column, row - sums)
+        lengths = high - low + 1  # ≥ 1 for every partial row kept
+        offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        x = np.repeat(low, lengths) + offsets
+        logs = np.repeat(logs, lengths) + log_choose[j][x]
+        sums = np.repeat(sums, lengths) + x
+    logs = logs + log_choose[-1][row - sums] - constant  # the last entry is what the row total leaves
+    return float(min(1.0, np.exp(logs[logs <= observed_log + np.log1p(1e-7)]).sum()))
+
+
+def monte_carlo_chi2(observed, seed: int = SEED, tables: int = MONTE_CARLO_TABLES) -> tuple[float, float]:
+    """Monte Carlo p of Pearson's χ² statistic and its simulation standard error √(p (1 − p) / tables).
+
+    scipy's ``chi2_contingency(observed, correction=False, method=MonteCarloMethod(n_resamples=tables, rng=…))``:
+    random tables with both observed margins (``random_table``, Patefield's algorithm) and
+    p = (1 + #{χ²_random ≥ χ²_observed}) / (1 + tables), as R's ``chisq.test(simulate.p.value = TRUE)``.  The p is an
+    estimate of the exact conditional p of the χ² statistic, not the exact p itself.
+    """
+    method = stats.MonteCarloMethod(n_resamples=tables, rng=np.random.default_rng(seed))
+    p = float(stats.chi2_contingency(np.asarray(observed), correction=False, method=method).pvalue)
+    return p, float(np.sqrt(p * (1 - p) / tables))
+
+
+def exact_or_monte_carlo(observed, seed: int = SEED) -> tuple[str, float, float]:
+    """The test beside (or instead of) χ² for a sparse table: ``(exact_test, exact_p, exact_p_error)``.
+
+    Fisher's exact test (scipy ``fisher_exact``) for 2 × 2 tables; the Fisher–Freeman–Halton exact test
+    (:func:`freeman_halton_p`) for 2 × k and k × 2 tables with at most :data:`ENUMERATION_LIMIT` tables to enumerate;
+    otherwise the Monte Carlo test of the χ² statistic (:func:`monte_carlo_chi2`).  The error is the Monte Carlo
+    standard error, NaN for the exact tests.
+
+    >>> exact_or_monte_carlo([[3, 1, 0], [1, 2, 4]])[0]
+    'freeman_halton'
     """
     observed = np.asarray(observed)
-    expected = stats.contingency.expected_freq(observed)
-    statistic = ((observed - expected) ** 2 / expected).sum()
-    random = stats.random_table(observed.sum(axis=1), observed.sum(axis=0)).rvs(tables, random_state=np.random.default_rng(seed))
-    simulated = ((random - expected) ** 2 / expected).sum(axis=(1, 2))
-    return float((1 + np.sum(simulated >= statistic * (1 - 1e-7))) / (1 + tables))
+    if observed.shape == (2, 2):
+        return "fisher", float(stats.fisher_exact(observed).pvalue), np.nan
+    if 2 in observed.shape and count_tables(observed) <= ENUMERATION_LIMIT:
+        return "freeman_halton", freeman_halton_p(observed), np.nan
+    return ("monte_carlo", *monte_carlo_chi2(observed, seed))
+
+
+def _risk_difference(count_first: int, n_first: int, count_second: int, n_second: int,
+                     confidence: float) -> tuple[float, float, float]:
+    """p₁ − p₂ with Newcombe's hybrid score interval (1998, method 10; statsmodels ``newcomb``); NaN if a group is empty."""
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    if n_first == 0 or n_second == 0:
+        return np.nan, np.nan, np.nan
+    low, high = confint_proportions_2indep(count_first, n_first, count_second, n_second, method="newcomb", compare="diff",
+                                           alpha=1 - confidence)
+    return float(count_first / n_first - count_second / n_second), float(low), float(high)
 
 
 def compare_proportions(data: pd.DataFrame, dv: str, between: str = "group", test: str = "chi2", confidence: float = 0.95,
                         seed: int = SEED) -> pd.DataFrame:
     """Compare a categorical variable between the levels of ``between``: one row of :data:`TEST_COLUMNS`.
 
-    χ² without continuity correction (``chi2``), with Cramér's V and, for 2 × 2 tables, the risk difference of the
-    first category (first minus second level; Wald interval, statsmodels) and the odds ratio (statsmodels
-    ``Table2x2``; 0.5 added to every cell when one is empty).  An expected count below 5 sets ``sparse`` and gives
-    the exact p (``exact_test``/``exact_p``): Fisher's test for 2 × 2 tables, the Monte Carlo exact test
-    otherwise; ``test="fisher"`` or ``"monte_carlo"`` makes that p the row's p.
+    χ² without continuity correction (``chi2``), with Cramér's V — its interval at the level
+    :func:`effect_interval_level` ``(confidence)`` (90 % for 0.95), so the lower bound is above 0 exactly when the χ²
+    p is below 1 − confidence — and, for 2 × 2 tables, the risk difference of the first category (first minus second
+    level) with Newcombe's hybrid score interval (1998, method 10; statsmodels ``newcomb``) and the odds ratio
+    (statsmodels ``Table2x2``; 0.5 added to every cell when one is empty).  An expected count below 5 sets ``sparse``
+    and gives the p of :func:`exact_or_monte_carlo` (``exact_test``, ``exact_p``, ``exact_p_error``): Fisher's test
+    for 2 × 2 tables, the Fisher–Freeman–Halton test for 2 × k tables, the Monte Carlo test otherwise;
+    ``test="fisher"``, ``"freeman_halton"`` or ``"monte_carlo"`` makes that p the row's p (whichever of the three the
+    table's shape gives).  The exact tests have no χ² statistic: theirs is left empty.
 
     Examples
     --------
@@ -258,6 +382,11 @@ def compare_proportions(data: pd.DataFrame, dv: str, between: str = "group", tes
     >>> row = compare_proportions(frame, "y").iloc[0]
     >>> float(row.statistic), round(float(row.p_val), 4), row.exact_test  # 8 (3 · 3 − 1 · 1)² / 4⁴ = 2; every expected count is 2
     (2.0, 0.1573, 'fisher')
+    >>> [round(float(row[c]), 4) for c in ("risk_difference", "risk_difference_ci_low", "risk_difference_ci_high")]
+    [0.5, -0.1355, 0.7891]
+
+    (3/4 − 1/4 with Newcombe's interval from the Wilson intervals 0.3006–0.9544 of 3/4 and 0.0456–0.6994 of 1/4:
+    0.5 − √(0.4494² + 0.4494²) … 0.5 + √(0.2044² + 0.2044²).)
     """
     subset = pd.DataFrame({"between": data[between].astype(str), "value": _category_values(data, dv)}).dropna()
     table = pd.crosstab(subset["between"], subset["value"])
@@ -275,42 +404,83 @@ def compare_proportions(data: pd.DataFrame, dv: str, between: str = "group", tes
     values = {"n": n, "statistic": float(chi2.statistic), "df": float(chi2.dof), "p_val": float(chi2.pvalue),
               "cramers_v": float(stats.contingency.association(observed, method="cramer"))}
     values["cramers_v_ci_low"], values["cramers_v_ci_high"] = effect_sizes.cramers_v_interval(
-        float(chi2.statistic), int(chi2.dof), n, min(observed.shape), confidence)
+        float(chi2.statistic), int(chi2.dof), n, min(observed.shape), effect_interval_level(confidence))
     minimum = float(chi2.expected_freq.min())
     values.update(min_expected=minimum, sparse=minimum < SPARSE_EXPECTED)
     if observed.shape == (2, 2):
         from statsmodels.stats.contingency_tables import Table2x2
-        from statsmodels.stats.proportion import confint_proportions_2indep
 
         sizes = observed.sum(axis=1)
-        low, high = confint_proportions_2indep(observed[0, 0], sizes[0], observed[1, 0], sizes[1], method="wald", compare="diff",
-                                               alpha=1 - confidence)
+        difference, low, high = _risk_difference(int(observed[0, 0]), int(sizes[0]), int(observed[1, 0]), int(sizes[1]),
+                                                 confidence)
         odds = Table2x2(observed + (0.5 if (observed == 0).any() else 0))
         odds_low, odds_high = odds.oddsratio_confint(alpha=1 - confidence)
-        values.update(risk_difference=float(observed[0, 0] / sizes[0] - observed[1, 0] / sizes[1]),
-                      risk_difference_ci_low=float(low), risk_difference_ci_high=float(high), odds_ratio=float(odds.oddsratio),
-                      odds_ratio_ci_low=float(odds_low), odds_ratio_ci_high=float(odds_high))
-    if values["sparse"] or test in ("fisher", "monte_carlo"):
-        exact = "fisher" if observed.shape == (2, 2) else "monte_carlo"
-        exact_p = float(stats.fisher_exact(observed).pvalue) if exact == "fisher" else monte_carlo_p(observed, seed=seed)
-        values.update(exact_test=exact, exact_p=exact_p)
-        if test in ("fisher", "monte_carlo"):
+        values.update(risk_difference=difference, risk_difference_ci_low=low, risk_difference_ci_high=high,
+                      odds_ratio=float(odds.oddsratio), odds_ratio_ci_low=float(odds_low), odds_ratio_ci_high=float(odds_high))
+    if values["sparse"] or test in EXACT_TESTS:
+        exact, exact_p, error = exact_or_monte_carlo(observed, seed)
+        values.update(exact_test=exact, exact_p=exact_p, exact_p_error=error)
+        if test in EXACT_TESTS:
             test = exact
-            values.update(p_val=values["exact_p"])
-            if exact == "fisher":
+            values.update(p_val=exact_p)
+            if exact != "monte_carlo":
                 values.update(statistic=np.nan, df=np.nan)
     row = _row(dv, between, test, **values)
     row["sparse"] = row["sparse"].astype(bool)
     return row
 
 
+def category_differences(data: pd.DataFrame, dv: str, between: str = "group", confidence: float = 0.95) -> pd.DataFrame:
+    """Risk difference of every category of ``dv`` between the two levels of ``between`` (first minus second).
+
+    One row per category present (in :func:`category_order`), :data:`CATEGORY_DIFFERENCE_COLUMNS`: the counts and
+    non-missing sizes of both levels, the percentages, and the difference of the shares p_first − p_second with
+    Newcombe's hybrid score interval (1998, method 10: the Wilson intervals of the two shares combined; statsmodels
+    ``newcomb``), ``method`` ``"newcombe"``.  Works for two categories (the rows mirror each other) and for more,
+    where one χ² test covers the table and these rows say which categories differ and by how much.  Missing values
+    are dropped.  ``between`` must have two levels.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"group": list("AAAABBBBBB"), "y": list("ppqrpqqrr") + [None]})
+    >>> result = category_differences(frame, "y")
+    >>> result[["category", "count_first", "n_first", "count_second", "n_second"]].values.tolist()
+    [['p', 2, 4, 1, 5], ['q', 1, 4, 2, 5], ['r', 1, 4, 2, 5]]
+    >>> result["risk_difference"].round(2).tolist(), result["method"].iloc[0]  # 2/4 − 1/5, 1/4 − 2/5, 1/4 − 2/5
+    ([0.3, -0.15, -0.15], 'newcombe')
+    """
+    levels = defined_levels(data, between)
+    if len(levels) != 2:
+        raise ValueError(f"category_differences compares two levels of {between!r}, not {len(levels)}")
+    groups = data[between].astype(str).where(data[between].notna())
+    subset = pd.DataFrame({"between": groups, "value": _category_values(data, dv)}).dropna()
+    subset = subset[subset["between"].isin(levels)]
+    table = pd.crosstab(subset["between"], subset["value"]).reindex(index=levels, fill_value=0)
+    categories = [c for c in category_order(data, dv) if c in table.columns]
+    sizes = table.sum(axis=1)
+    first, second = levels
+    rows = []
+    for category in categories:
+        counts = int(table.loc[first, category]), int(table.loc[second, category])
+        difference, low, high = _risk_difference(counts[0], int(sizes[first]), counts[1], int(sizes[second]), confidence)
+        rows.append((dv, category, first, second, counts[0], int(sizes[first]), counts[1], int(sizes[second]),
+                     100.0 * counts[0] / sizes[first] if sizes[first] else np.nan,
+                     100.0 * counts[1] / sizes[second] if sizes[second] else np.nan, difference, low, high, "newcombe"))
+    frame = pd.DataFrame(rows, columns=CATEGORY_DIFFERENCE_COLUMNS)
+    return frame.astype({"count_first": "int64", "n_first": "int64", "count_second": "int64", "n_second": "int64"})
+
+
 def promote_exact(row: pd.DataFrame) -> pd.DataFrame:
-    """A sparse χ² row made the row of its exact test (robust mode): the exact p becomes the p; Fisher's test has no statistic."""
+    """A sparse χ² row made the row of its exact or Monte Carlo test (robust mode): that p becomes the p.
+
+    The exact tests (Fisher, Fisher–Freeman–Halton) order tables by probability and have no χ² statistic: theirs is
+    left empty; the Monte Carlo test keeps the χ² statistic it simulates.
+    """
     promoted = row.copy()
     exact = promoted["exact_test"].iloc[0]
     promoted["test"] = exact
     promoted["p_val"] = promoted["exact_p"]
-    if exact == "fisher":
+    if exact != "monte_carlo":
         promoted[["statistic", "df"]] = np.nan
     return promoted
 
@@ -406,6 +576,15 @@ def assumption_checks(data: pd.DataFrame, variables: list[str], between: str, al
     return pd.DataFrame(rows)
 
 
+def _sparse_tests_text() -> str:
+    """The tests used beside χ² for a sparse table, in words (:func:`exact_or_monte_carlo`)."""
+    return (f"{TEST_NAMES['fisher']} for 2 × 2 tables, the {TEST_NAMES['freeman_halton']} for tables of two rows (or two "
+            f"columns) with more categories, computed over every table with the observed margins (when there are at most "
+            f"{ENUMERATION_LIMIT:,}), and otherwise a Monte Carlo test of the χ² statistic ({MONTE_CARLO_TABLES:,} random "
+            f"tables with the observed margins, seed {SEED}), whose p is an estimate of the exact p with a simulation "
+            f"standard error of √(p (1 − p) / {MONTE_CARLO_TABLES:,})")
+
+
 def tests_description(tests: str) -> str:
     """The tests that run under the ``tests`` option, in words, for the methods (the pairwise tests included).
 
@@ -419,14 +598,13 @@ def tests_description(tests: str) -> str:
                 f"across the three cement-distribution types with the {TEST_NAMES['anova']}, pairs of types with Tukey's HSD "
                 f"(the Games–Howell test where Levene's test rejected equal variances); categorical variables with "
                 f"{TEST_NAMES['chi2']}. Where a χ² table had an expected count below 5, the table flags it and the re-analysis "
-                f"gives the exact p beside it ({TEST_NAMES['fisher']} for 2 × 2 tables, otherwise the "
-                f"{TEST_NAMES['monte_carlo']})")
+                f"gives beside it the p of a test that does not rely on the χ² approximation: {_sparse_tests_text()}")
     return (f"measurements were compared between the two treatment groups with {TEST_NAMES['welch']} and ordinal scores "
             f"(VAS and ODI, whose values are ranks on a short scale) with the {TEST_NAMES['mann_whitney']}, reported with the "
             f"Hodges–Lehmann shift and its distribution-free interval; across the three cement-distribution types with the "
             f"{TEST_NAMES['kruskal']} (effect size ε²) followed by Dunn's pairwise test with Holm's adjustment; categorical "
-            f"variables with {TEST_NAMES['chi2']}, or, where an expected count was below 5, {TEST_NAMES['fisher']} "
-            f"(2 × 2 tables) or the {TEST_NAMES['monte_carlo']} (larger tables; seed {SEED}). The choice between Welch and "
+            f"variables with {TEST_NAMES['chi2']}, or, where an expected count was below 5, {_sparse_tests_text()}. "
+            "The choice between Welch and "
             "Mann–Whitney follows the measurement scale of each variable, fixed in the data dictionary, not a test of normality "
             "on the data")
 

@@ -7,20 +7,25 @@ Questions (those the source study set out to answer):
 3. Does aspiration reduce recompression after surgery (FVAHL, AVHLR, LKA loss)?
 4. Is a type A distribution followed by less recompression than types B and C, pair by pair?
 
-An answer is *yes* only when the difference is in the stated direction and survives the multiplicity adjustment
-(Holm within its table; for question 4 the pairwise methods' own adjustment); *not after adjustment* when only
-the unadjusted p is below alpha; *no evidence* otherwise; *not computable* when the test could not be run.
+Every answer follows the report's testing rule (:mod:`vertebroplasty.testing_rule`): *yes* only when the outcome is a
+finding under the rule (the primary outcome at alpha, a secondary outcome after Holm's adjustment) and the interval of
+that very contrast lies on the stated side of no difference; *partly* when some but not all of a question's outcomes
+(or, for the distribution, the distribution but not the type-A share) are; *not after adjustment* when p is below
+alpha but the row is not a finding under the rule; *baseline imbalance* when the difference disappears once the
+pre-operative value is taken into account; *no evidence* otherwise; *not computable* when the test could not be run.
+Pairwise comparisons of the types count only for an outcome whose overall test across the types is a finding.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from . import comparisons, dictionary, myst, paths, tables
+from . import comparisons, dictionary, myst, paths, sentences, tables
 from .sentences import Results, effect_text
 
 RECOMPRESSION = ("fvahl", "avhlr", "lka_loss")
 VERDICT_WORDS = {"yes": "Yes", "partly": "Partly", "not after adjustment": "Not after adjustment",
+                 "baseline imbalance": "Not once the pre-operative value is taken into account",
                  "no evidence": "Not shown (the interval includes no difference)", "opposite": "No — the opposite direction",
                  "not computable": "Not computable"}
 
@@ -30,61 +35,90 @@ def _lower_after_aspiration(test) -> bool:
     return (test["hodges_lehmann"] if test["test"] == "mann_whitney" else test["mean_difference"]) < 0
 
 
-def _verdict(results: Results, variable: str, wanted_lower: bool = True) -> str:
+def baseline_estimate(adjusted: pd.DataFrame | None, variable: str) -> pd.Series | None:
+    """The baseline-adjusted (ANCOVA) row of ``variable`` in ``results/adjusted.csv``'s frame, if there is one with an estimate."""
+    if adjusted is None:
+        return None
+    rows = adjusted[(adjusted["variable"] == variable) & (adjusted["model"] == "baseline")]
+    return rows.iloc[0] if len(rows) and pd.notna(rows.iloc[0]["ci_low"]) else None
+
+
+def _verdict(results: Results, variable: str, wanted_lower: bool = True, adjusted: pd.DataFrame | None = None) -> str:
     evidence = results.evidence(variable)
     if evidence == "not computable":
         return "not computable"
-    test = results.test(variable)
-    lower = _lower_after_aspiration(test)
-    if evidence == "significant" and lower != wanted_lower:
-        return "opposite"
-    return {"significant": "yes", "unadjusted": "not after adjustment", "none": "no evidence"}[evidence]
+    direction = results.direction(variable)
+    if evidence == "significant" and direction:
+        if (direction == "lower") != wanted_lower:
+            return "opposite"
+        baseline = baseline_estimate(adjusted, variable)
+        if baseline is not None and baseline["ci_low"] <= 0 <= baseline["ci_high"]:
+            return "baseline imbalance"
+        return "yes"
+    if evidence in ("significant", "unadjusted") and direction:
+        return "not after adjustment"
+    return "no evidence"
 
 
 def type_a_share(data: pd.DataFrame, confidence: float = 0.95) -> pd.Series:
-    """The share of type A distributions compared between the groups (type A against B or C), one test row.
+    """The share of type A distributions compared between the groups (type A against B or C): its risk difference row.
 
-    Only its risk difference and interval are used (the test of the distribution is Table 1's).
+    The same numbers as the type-A row of :func:`vertebroplasty.comparisons.category_differences` (Newcombe interval).
     """
-    frame = pd.DataFrame({"group": data["group"], "type_a": (data["cement_distribution"].astype(str) == "A").map({True: "yes", False: "no"})})
-    return comparisons.compare_proportions(frame, "type_a", "group", "chi2", confidence).iloc[0]
+    rows = comparisons.category_differences(data, "cement_distribution", "group", confidence)
+    rows = rows[rows["category"] == "A"]
+    if rows.empty:
+        return pd.Series({"risk_difference": float("nan"), "ci_low": float("nan"), "ci_high": float("nan"),
+                          "percent_first": float("nan"), "percent_second": float("nan")})
+    return rows.iloc[0]
 
 
 def distribution_answer(table1: Results, share: pd.Series) -> tuple[str, str]:
-    evidence = table1.evidence("cement_distribution")
-    described = table1.described("cement_distribution").reset_index()
-    percent = described[described["category"] == "A"].set_index("level")["percent"]
-    a, b = percent.get("A", float("nan")), percent.get("B", float("nan"))
-    share_text = (f"type A in {a:.1f} % of group A and {b:.1f} % of group B (difference {share['risk_difference'] * 100:.1f} percentage "
-                  f"points, 95 % CI {share['risk_difference_ci_low'] * 100:.1f} to {share['risk_difference_ci_high'] * 100:.1f})"
-                  if pd.notna(share["risk_difference"]) else f"type A in {a:.1f} % of group A and {b:.1f} % of group B")
-    if evidence == "not computable":
+    """Question 1: whether the distribution differs (the test), and which types' shares differ (their own intervals)."""
+    if table1.evidence("cement_distribution") == "not computable":
         return "not computable", f"The distribution types could not be compared ({table1.test('cement_distribution')['reason']})."
-    more_a = a > b
+    evidence = table1.evidence("cement_distribution")
+    a, b = share["percent_first"], share["percent_second"]
+    share_text = (f"type A in {a:.1f} % of group A and {b:.1f} % of group B (difference {share['risk_difference'] * 100:.1f} percentage "
+                  f"points, 95 % CI {share['ci_low'] * 100:.1f} to {share['ci_high'] * 100:.1f})" if pd.notna(share["ci_low"]) else
+                  "type A could not be compared")
+    named, codes = (sentences.category_differences_text(table1.differences, "cement_distribution", "A")
+                    if table1.differences is not None else ("", []))
     p_text = table1.p_text("cement_distribution")
+    type_a_more = "A" in codes and share["risk_difference"] > 0
+    type_a_fewer = "A" in codes and share["risk_difference"] < 0
     if evidence == "significant":
-        verdict = "yes" if more_a else "opposite"
-        where = ("with more type A distributions after aspiration" if more_a else
-                 "but not towards type A: type A was less frequent after aspiration")
-        return verdict, f"The distribution types differed between the groups ({p_text}), {where}: {share_text}."
+        if type_a_more:
+            return "yes", f"The distribution types differed between the groups ({p_text}): {named}."
+        if type_a_fewer:
+            return "opposite", f"The distribution types differed between the groups ({p_text}), but not towards type A: {named}."
+        where = (f"the difference lies elsewhere: {named}" if named else "no single type's share differs by its own interval")
+        return "partly", (f"The distribution types differed between the groups ({p_text}), but not by more type A distributions "
+                          f"({share_text}); {where}.")
     if evidence == "unadjusted":
-        return "not after adjustment", (f"The distribution types differed at the unadjusted level only ({p_text}): {share_text}; the "
-                                        "difference does not survive adjustment for the number of outcomes tested.")
+        return "not after adjustment", (f"The distribution types gave p below {table1.alpha:g} ({p_text}), but "
+                                        f"{table1.why_not_a_finding('cement_distribution')}: {share_text}.")
     return "no evidence", f"The distribution types did not differ significantly between the groups ({p_text}): {share_text}."
 
 
-def outcome_answer(results: Results, variable: str) -> tuple[str, str]:
+def outcome_answer(results: Results, variable: str, adjusted: pd.DataFrame | None = None) -> tuple[str, str]:
     label = dictionary.prose_label(variable)
-    verdict = _verdict(results, variable)
+    verdict = _verdict(results, variable, adjusted=adjusted)
     test = results.test(variable)
     if verdict == "not computable":
         return verdict, f"{label} could not be compared ({test['reason']})."
-    effect = effect_text(test, dictionary.difference_unit(variable))
-    direction = "lower" if _lower_after_aspiration(test) else "higher"
+    unit = dictionary.difference_unit(variable)
+    effect = effect_text(test, unit)
+    direction = results.direction(variable)
+    baseline = baseline_estimate(adjusted, variable)
+    baseline_text = (f"; adjusted for its pre-operative value, difference {baseline['estimate']:.2f}{unit}, 95 % CI "
+                     f"{baseline['ci_low']:.2f} to {baseline['ci_high']:.2f}" if baseline is not None else "")
     words = {"yes": f"{label} was lower after aspiration", "opposite": f"{label} was higher after aspiration",
-             "not after adjustment": f"{label} was {direction} after aspiration at the unadjusted level only",
+             "baseline imbalance": (f"{label} was {direction} after aspiration, but the difference disappears once the pre-operative "
+                                    "value is taken into account: a baseline imbalance, not a treatment finding"),
+             "not after adjustment": f"{label} was {direction} after aspiration, but {results.why_not_a_finding(variable)}",
              "no evidence": f"{label} did not differ significantly between the groups"}[verdict]
-    return verdict, f"{words} ({effect}; {results.p_text(variable)})."
+    return verdict, f"{words} ({effect}; {results.p_text(variable)}{baseline_text})."
 
 
 def combine(verdicts: list[str]) -> str:
@@ -95,43 +129,52 @@ def combine(verdicts: list[str]) -> str:
         return "partly"
     if any(v == "not after adjustment" for v in verdicts):
         return "not after adjustment"
+    if any(v == "baseline imbalance" for v in verdicts):
+        return "baseline imbalance"
     if all(v == "not computable" for v in verdicts):
         return "not computable"
     return "opposite" if any(v == "opposite" for v in verdicts) else "no evidence"
 
 
-def type_a_answer(pairs: pd.DataFrame, alpha: float) -> tuple[str, str]:
+def type_a_answer(pairs: pd.DataFrame, table3: Results, alpha: float) -> tuple[str, str]:
+    """Question 4, pair by pair — only for outcomes whose overall test across the types is a finding under the rule."""
     parts, verdicts = [], []
     for variable in RECOMPRESSION:
         rows = pairs[(pairs["variable"] == variable) & (pairs["first"] == "A")]
         label = dictionary.prose_label(variable)
-        if rows.empty:
+        if rows.empty or variable not in table3.tests.index or table3.evidence(variable) == "not computable":
             parts.append(f"{label}: not computable")
             verdicts.append("not computable")
             continue
         unit = dictionary.difference_unit(variable)
-        better = [r for r in rows.itertuples() if r.p_adjusted < alpha and r.mean_difference < 0]
         found = "; ".join(f"against type {r.second} {r.mean_difference:.2f}{unit}"
-                          + (f" (95 % CI {r.ci_low:.2f} to {r.ci_high:.2f}" if pd.notna(r.ci_low) else " (")
-                          + f"{', ' if pd.notna(r.ci_low) else ''}adjusted {tables.format_p_in_text(r.p_adjusted)})"
-                          for r in rows.itertuples())
+                          + (f" (95 % CI {r.ci_low:.2f} to {r.ci_high:.2f}, " if pd.notna(r.ci_low) else " (")
+                          + f"adjusted {tables.format_p_in_text(r.p_adjusted)})" for r in rows.itertuples())
+        overall = f"overall {table3.p_text(variable)}"
+        if table3.evidence(variable) != "significant":
+            verdicts.append("no evidence")
+            parts.append(f"{label}: the overall test across the types is not a finding ({overall}), so the pairs "
+                         f"({rows['method'].iloc[0]}: {found}) are exploratory and answer nothing")
+            continue
+        better = [r for r in rows.itertuples() if sentences.pair_differs(r, alpha) and r.mean_difference < 0]
         verdicts.append("yes" if len(better) == len(rows) == 2 else "partly" if better else "no evidence")
-        parts.append(f"{label} ({rows['method'].iloc[0]}): {found}")
+        parts.append(f"{label} ({overall}; {rows['method'].iloc[0]}): {found}")
     return combine(verdicts), f"Type A against the other types, pair by pair — {'. '.join(parts)}."
 
 
-def answers(table1: Results, table2: Results, pairs: pd.DataFrame, share: pd.Series, alpha: float) -> pd.DataFrame:
+def answers(table1: Results, table2: Results, table3: Results, pairs: pd.DataFrame, share: pd.Series, alpha: float,
+            adjusted: pd.DataFrame | None = None) -> pd.DataFrame:
     """The four questions with a verdict and a sentence each: ``question, topic, verdict, sentence``."""
     rows = []
     verdict, sentence = distribution_answer(table1, share)
     rows.append(("Does aspiration change the distribution of the cement?", "cement distribution", verdict, sentence))
-    verdict, sentence = outcome_answer(table2, "vas_op")
+    verdict, sentence = outcome_answer(table2, "vas_op", adjusted)
     rows.append(("Does aspiration change pain during cementing?", "pain during cementing", verdict, sentence))
-    outcomes = [outcome_answer(table2, variable) for variable in RECOMPRESSION]
+    outcomes = [outcome_answer(table2, variable, adjusted) for variable in RECOMPRESSION]
     rows.append(("Does aspiration reduce recompression after surgery?", "recompression",
                  combine([v for v, _ in outcomes]), " ".join(s for _, s in outcomes)
                  + " FVAHL and AVHLR are two measures of the same loss of anterior height, in millimetres and as a ratio."))
-    verdict, sentence = type_a_answer(pairs, alpha)
+    verdict, sentence = type_a_answer(pairs, table3, alpha)
     rows.append(("Is type A followed by less recompression than types B and C?", "type A against B and C", verdict, sentence))
     return pd.DataFrame(rows, columns=["question", "topic", "verdict", "sentence"])
 
@@ -142,12 +185,12 @@ def conclusions_text(answered: pd.DataFrame, synthetic: bool = False) -> str:
     supported = [row.topic for row in answered.itertuples() if row.verdict == "yes"]
     partly = [row.topic for row in answered.itertuples() if row.verdict == "partly"]
     if supported:
-        closing = f"After adjustment for multiple comparisons, the data show differences in {myst.english_list(supported)}"
+        closing = f"Under the report's testing rule, the data show differences in {myst.english_list(supported)}"
         closing += f", and in part in {myst.english_list(partly)}." if partly else "."
     elif partly:
-        closing = f"After adjustment for multiple comparisons, the data show differences in part in {myst.english_list(partly)} only."
+        closing = f"Under the report's testing rule, the data show differences in part in {myst.english_list(partly)} only."
     else:
-        closing = "After adjustment for multiple comparisons, the data show none of the differences asked about."
+        closing = "Under the report's testing rule, the data show none of the differences asked about."
     closing += (" These are associations in an observational comparison, not proven effects of aspiration: the groups were not "
                 "shown to be comparable in every respect, and the confidence intervals, not the p-values alone, give the size "
                 "of what is compatible with the data.")

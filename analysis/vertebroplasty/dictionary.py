@@ -187,6 +187,42 @@ def role(variable: str) -> str:
     return _variables().loc[variable, "role"]
 
 
+#: Suffixes naming the time point of a measurement: before surgery, during cement injection, 24 h after, final follow-up.
+TIMEPOINT_SUFFIXES = ("_pre", "_op", "_post", "_final")
+
+
+def baseline_variable(variable: str) -> str | None:
+    """The pre-operative variable of the same measurement, or None when there is none.
+
+    A measurement at a time point (``lka_post``, ``vas_op``, ``avhr_final``) takes ``<measurement>_pre``; a derived
+    index takes the one baseline its inputs share (``derived_indices.csv``: ``lka_loss`` from ``lka_final|lka_post``,
+    ``fvahr`` from ``fvah_post|fvah_pre``), following inputs that are derived indices themselves.  Baseline variables
+    (``*_pre``, age, sex, …), variables without a time point (cement leakage) and unknown names have none.
+
+    >>> baseline_variable("lka_loss"), baseline_variable("avhlr"), baseline_variable("vas_op"), baseline_variable("rka_recovery")
+    ('lka_pre', 'avhr_pre', 'vas_pre', 'rka_pre')
+    >>> baseline_variable("fvah_pre"), baseline_variable("age"), baseline_variable("cement_leakage"), baseline_variable("segment")
+    (None, None, None, None)
+    """
+    known = _variables()
+    if variable not in known.index or known.loc[variable, "role"] == "baseline":
+        return None
+    return _baseline_of(variable)
+
+
+def _baseline_of(name: str) -> str | None:
+    """``<measurement>_pre`` of a name with a time-point suffix if it exists (a ``*_pre`` name is its own), else of its inputs."""
+    known = _variables().index
+    for suffix in TIMEPOINT_SUFFIXES:
+        if name.endswith(suffix) and f"{name.removesuffix(suffix)}_pre" in known:
+            return f"{name.removesuffix(suffix)}_pre"
+    derived = load_derived_indices()
+    if name not in derived.index:
+        return None
+    found = {_baseline_of(input_name) for input_name in derived.loc[name, "inputs"]} - {None}
+    return found.pop() if len(found) == 1 else None
+
+
 def scale(variable: str) -> str:
     """Measurement scale: ``nominal``, ``ordinal`` (VAS, ODI, compression grade) or ``ratio``."""
     return _variables().loc[variable, "scale"]

@@ -5,6 +5,14 @@ interval (pingouin computes g but no interval), η² and Cramér's V with interv
 distributions (Steiger 2004; Smithson 2003), ε² for the Kruskal–Wallis test, and the Hodges–Lehmann shift with its
 distribution-free (Moses) interval, which must also work for a million patients.  Each is tested against hand
 computation or a published worked example (``tests/test_effect_sizes.py``).
+
+The level of the η² and Cramér's V intervals.  Both effect sizes are bounded below by 0 and belong to a one-sided test
+(the F test, Pearson's χ² test), so their two-sided interval is given at the level 1 − 2α, not 1 − α: with α = 0.05 a
+90 % interval (Steiger, 2004, *Psychological Methods* 9:164–182).  Its lower bound is then above 0 exactly when the
+test's p is below α — both say that the observed statistic lies beyond the central distribution's 1 − α quantile —
+whereas a 95 % interval could start at 0 for a test with p < 0.05.  :func:`effect_interval_level` turns the contrast
+level 1 − α (the ``confidence`` of the comparisons, 0.95) into that level (0.90); the comparisons call the interval
+functions with it, and the interval functions themselves compute at whatever level they are given.
 """
 
 from __future__ import annotations
@@ -41,6 +49,19 @@ def hedges_g_interval(g: float, nx: int, ny: int, confidence: float = 0.95) -> t
     return float(g - z * se), float(g + z * se)
 
 
+def effect_interval_level(confidence: float = 0.95) -> float:
+    """The level of an η² or Cramér's V interval that agrees with its test at α = 1 − ``confidence``: 1 − 2α = 2c − 1.
+
+    Steiger (2004): the lower bound of this interval is above 0 exactly when the F (or χ²) test's p is below α.
+
+    >>> round(effect_interval_level(0.95), 10), round(effect_interval_level(0.99), 10)
+    (0.9, 0.98)
+    """
+    if not 0.5 < confidence < 1:
+        raise ValueError(f"confidence must lie between 0.5 and 1 for a 1 − 2α interval, not {confidence!r}")
+    return 2 * confidence - 1
+
+
 def _noncentrality_interval(cdf, observed: float, confidence: float) -> tuple[float, float]:
     """Bounds of a noncentrality parameter λ with cdf(observed; λ) = 1 − α/2 and α/2 (0 when not reachable)."""
     from scipy.optimize import brentq
@@ -66,7 +87,8 @@ def eta_squared_interval(f: float, df_between: float, df_within: float, confiden
 
     The bounds λ_low, λ_high of the noncentrality parameter solve F_{ncF}(F_obs; df_between, df_within, λ) = 1 − α/2
     and α/2 (a bound is 0 where even λ = 0 leaves F_obs below the quantile); η² = λ / (λ + N) with
-    N = df_between + df_within + 1 (Steiger, 2004, *Psychological Methods* 9:164–182).
+    N = df_between + df_within + 1 (Steiger, 2004, *Psychological Methods* 9:164–182).  ``confidence`` is the level
+    of this interval; the comparisons pass :func:`effect_interval_level` (0.90 for a test at α = 0.05).
 
     >>> low, high = eta_squared_interval(5.0, 2, 80)
     >>> bool(low < 5.0 * 2 / (5.0 * 2 + 80) < high)
@@ -85,7 +107,8 @@ def cramers_v_interval(chi2: float, df: int, n: int, k: int, confidence: float =
     """Interval of Cramér's V by inverting the noncentral χ² distribution.
 
     λ_low, λ_high solve F_{ncχ²}(χ²_obs; df, λ) = 1 − α/2 and α/2, and V = √(λ / (n (k − 1))) with k the smaller
-    dimension of the table (Smithson, 2003, *Confidence Intervals*, Sage).
+    dimension of the table (Smithson, 2003, *Confidence Intervals*, Sage).  ``confidence`` is the level of this
+    interval; the comparisons pass :func:`effect_interval_level` (0.90 for a test at α = 0.05).
     """
 
     def cdf(x: float, lam: float) -> float:

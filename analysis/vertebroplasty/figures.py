@@ -219,7 +219,8 @@ def flow_diagram(flow: pd.DataFrame) -> tuple[plt.Figure, pd.DataFrame]:
     """The flow of patients per group (STROBE item 13), drawn from :func:`vertebroplasty.attrition.flow`.
 
     One column per group: enrolled, measured before surgery, measured 24 h after it, seen at the final follow-up
-    (with the number lost beside it) and analysed for the headline outcomes.
+    (beside it, who lacks final radiographs, who lacks a final VAS or ODI, and who has no final value at all) and
+    analysed for the headline outcomes.
     """
     groups = list(dict.fromkeys(flow["group"]))
     counts = flow.set_index(["stage", "group"])["n"]
@@ -239,8 +240,11 @@ def flow_diagram(flow: pd.DataFrame) -> tuple[plt.Figure, pd.DataFrame]:
             axis.text(x, y, f"{label}\nn = {int(counts[(stage, group)])}", ha="center", va="center", fontsize=8)
             if row:
                 axis.annotate("", xy=(x, y + 0.33), xytext=(x, y + 0.67), arrowprops={"arrowstyle": "->", "color": "0.4"})
-        lost = int(counts[("lost", group)])
-        axis.text(x + 1.8, 1.8, f"lost to\nfollow-up:\n{lost}", ha="left", va="center", fontsize=7, color="#a23b3b" if lost else "0.4")
+        missing = [("missing_final_radiographs", "final radiographs\nincomplete"), ("missing_final_scores", "final VAS/ODI\nmissing"),
+                   ("lost", "no final value\n(lost)")]
+        text = "\n".join(f"{words}: {int(counts[(stage, group)])}" for stage, words in missing if (stage, group) in counts.index)
+        anything = any(int(counts[(stage, group)]) for stage, _ in missing if (stage, group) in counts.index)
+        axis.text(x + 1.8, 1.75, text, ha="left", va="center", fontsize=6.5, color="#a23b3b" if anything else "0.4")
         lines = "\n".join(f"{dictionary.label(stage.removeprefix('analysed_'))}: {int(counts[(stage, group)])}" for stage in analysed)
         axis.text(x, 0.35, f"Analysed\n{lines}", ha="center", va="bottom", fontsize=6.5)
         axis.text(x, len(stages) + 1.45, f"Group {group}", ha="center", va="center", fontsize=10, fontweight="bold",

@@ -17,10 +17,10 @@ def assumptions_table(checks: pd.DataFrame, alpha: float) -> str:
     shapiro = [column for column in checks.columns if column.startswith("shapiro_p_")]
     rows = []
     for record in checks.to_dict("records"):
-        normality = ", ".join(f"{column.removeprefix('shapiro_p_')}: {tables.format_p(record[column], alpha)}"
+        normality = ", ".join(f"{column.removeprefix('shapiro_p_')}: {tables.format_p(record[column])}"
                               for column in shapiro if not pd.isna(record.get(column)))
         rows.append([tables.table_label(record["table"]), dictionary.label(record["variable"]), normality or "—",
-                     tables.format_p(record["levene_p"], alpha)])
+                     tables.format_p(record["levene_p"])])
     return myst.list_table(["Table", "Variable", "Shapiro–Wilk p per stratum", "Levene p"], rows, [12, 30, 43, 15])
 
 
@@ -28,9 +28,9 @@ def exact_tests_table(categorical: pd.DataFrame, alpha: float) -> str:
     """Every categorical comparison: the χ² p, the smallest expected count, and the exact p where a count is below 5."""
     rows = []
     for record in categorical.to_dict("records"):
-        exact = (f"{comparisons.TEST_NAMES[record['exact_test']]}: {tables.format_p(record['exact_p'], alpha)}"
+        exact = (f"{comparisons.TEST_NAMES[record['exact_test']]}: {tables.format_p(record['exact_p'])}"
                  if record["exact_test"] else "not needed (every expected count ≥ 5)")
-        chi2 = tables.format_p(record["p_val"], alpha) if record["test"] == "chi2" else "—"
+        chi2 = tables.format_p(record["p_val"]) if record["test"] == "chi2" else "—"
         expected = "—" if pd.isna(record["min_expected"]) else f"{record['min_expected']:.1f}"
         rows.append([tables.table_label(record["table"]), dictionary.label(record["variable"]), chi2, expected, exact])
     return myst.list_table(["Table", "Variable", "χ² p", "Smallest expected count", "Exact test"], rows, [10, 25, 12, 15, 38])

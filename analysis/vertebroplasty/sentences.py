@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import dictionary, myst, tables
+from . import dictionary, effect_sizes, myst, tables, testing_rule
 
 #: |SMD| at or above which a baseline difference is called an imbalance (Austin, 2009).
 IMBALANCE_SMD = 0.1
@@ -26,8 +26,10 @@ IMBALANCE_SMD = 0.1
 class Results:
     """The tests and descriptives of one table, looked up by variable."""
 
-    def __init__(self, tests: pd.DataFrame, descriptives: pd.DataFrame, sizes: dict[str, int], between: str, alpha: float):
+    def __init__(self, tests: pd.DataFrame, descriptives: pd.DataFrame, sizes: dict[str, int], between: str, alpha: float,
+                 differences: pd.DataFrame | None = None):
         self.tests = tests.set_index("variable")
+        self.differences = differences
         self.descriptives = descriptives
         self.sizes = sizes
         self.between = between
@@ -57,25 +59,65 @@ class Results:
                 parts.append(f"{n} of {self.sizes[level]} in {dictionary.level_phrase(self.between, level)}")
         return f"measured in {myst.english_list(parts)}" if parts else ""
 
-    def adjusted_p(self, variable: str) -> float:
+    def family(self, variable: str) -> str:
         test = self.test(variable)
-        return test["p_holm"] if "p_holm" in test.index and pd.notna(test["p_holm"]) else test["p_val"]
+        return test["family"] if "family" in test.index else ""
 
     def evidence(self, variable: str) -> str:
-        """``significant`` (adjusted p < alpha), ``unadjusted`` (only p < alpha), ``none``, or ``not computable``."""
+        """``significant`` (a finding under the testing rule), ``unadjusted`` (p < alpha but not a finding), ``none``,
+        or ``not computable``."""
         test = self.test(variable)
         if test["reason"] or pd.isna(test["p_val"]):
             return "not computable"
-        if self.adjusted_p(variable) < self.alpha:
+        if testing_rule.is_finding(test, self.alpha):
             return "significant"
         return "unadjusted" if test["p_val"] < self.alpha else "none"
+
+    def why_not_a_finding(self, variable: str) -> str:
+        """Why a p below alpha is not a finding: the row's family decides (for ``unadjusted`` evidence)."""
+        family = self.family(variable)
+        if family == "secondary":
+            return "the difference does not remain significant after Holm's adjustment over the secondary outcomes"
+        if family == "exploratory":
+            return "it is an exploratory outcome, outside the tested families, so no significance is claimed"
+        return "it describes the operation and belongs to no tested family, so no significance is claimed"
 
     def p_text(self, variable: str) -> str:
         test = self.test(variable)
         text = tables.format_p_in_text(test["p_val"])
         if "p_holm" in test.index and pd.notna(test["p_holm"]):
             text += f", Holm-adjusted {tables.format_p_in_text(test['p_holm'])}"
+        elif self.family(variable) == "primary":
+            text += ", primary outcome"
         return text
+
+    def direction(self, variable: str) -> str:
+        """``lower`` or ``higher`` (first level against the second) when the reported contrast's interval excludes no
+        difference, else ``""``: the only place a direction word comes from."""
+        return direction_of(self.test(variable))
+
+
+def _effect_percent() -> float:
+    """Level (%) of the η² and Cramér's V intervals, chosen so that "excludes 0" agrees with p < 0.05 (90 %)."""
+    return round(100 * effect_sizes.effect_interval_level(0.95), 6)
+
+
+def direction_of(test: pd.Series) -> str:
+    """The direction of a two-group contrast by its own interval (Hodges–Lehmann for rank tests, else the difference
+    of means), or ``""`` when the interval includes no difference or there is none.
+
+    >>> direction_of(pd.Series({"test": "student", "mean_difference": -1.0, "ci_low": -2.0, "ci_high": -0.1}))
+    'lower'
+    >>> direction_of(pd.Series({"test": "student", "mean_difference": -1.0, "ci_low": -2.0, "ci_high": 0.3}))
+    ''
+    """
+    if test["test"] == "mann_whitney":
+        low, high = test.get("hodges_lehmann_ci_low"), test.get("hodges_lehmann_ci_high")
+    else:
+        low, high = test.get("ci_low"), test.get("ci_high")
+    if low is None or high is None or pd.isna(low) or pd.isna(high):
+        return ""
+    return "lower" if high < 0 else "higher" if low > 0 else ""
 
 
 def standardised_mean_difference(results: Results, variable: str) -> float:
@@ -104,7 +146,8 @@ def effect_text(test: pd.Series, unit_text: str = "") -> str:
     if pd.notna(test["mean_difference"]) and pd.notna(test["ci_low"]):
         return f"difference {test['mean_difference']:.2f}{unit_text}, 95 % CI {test['ci_low']:.2f} to {test['ci_high']:.2f}"
     if pd.notna(test["eta_squared"]):
-        return f"η² {test['eta_squared']:.3f}, 95 % CI {test['eta_squared_ci_low']:.3f} to {test['eta_squared_ci_high']:.3f}"
+        return (f"η² {test['eta_squared']:.3f}, {_effect_percent():g} % CI {test['eta_squared_ci_low']:.3f} to "
+                f"{test['eta_squared_ci_high']:.3f}")
     if pd.notna(test["epsilon_squared"]):
         return f"ε² {test['epsilon_squared']:.3f}"
     return ""
@@ -148,18 +191,42 @@ def two_group_sentence(results: Results, variable: str) -> str:
     values = f"{results.summary(variable, first)} vs {results.summary(variable, second)}" + (f", {note}" if note else "")
     effect = effect_text(test, dictionary.difference_unit(variable))
     evidence = results.evidence(variable)
-    described = results.described(variable)
-    direction = "lower" if described.loc[first, "mean"] < described.loc[second, "mean"] else "higher"
-    if evidence == "significant":
-        return f"{label} was significantly {direction} in group {first} than in group {second} ({values}; {effect}; {results.p_text(variable)})."
+    direction = results.direction(variable)
+    numbers = f"({values}; {effect}; {results.p_text(variable)})"
+    if evidence == "significant" and direction:
+        return f"{label} was significantly {direction} in group {first} than in group {second} {numbers}."
+    if evidence in ("significant", "unadjusted") and not direction:
+        return (f"{label}: the test gives p below {results.alpha:g} {numbers}, but the interval of the difference includes no "
+                "difference, so no direction is claimed.")
     if evidence == "unadjusted":
-        return (f"{label} was {direction} in group {first} than in group {second} ({values}; {effect}; {results.p_text(variable)}), "
-                "but the difference does not remain significant after adjustment for the number of outcomes tested.")
-    return f"{label} did not differ significantly between the groups ({values}; {effect}; {results.p_text(variable)})."
+        return f"{label} was {direction} in group {first} than in group {second} {numbers}, but {results.why_not_a_finding(variable)}."
+    return f"{label} did not differ significantly between the groups {numbers}."
+
+
+def category_differences_text(differences: pd.DataFrame, variable: str, first: str) -> tuple[str, list[str]]:
+    """The categories whose share differs between the groups by their own (Newcombe) interval, in words, and their codes.
+
+    ``differences`` is :func:`vertebroplasty.comparisons.category_differences` (first level minus second); a category is
+    named only when its interval excludes no difference: ``fewer type C distributions in group A (6.7 % vs 20.0 %;
+    difference −13.3 percentage points, 95 % CI …)``.
+    """
+    rows = differences[differences["variable"] == variable]
+    named, codes = [], []
+    for row in rows.itertuples():
+        if pd.isna(row.ci_low) or (row.ci_low <= 0 <= row.ci_high):
+            continue
+        more = "more" if row.risk_difference > 0 else "fewer"
+        noun = dictionary.category_phrase(variable, row.category)
+        noun += " distributions" if variable == "cement_distribution" else ""
+        named.append(f"{more} {noun} in group {first} ({row.percent_first:.1f} % vs {row.percent_second:.1f} %; difference "
+                     f"{100 * row.risk_difference:.1f} percentage points, 95 % CI {100 * row.ci_low:.1f} to {100 * row.ci_high:.1f})")
+        codes.append(str(row.category))
+    return myst.english_list(named), codes
 
 
 def category_sentence(results: Results, variable: str) -> str:
-    """A categorical comparison between the groups, with its direction (which group has more of which category)."""
+    """A categorical comparison between the groups; a category's direction is named only when its own interval excludes no
+    difference, and one reference category is kept throughout."""
     label = dictionary.prose_label(variable)
     test = results.test(variable)
     if test["reason"]:
@@ -169,37 +236,46 @@ def category_sentence(results: Results, variable: str) -> str:
     share = described.pivot_table(index="category", columns="level", values="percent", sort=False)
     counts = described.pivot_table(index="category", columns="level", values="count", sort=False)
     sizes = described.groupby("level")["n"].first()
-    if variable == "cement_leakage" or list(share.index) == ["yes", "no"] or set(share.index) == {"yes", "no"}:
+    yes_no = set(share.index) <= {"yes", "no"}
+    if yes_no:
         parts = [f"{int(counts.loc['yes', level]) if 'yes' in counts.index else 0} of {int(sizes[level])} patients in group {level} "
-                 f"({share.loc['yes', level] if 'yes' in share.index else 0:.2f} %)" for level in (first, second)]
+                 f"({share.loc['yes', level] if 'yes' in share.index else 0:.1f} %)" for level in (first, second)]
         opening = f"{label} was seen in {parts[0]} and {parts[1]}"
     else:
         parts = [f"{dictionary.category_phrase(variable, category)} {share.loc[category, first]:.1f} % vs {share.loc[category, second]:.1f} %"
                  for category in share.index]
-        gap = (share[first] - share[second])
-        largest = gap.abs().idxmax()
-        more = first if gap[largest] > 0 else second
-        largest_label = dictionary.category_phrase(variable, largest)
-        opening = (f"{label} (group {first} vs group {second}): {'; '.join(parts)}; the largest difference is in {largest_label}, "
-                   f"more frequent in group {more} (by {abs(gap[largest]):.1f} percentage points)")
+        opening = f"{label} (group {first} vs group {second}): {'; '.join(parts)}"
     effect = ""
     if pd.notna(test["risk_difference"]):
-        category = dictionary.category_phrase(variable, share.index[0]) if variable != "cement_leakage" else "leakage"
+        category = "leakage" if variable == "cement_leakage" else dictionary.category_phrase(variable, "yes" if yes_no else share.index[0])
         effect = (f"difference in the share with {category} {100 * test['risk_difference']:.1f} percentage points, 95 % CI "
                   f"{100 * test['risk_difference_ci_low']:.1f} to {100 * test['risk_difference_ci_high']:.1f}; ")
     elif pd.notna(test["cramers_v"]):
-        effect = f"Cramér's V {test['cramers_v']:.2f}, 95 % CI {test['cramers_v_ci_low']:.2f} to {test['cramers_v_ci_high']:.2f}; "
+        effect = (f"Cramér's V {test['cramers_v']:.2f}, {_effect_percent():g} % CI {test['cramers_v_ci_low']:.2f} "
+                  f"to {test['cramers_v_ci_high']:.2f}; ")
     sparse = ""
     if bool(test["sparse"]) and test["test"] == "chi2":
-        sparse = f"; with expected counts below 5 the exact test gives {tables.format_p_in_text(test['exact_p'])}"
-    evidence = results.evidence(variable)
-    verdict = {"significant": "the groups differed significantly", "unadjusted":
-               "the groups differed at the unadjusted level only, not after adjustment for the number of outcomes tested",
-               "none": "the groups did not differ significantly"}[evidence]
+        sparse = (f"; with expected counts below 5, the {comparisons_name(test['exact_test'])} gives "
+                  f"{tables.format_p_in_text(test['exact_p'])}")
+    numbers = f"({effect}{results.p_text(variable)}{sparse})"
     if dictionary.role(variable) == "baseline":
         verdict = "a baseline characteristic, not a result of the treatment" + (
             "; the groups were imbalanced" if test["p_val"] < results.alpha else "")
-    return f"{opening}; {verdict} ({effect}{results.p_text(variable)}{sparse})."
+        return f"{opening}; {verdict} {numbers}."
+    evidence = results.evidence(variable)
+    named, _ = category_differences_text(results.differences, variable, first) if results.differences is not None else ("", [])
+    where = (f": {named}" if named else
+             "; no single category's share differs between the groups by its own interval") if evidence != "none" else ""
+    verdict = {"significant": "the groups differed significantly",
+               "unadjusted": f"the test gives p below {results.alpha:g}, but {results.why_not_a_finding(variable)}",
+               "none": "the groups did not differ significantly"}[evidence]
+    return f"{opening}; {verdict} {numbers}{where}."
+
+
+def comparisons_name(test: str) -> str:
+    from .comparisons import TEST_NAMES
+
+    return TEST_NAMES.get(test, test)
 
 
 def several_group_sentence(results: Results, variable: str, pairs: pd.DataFrame | None = None) -> str:
@@ -217,23 +293,36 @@ def several_group_sentence(results: Results, variable: str, pairs: pd.DataFrame 
         return (f"{what} is a value from before surgery: a difference across the types describes the patients who came to "
                 "have each distribution, not an effect of the distribution.")
     evidence = results.evidence(variable)
-    pair_text = pair_sentence(pairs, variable, results.alpha) if pairs is not None else ""
+    pair_text = pair_sentence(pairs, variable, results.alpha, evidence == "significant") if pairs is not None else ""
     if evidence == "significant":
         return f"{what} differed significantly across the distribution types{pair_text}."
     if evidence == "unadjusted":
-        return f"{what} differed across the types at the unadjusted level only, not after adjustment for the number of outcomes tested{pair_text}."
-    return f"{what} did not differ significantly across the distribution types."
+        return f"{what}: the overall test gives p below {results.alpha:g}, but {results.why_not_a_finding(variable)}{pair_text}."
+    return f"{what} did not differ significantly across the distribution types{pair_text}."
 
 
-def pair_sentence(pairs: pd.DataFrame, variable: str, alpha: float) -> str:
-    """``; pairwise (Tukey HSD), type A was lower than type C (adjusted p = 0.01), other pairs did not differ``."""
+def pair_differs(row, alpha: float) -> bool:
+    """A pair of types differs when its simultaneous interval excludes no difference (Tukey), or, for methods without an
+    interval (Games–Howell, Dunn), when its adjusted p is below alpha."""
+    if pd.notna(row.ci_low) and pd.notna(row.ci_high):
+        return not (row.ci_low <= 0 <= row.ci_high)
+    return pd.notna(row.p_adjusted) and row.p_adjusted < alpha
+
+
+def pair_sentence(pairs: pd.DataFrame, variable: str, alpha: float, omnibus_finding: bool = True) -> str:
+    """``; pairwise (Tukey HSD), type A was lower than type C (…)``; exploratory when the overall test is not a finding."""
     rows = pairs[pairs["variable"] == variable]
     if rows.empty:
         return ""
     method = rows["method"].iloc[0]
-    found = [f"type {r.first} was {'lower' if r.mean_difference < 0 else 'higher'} than type {r.second} "
+    found = [f"type {r.first} {'lower' if r.mean_difference < 0 else 'higher'} than type {r.second} "
              f"(difference {r.mean_difference:.2f}, adjusted {tables.format_p_in_text(r.p_adjusted)})"
-             for r in rows.itertuples() if r.p_adjusted < alpha]
+             for r in rows.itertuples() if pair_differs(r, alpha)]
+    if not omnibus_finding:
+        if not found:
+            return ""
+        return (f"; the pairwise comparisons ({method}) are exploratory because the overall test is not a finding, so no "
+                f"conclusion rests on them ({myst.english_list(found)})")
     if not found:
         return f"; pairwise ({method}), no pair of types differed after adjustment"
     return f"; pairwise ({method}), {myst.english_list(found)}" + ("; the other pairs did not differ" if len(found) < len(rows) else "")
@@ -253,14 +342,22 @@ def significant_outcomes(results: Results, variables: list[str]) -> tuple[list[s
     return adjusted, unadjusted
 
 
-def outcome_summary(results: Results, variables: list[str], where: str) -> str:
-    """One sentence naming which outcomes differ after adjustment and which only before it."""
+def outcome_summary(results: Results, variables: list[str], where: str, explained: list[str] | None = None) -> str:
+    """One sentence naming the outcomes that are findings under the testing rule and those with p < alpha that are not;
+    ``explained`` names outcomes whose difference disappears once the pre-operative value is taken into account."""
     adjusted, unadjusted = significant_outcomes(results, variables)
-    text = (f"{where}, the outcomes that differed after adjustment for multiplicity were {myst.english_list(adjusted)}"
-            if adjusted else f"{where}, no outcome differed after adjustment for multiplicity")
+    text = (f"{where}, the outcomes that differed under the testing rule were {myst.english_list(adjusted)}"
+            if adjusted else f"{where}, no outcome differed under the testing rule")
     if unadjusted:
-        text += f"; {myst.english_list(unadjusted)} differed only before adjustment"
-    return text + "."
+        text += f"; {myst.english_list(unadjusted)} had p below {results.alpha:g} without being a finding under it"
+    text += "."
+    shown = [dictionary.prose_label(v) for v in explained or [] if v in variables and v in results.tests.index]
+    if shown:
+        verb = "disappears" if len(shown) == 1 else "disappear"
+        text += (f" The difference in {myst.english_list(shown)} {verb} once the pre-operative value of the same measurement is "
+                 "taken into account (baseline-adjusted estimate below): it reflects a difference between the groups before "
+                 "surgery, not a result of the treatment.")
+    return text
 
 
 def imbalance_summary(tables_read: list[Results]) -> str:

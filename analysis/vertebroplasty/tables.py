@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import comparisons, dictionary, myst
+from . import comparisons, dictionary, myst, testing_rule
 
 TABLE_VARIABLES = {
     "table1": ["age", "sex", "bmi", "hospital_days", "aspirated_blood_ml", "blood_loss_ml", "operation_min",
@@ -50,8 +50,10 @@ EFFECT_COLUMNS = ("mean_difference", "ci_low", "ci_high", "hedges_g", "hedges_g_
                   "eta_squared", "eta_squared_ci_low", "eta_squared_ci_high", "epsilon_squared",
                   "cramers_v", "cramers_v_ci_low", "cramers_v_ci_high",
                   "risk_difference", "risk_difference_ci_low", "risk_difference_ci_high", "odds_ratio", "odds_ratio_ci_low",
-                  "odds_ratio_ci_high", "min_expected", "exact_p", "p_holm")
+                  "odds_ratio_ci_high", "min_expected", "exact_p", "exact_p_error", "p_holm")
 MARKER_SYMBOLS = "abcdefghijklmnopqrstuvwxyz"
+#: What the Holm column says for a row outside the secondary family.
+FAMILY_CELL = {"primary": "primary", "exploratory": "exploratory"}
 
 
 @dataclass
@@ -62,21 +64,33 @@ class TableResult:
     tests: pd.DataFrame
     descriptives: pd.DataFrame
     sizes: dict[str, int]
+    #: per-category risk differences (Newcombe) of the categorical rows, for tables comparing two groups
+    differences: pd.DataFrame | None = None
 
     @property
     def between(self) -> str:
         return TABLE_BETWEEN[self.table]
 
 
-def analyse(data: pd.DataFrame, tests: str = "paper", confidence: float = 0.95) -> dict[str, TableResult]:
-    """Compute Tables 1–3 once: tests with Holm-adjusted p over the outcome rows, descriptives and level sizes."""
+def analyse(data: pd.DataFrame, tests: str = "paper", confidence: float = 0.95, plan=None) -> dict[str, TableResult]:
+    """Compute Tables 1–3 once: tests, descriptives and level sizes, with each row's family and Holm p under the testing rule.
+
+    ``plan`` is a :class:`vertebroplasty.testing_rule.Plan` (the default plan when missing): the primary outcome is tested
+    at alpha, the secondary outcomes of all three tables are Holm-adjusted together as one family.
+    """
     results = {}
     for table, variables in TABLE_VARIABLES.items():
         between = TABLE_BETWEEN[table]
         counts = data[between].astype(str).value_counts()
         sizes = {level: int(counts[level]) for level in comparisons.defined_levels(data, between) if level in counts.index}
-        results[table] = TableResult(table, comparisons.with_holm(comparisons.compare(data, variables, between, tests, confidence)),
-                                     comparisons.describe(data, variables, between), sizes)
+        tested = comparisons.compare(data, variables, between, tests, confidence)
+        differences = None
+        if len(sizes) == 2:
+            categorical = [v for v in variables if comparisons.is_categorical(data[v]) and v in tested.loc[tested["reason"] == "", "variable"].values]
+            frames = [comparisons.category_differences(data, v, between, confidence) for v in categorical]
+            differences = pd.concat(frames, ignore_index=True) if frames else None
+        results[table] = TableResult(table, tested, comparisons.describe(data, variables, between), sizes, differences)
+    testing_rule.apply(results, plan or testing_rule.Plan())
     return results
 
 
@@ -140,16 +154,19 @@ def patients(value: float) -> str:
     return "—" if value is None or pd.isna(value) else f"{int(value):,}"
 
 
-def format_p(p: float, alpha: float) -> str:
-    """p as the tables print it: three decimals, ``<0.001`` below that, ``*`` when p < alpha, ``—`` when not tested.
+def format_p(p: float, star: bool = False) -> str:
+    """p as the tables print it: three decimals, ``<0.001`` below that, ``—`` when not tested; ``*`` marks a finding.
 
-    >>> format_p(0.0004, 0.05), format_p(0.034, 0.05), format_p(0.05, 0.05), format_p(float("nan"), 0.05)
-    ('<0.001\\\\*', '0.034\\\\*', '0.050', '—')
+    The star is given by the caller from the testing rule (:func:`vertebroplasty.testing_rule.is_finding`), never
+    from p alone.
+
+    >>> format_p(0.0004, star=True), format_p(0.034), format_p(float("nan"))
+    ('<0.001\\\\*', '0.034', '—')
     """
     if p is None or pd.isna(p):
         return "—"
     text = "<0.001" if p < 0.001 else f"{p:.3f}"
-    return text + ("\\*" if p < alpha else "")
+    return text + ("\\*" if star else "")
 
 
 def format_p_in_text(p: float) -> str:
@@ -224,7 +241,7 @@ def format_table(tests: pd.DataFrame, descriptives: pd.DataFrame, table: str, si
     between = TABLE_BETWEEN[table]
     levels = list(sizes)
     footnotes = Footnotes()
-    show_holm = "p_holm" in tests.columns and tests["p_holm"].notna().any()
+    show_holm = tests["family"].ne("").any()
     differing = {}
     if differences is not None:
         for row in differences[differences["table"] == table].itertuples():
@@ -236,7 +253,7 @@ def format_table(tests: pd.DataFrame, descriptives: pd.DataFrame, table: str, si
 
     header = ["Characteristic" if table == "table1" else "Outcome"]
     header += [f"{dictionary.category_label(between, level)}, n = {sizes[level]}" for level in levels]
-    header += ["p"] + (["p (Holm)"] if show_holm else [])
+    header += ["p"] + (["Holm p"] if show_holm else [])
     lines = ["| " + " | ".join(header) + " |", "|:--|" + "--:|" * (len(header) - 1)]
     tests = tests.set_index("variable")
     for variable in TABLE_VARIABLES[table]:
@@ -245,14 +262,16 @@ def format_table(tests: pd.DataFrame, descriptives: pd.DataFrame, table: str, si
         test = tests.loc[variable]
         described = descriptives[descriptives["variable"] == variable]
         label = dictionary.label(variable)
-        p_text = marked(format_p(test["p_val"], alpha), variable, "all", "p")
+        finding = testing_rule.is_finding(test, alpha)
+        p_text = marked(format_p(test["p_val"], finding and test["family"] == "primary"), variable, "all", "p")
         if test["reason"]:
             p_text = "—" + footnotes.mark(f"not computable: {test['reason']}.")
         elif bool(test["sparse"]):
             exact = comparisons.TEST_NAMES[test["exact_test"]]
             p_text += footnotes.mark(f"an expected count is below 5 (smallest {test['min_expected']:.1f}), so the χ² approximation "
                                      f"is doubtful; {exact}: {format_p_in_text(test['exact_p'])}.") if test["test"] == "chi2" else ""
-        holm_cell = [format_p(test.get("p_holm"), alpha) if pd.notna(test.get("p_holm")) else ""] if show_holm else []
+        holm_cell = [format_p(test["p_holm"], finding) if pd.notna(test["p_holm"]) else
+                     FAMILY_CELL.get(test["family"], "")] if show_holm else []
         if described["category"].ne("").any():
             categories = list(dict.fromkeys(described["category"]))
             by_cell = described.set_index(["level", "category"])
@@ -285,10 +304,11 @@ def format_table(tests: pd.DataFrame, descriptives: pd.DataFrame, table: str, si
                 cells.append(marked(marked(text, variable, stratum, "mean"), variable, stratum, "sd"))
             lines.append("| " + " | ".join([label, *cells, p_text, *holm_cell]) + " |")
     used = _tests_used(tests.reset_index())
-    holm_text = (" p (Holm): adjusted for the number of outcome tests in the table (Holm–Bonferroni); baseline and "
-                 "procedure rows are not adjusted.") if show_holm else ""
-    footnote = (f"Values are mean ± SD, or n (%). p: {used}.{holm_text} \\* unadjusted p < {alpha:g}, this report's significance "
-                "level; the text calls an outcome significant only when its Holm-adjusted p is below it. "
+    holm_text = (" Holm p: adjusted over the secondary outcomes of Tables 1–3 together (Holm–Bonferroni); “primary” marks the "
+                 "primary outcome, tested unadjusted; “exploratory” an outcome outside both; baseline and procedure rows "
+                 "belong to no family.") if show_holm else ""
+    footnote = (f"Values are mean ± SD, or n (%). p: {used}.{holm_text} \\* a finding under the report's testing rule (Methods): "
+                f"the primary outcome at p < {alpha:g}, a secondary outcome at Holm p < {alpha:g}. "
                 "Missing values are excluded per variable; a cell shows its n where fewer patients had the measurement.")
     extra = footnotes.lines()
     if extra:
@@ -324,8 +344,10 @@ def format_effects(tests: pd.DataFrame, alpha: float) -> tuple[list[str], list[l
             effect = f"Cramér's V {estimate(record['cramers_v'], record['cramers_v_ci_low'], record['cramers_v_ci_high'], 3)}"
         else:
             effect = "—"
-        rows.append([label, effect, format_p(record.get("p_val"), alpha), format_p(record.get("p_holm"), alpha)
-                     if pd.notna(record.get("p_holm")) else "(baseline)" if dictionary.role(record["variable"]) == "baseline" else "—"])
+        finding = testing_rule.is_finding(pd.Series(record), alpha)
+        rows.append([label, effect, format_p(record.get("p_val"), finding and record["family"] == "primary"),
+                     format_p(record["p_holm"], finding) if pd.notna(record.get("p_holm"))
+                     else FAMILY_CELL.get(record["family"], "(baseline)" if dictionary.role(record["variable"]) == "baseline" else "—")])
     return ["Variable", "Effect size (95 % CI)", "p", "p (Holm)"], rows
 
 

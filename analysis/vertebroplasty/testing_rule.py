@@ -1,0 +1,174 @@
+"""The report's one testing rule: which comparison is a finding, and at what threshold.
+
+Stated once in the Methods (:func:`methods_text`) and applied by every table, sentence and conclusion:
+
+- **Primary outcome** (study.yml ``primary_outcome``; default ``cement_distribution``, the source study's own
+  question — does aspiration change where the cement goes): its comparison between the treatment groups is tested
+  at alpha, unadjusted.
+- **Secondary outcomes** (study.yml ``secondary_outcomes``; default every other outcome row of Tables 1–3): their
+  p-values are adjusted together with Holm's method, as one family across the tables; a secondary outcome is a
+  finding only when its Holm-adjusted p is below alpha.
+- **Exploratory** rows (outcome rows a study file leaves out of both) are shown with their unadjusted p and are never
+  called significant.
+- **Baseline, procedure and follow-up rows** are in no family: they describe the patients and the operation; they
+  carry no star and are never worded as findings.
+- **Pairwise comparisons** of the distribution types (Tukey, Games–Howell, Dunn) count only for an outcome whose
+  overall test across the types is a finding under the rules above; otherwise they are exploratory and no verdict
+  rests on them.
+
+Columns written into each table's tests frame: ``family`` (``primary``, ``secondary``, ``exploratory`` or empty)
+and ``p_holm`` (the Holm-adjusted p of secondary rows; missing elsewhere).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from . import comparisons, dictionary
+
+#: The source study's primary question: does aspiration change the distribution of the cement?
+DEFAULT_PRIMARY = "cement_distribution"
+DEFAULT_PRIMARY_REASON = ("aspiration is meant to let the cement reach both endplates on both sides, so the distribution "
+                          "type is its first consequence; heights, angles, pain and disability follow from it")
+DEFAULT_CONFOUNDERS = ("age", "sex")
+#: Minimal clinically important improvements from the pre-operative value (Ostelo et al., 2008, Spine 33:90–94):
+#: 15 of 100 mm on the pain VAS (1.5 points on the 0–10 scale) and 10 points on the ODI.
+DEFAULT_MCID = {"vas_post": 1.5, "vas_final": 1.5, "odi_post": 10.0, "odi_final": 10.0}
+FAMILIES = ("primary", "secondary", "exploratory")
+#: Tables whose rows compare the treatment groups (the primary outcome must be one of their rows).
+GROUP_TABLES = ("table1", "table2")
+
+
+@dataclass
+class Plan:
+    """The analysis plan read from the study description (defaults filled in, and said so)."""
+
+    primary: str = DEFAULT_PRIMARY
+    primary_rationale: str = ""
+    primary_default: bool = True
+    secondary: list[str] | None = None  # None: every other outcome row
+    confounders: list[str] = field(default_factory=lambda: list(DEFAULT_CONFOUNDERS))
+    confounders_default: bool = True
+    mcid: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_MCID))
+    mcid_default: bool = True
+
+    def family(self, table: str, variable: str) -> str:
+        """``primary``, ``secondary``, ``exploratory`` or ``""`` (no family: baseline, procedure, follow-up rows)."""
+        if dictionary.role(variable) != "outcome":
+            return ""
+        if variable == self.primary and table in GROUP_TABLES:
+            return "primary"
+        if self.secondary is None or variable in self.secondary:
+            return "secondary"
+        return "exploratory"
+
+
+def outcome_variables(table_variables: dict[str, list[str]]) -> list[str]:
+    """Every variable with the outcome role that Tables 1–3 compare, in table order (each once)."""
+    seen = dict.fromkeys(v for variables in table_variables.values() for v in variables if dictionary.role(v) == "outcome")
+    return list(seen)
+
+
+def check_plan(primary: str | None, secondary: list[str] | None, confounders: list[str] | None, mcid: dict[str, float] | None,
+               table_variables: dict[str, list[str]]) -> list[str]:
+    """Problems with the analysis-plan keys of a study description, each naming the key, the value and the rule."""
+    outcomes = outcome_variables(table_variables)
+    group_outcomes = [v for t in GROUP_TABLES for v in table_variables[t] if v in outcomes]
+    problems = []
+    if primary is not None and primary not in group_outcomes:
+        problems.append(f"key 'primary_outcome': {primary!r} is not an outcome compared between the groups "
+                        f"(one of: {', '.join(group_outcomes)})")
+    for value in secondary or []:
+        if value not in outcomes:
+            problems.append(f"key 'secondary_outcomes': {value!r} is not an outcome of Tables 1–3 (one of: {', '.join(outcomes)})")
+        elif value == (primary or DEFAULT_PRIMARY):
+            problems.append(f"key 'secondary_outcomes': {value!r} is the primary outcome; an outcome belongs to one family only")
+    allowed_confounders = [column for column in dictionary.load_dictionary()["variable"] if dictionary.role(column) == "baseline"]
+    for value in confounders or []:
+        if value not in allowed_confounders:
+            problems.append(f"key 'confounders': {value!r} is not a baseline variable of the data dictionary "
+                            f"(one of: {', '.join(allowed_confounders)})")
+    for variable, points in (mcid or {}).items():
+        if variable not in outcomes or dictionary.baseline_variable(variable) is None or dictionary.scale(variable) != "ordinal":
+            problems.append(f"key 'mcid.{variable}': not a score (VAS or ODI) after surgery with a pre-operative value")
+        elif not (np.isfinite(points) and points > 0):
+            problems.append(f"key 'mcid.{variable}': {points!r} must be a positive number of points")
+    return problems
+
+
+def plan_from_study(study) -> Plan:
+    """The plan of a (validated) :class:`vertebroplasty.description.StudyDescription`, defaults where it is silent."""
+    plan = Plan()
+    if study.primary_outcome:
+        plan.primary, plan.primary_default = study.primary_outcome, False
+    plan.primary_rationale = study.primary_outcome_rationale or ""
+    if study.secondary_outcomes is not None:
+        plan.secondary = list(study.secondary_outcomes)
+    if study.confounders is not None:
+        plan.confounders, plan.confounders_default = list(study.confounders), False
+    if study.mcid is not None:
+        plan.mcid, plan.mcid_default = dict(study.mcid), False
+    return plan
+
+
+def apply(results: dict, plan: Plan) -> None:
+    """Set ``family`` and ``p_holm`` on every table's tests (``{table: TableResult}``), Holm over the secondary rows of all tables."""
+    rows = []
+    for table, result in results.items():
+        tests = result.tests
+        tests["family"] = [plan.family(table, variable) for variable in tests["variable"]]
+        tests["p_holm"] = np.nan
+        rows += [(table, index, tests.at[index, "p_val"]) for index in tests.index[tests["family"] == "secondary"]]
+    if not rows:
+        return
+    adjusted = comparisons.holm(pd.Series([p for _, _, p in rows], dtype=float))
+    for (table, index, _), value in zip(rows, adjusted):
+        results[table].tests.at[index, "p_holm"] = value
+
+
+def decision_p(test: pd.Series) -> float:
+    """The p a row is judged by: its own p for the primary outcome, the Holm p for a secondary one, missing otherwise."""
+    family = test.get("family", "")
+    if family == "primary":
+        return test["p_val"]
+    if family == "secondary":
+        return test["p_holm"]
+    return np.nan
+
+
+def is_finding(test: pd.Series, alpha: float) -> bool:
+    """Whether a row is a finding under the rule (a computable primary or secondary row below alpha)."""
+    p = decision_p(test)
+    return bool(not test["reason"] and pd.notna(p) and p < alpha)
+
+
+def family_sizes(results: dict) -> dict[str, int]:
+    """Rows per family (computable or not), for the methods text."""
+    counts = pd.concat([r.tests["family"] for r in results.values()]).value_counts()
+    return {family: int(counts.get(family, 0)) for family in FAMILIES}
+
+
+def methods_text(plan: Plan, alpha: float, sizes: dict[str, int], primary_reason_default: str) -> str:
+    """The testing rule as the Methods state it, once (MyST)."""
+    from . import myst
+
+    primary = dictionary.prose_label(plan.primary)
+    why = plan.primary_rationale or (primary_reason_default if plan.primary_default else "")
+    source = " (the study description names no primary outcome; the report uses the source study's)" if plan.primary_default else ""
+    secondary = ("every other outcome row of Tables 1–3" if plan.secondary is None
+                 else myst.english_list([dictionary.prose_label(v) for v in plan.secondary]))
+    exploratory = (f" The {sizes['exploratory']} other outcome rows are exploratory: shown with their unadjusted p, never called "
+                   "significant." if sizes.get("exploratory") else "")
+    return (f"**Testing rule.** One comparison is primary: {primary} between the treatment groups{source}, tested at "
+            f"α = {alpha:g}{': ' + myst.escape_markdown(why) if why else ''}. The secondary outcomes — {secondary}, "
+            f"{sizes['secondary']} rows across the tables — are adjusted together as one family with Holm's method "
+            f"{{cite:p}}`holm1979`, and a secondary outcome is called significant only when its Holm-adjusted p is below α."
+            f"{exploratory} Baseline rows, the procedure rows of Table 1 and the follow-up time describe the patients and the "
+            "operation: they belong to no family, carry no significance mark and are never reported as findings. Pairwise "
+            "comparisons of the distribution types count only for an outcome whose overall test across the types is itself a "
+            "finding under this rule; otherwise they are shown as exploratory and no conclusion rests on them. A direction "
+            "(higher, lower, more, fewer) is stated only where the confidence interval of that very contrast excludes no "
+            "difference. In the tables, \\* marks a finding under this rule.")
