@@ -88,3 +88,65 @@ operators: three consultant spine surgeons
 follow_up_schedule: radiographs at 24 hours and at 3 and 12 months
 minimum_follow_up_months: 12
 """
+
+
+# --------------------------------------------------------------------------- cohorts whose truth is built in (the claims tests)
+
+RADIOGRAPH_FINAL_COLUMNS = ["fvah_final_mm", "upper_vah_final_mm", "lower_vah_final_mm", "lka_final_deg", "rka_final_deg"]
+
+
+def _decimals(values: pd.Series) -> pd.Series:
+    return values.map("{:.2f}".format)
+
+
+def no_effect(folder: Path) -> Path:
+    """150 patients with no effect of anything: rows drawn from the default cohort, the group and the cement distribution
+    each assigned by a seeded lottery independent of every measurement (so neither the treatment nor the type explains
+    anything)."""
+    table = resample(75, 75, "NULL", 31)
+    rng = np.random.default_rng(32)
+    table["cement_distribution"] = rng.permutation(table["cement_distribution"].to_numpy())
+    table = table.iloc[rng.permutation(len(table))].reset_index(drop=True)
+    table["group"] = rng.permutation(["A"] * 75 + ["B"] * 75)
+    table.loc[table["group"] == "B", "aspirated_blood_ml"] = ""
+    table.loc[(table["group"] == "A") & (table["aspirated_blood_ml"] == ""), "aspirated_blood_ml"] = "4.5"
+    return write(table, folder / "no effect.csv")
+
+
+def type_c_and_baseline_gap(folder: Path) -> Path:
+    """150 patients, otherwise without effects (as :func:`no_effect`), where
+    - the cement types differ only away from type A: type A 40 % in both groups, type C 5.3 % in group A against
+      30.7 % in group B (type B 54.7 % against 29.3 %);
+    - group A starts 16 ODI points worse before surgery and the 24-hour ODI follows the pre-operative value
+      (ODI 24 h = 0.4 × ODI pre-op + 8 + noise, in 2-point steps), so the 24-hour difference only mirrors the gap."""
+    table = pd.read_csv(no_effect(folder / "source"), dtype=str, keep_default_na=False)
+    rng = np.random.default_rng(41)
+    a = table.index[table["group"] == "A"]
+    b = table.index[table["group"] == "B"]
+    table.loc[a, "cement_distribution"] = rng.permutation(["A"] * 30 + ["B"] * 41 + ["C"] * 4)
+    table.loc[b, "cement_distribution"] = rng.permutation(["A"] * 30 + ["B"] * 22 + ["C"] * 23)
+    pre = table["odi_pre"].astype(float)
+    pre[a] = (pre[a] + 16).clip(upper=100)
+    post = 0.4 * pre + 8 + rng.normal(0, 2.5, len(table))
+    table["odi_pre"] = pre.astype(int).astype(str)
+    table["odi_post"] = (2 * np.round(post / 2)).clip(0, 100).astype(int).astype(str)
+    return write(table, folder / "type C and baseline gap.csv")
+
+
+def true_effects_with_loss(folder: Path) -> Path:
+    """150 patients with true effects of aspiration, built in: group A loses 30 % of the height and angle that group B's
+    patients (drawn from the same rows) lose between 24 h and the final film; pain during cementing 2 points lower; type A
+    in 70 % of group A against 30 % of group B.  Final radiographs missing for 8 of 75 in group A and 1 of 75 in group B
+    (their final VAS and ODI kept): partial loss of the headline outcomes, no patient lost altogether."""
+    table = resample(75, 75, "EFF", 53)
+    rng = np.random.default_rng(54)
+    a = table.index[table["group"] == "A"]
+    b = table.index[table["group"] == "B"]
+    for post, final in (("fvah_post_mm", "fvah_final_mm"), ("lka_post_deg", "lka_final_deg")):
+        before, after = table.loc[a, post].astype(float), table.loc[a, final].astype(float)
+        table.loc[a, final] = _decimals(before + 0.3 * (after - before))
+    table.loc[a, "vas_op"] = (table.loc[a, "vas_op"].astype(int) - 2).clip(lower=0).astype(str)
+    table.loc[a, "cement_distribution"] = rng.permutation(["A"] * 53 + ["B"] * 15 + ["C"] * 7)
+    table.loc[b, "cement_distribution"] = rng.permutation(["A"] * 22 + ["B"] * 30 + ["C"] * 23)
+    table.loc[list(a[:8]) + list(b[:1]), RADIOGRAPH_FINAL_COLUMNS] = ""
+    return write(table, folder / "true effects.csv")

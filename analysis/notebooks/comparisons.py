@@ -76,6 +76,7 @@ outcomes = [v for v in tables.TABLE_VARIABLES["table2"] if results["table2"].tes
 primary = "type_a_share" if plan.primary == "cement_distribution" else plan.primary
 estimates = adjusted.adjusted_estimates(data.data, outcomes, plan.confounders, primary, adjusted_text.better_direction(primary),
                                         confidence=1 - alpha)
+estimates = estimates[estimates["note"] != "no missing values"].reset_index(drop=True)  # bounds only where values are missing
 out.results(estimates[adjusted.ADJUSTED_COLUMNS], "adjusted.csv")
 explained = adjusted.baseline_explains(estimates, alpha)
 out.markdown("adjusted_table", adjusted_text.adjusted_table(estimates))
@@ -98,6 +99,7 @@ from vertebroplasty import pairwise, sentences
 pairs = pairwise.pairwise_comparisons(data.data, tables.TABLE_VARIABLES["table3"], "cement_distribution", tests, alpha)
 out.results(pairs, "pairwise.csv")
 read = {name: sentences.Results(r.tests, r.descriptives, r.sizes, r.between, alpha, r.differences) for name, r in results.items()}
+read["table2"].explained = set(explained)
 for name in results:
     out.markdown(f"results_{name}", sentences.results_paragraphs(name, read[name], pairs))
 out.glue("imbalance", sentences.imbalance_summary([read["table1"], read["table2"]]))

@@ -349,8 +349,9 @@ def adjusted_estimates(data: pd.DataFrame, outcomes: list[str], confounders: lis
                 add(model, [], {"n": int(y.notna().sum()), "note": reason} if reason else
                     _fit(filled, group_a, pd.DataFrame(index=data.index), binary, confidence))
     frame = pd.DataFrame(rows).reindex(columns=ADJUSTED_COLUMNS + EXTRA_COLUMNS)
-    frame["note"] = frame["note"].fillna("").astype(str)
-    return frame.astype({"estimate": float, "ci_low": float, "ci_high": float, "p": float, "n": "int64"})
+    frame["note"] = frame["note"].fillna("")
+    text = dict.fromkeys(["variable", "model", "scale", "covariates", "note"], str)
+    return frame.astype({**text, "estimate": float, "ci_low": float, "ci_high": float, "p": float, "n": "int64"})
 
 
 def baseline_explains(frame: pd.DataFrame, alpha: float = 0.05) -> list[str]:

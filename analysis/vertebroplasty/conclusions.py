@@ -93,8 +93,8 @@ def distribution_answer(table1: Results, share: pd.Series) -> tuple[str, str]:
         if type_a_fewer:
             return "opposite", f"The distribution types differed between the groups ({p_text}), but not towards type A: {named}."
         where = (f"the difference lies elsewhere: {named}" if named else "no single type's share differs by its own interval")
-        return "partly", (f"The distribution types differed between the groups ({p_text}), but not by more type A distributions "
-                          f"({share_text}); {where}.")
+        return "partly", (f"The distribution types differed between the groups ({p_text}), but the share of type A did not differ "
+                          f"by its own interval ({share_text}); {where}.")
     if evidence == "unadjusted":
         return "not after adjustment", (f"The distribution types gave p below {table1.alpha:g} ({p_text}), but "
                                         f"{table1.why_not_a_finding('cement_distribution')}: {share_text}.")

@@ -30,6 +30,8 @@ class Results:
                  differences: pd.DataFrame | None = None):
         self.tests = tests.set_index("variable")
         self.differences = differences
+        #: outcomes whose difference disappears once the pre-operative value is taken into account (set by the caller)
+        self.explained: set[str] = set()
         self.descriptives = descriptives
         self.sizes = sizes
         self.between = between
@@ -193,6 +195,9 @@ def two_group_sentence(results: Results, variable: str) -> str:
     evidence = results.evidence(variable)
     direction = results.direction(variable)
     numbers = f"({values}; {effect}; {results.p_text(variable)})"
+    if direction and variable in results.explained:
+        return (f"{label} was {direction} in group {first} than in group {second} {numbers}, but the difference disappears once "
+                "its pre-operative value is taken into account: a baseline imbalance, not a result of the treatment.")
     if evidence == "significant" and direction:
         return f"{label} was significantly {direction} in group {first} than in group {second} {numbers}."
     if evidence in ("significant", "unadjusted") and not direction:
@@ -344,19 +349,23 @@ def significant_outcomes(results: Results, variables: list[str]) -> tuple[list[s
 
 def outcome_summary(results: Results, variables: list[str], where: str, explained: list[str] | None = None) -> str:
     """One sentence naming the outcomes that are findings under the testing rule and those with p < alpha that are not;
-    ``explained`` names outcomes whose difference disappears once the pre-operative value is taken into account."""
+    ``explained`` names outcomes whose difference disappears once the pre-operative value is taken into account (they are
+    named apart, as baseline imbalances, never as findings)."""
+    gone = {dictionary.prose_label(v) for v in explained or [] if v in variables and v in results.tests.index}
     adjusted, unadjusted = significant_outcomes(results, variables)
-    text = (f"{where}, the outcomes that differed under the testing rule were {myst.english_list(adjusted)}"
-            if adjusted else f"{where}, no outcome differed under the testing rule")
-    if unadjusted:
-        text += f"; {myst.english_list(unadjusted)} had p below {results.alpha:g} without being a finding under it"
+    kept = [label for label in adjusted if label not in gone]
+    text = (f"{where}, the outcomes that differed under the testing rule were {myst.english_list(kept)}"
+            if kept else f"{where}, no outcome differed under the testing rule")
+    near = [label for label in unadjusted if label not in gone]
+    if near:
+        text += f"; {myst.english_list(near)} had p below {results.alpha:g} without being a finding under it"
     text += "."
-    shown = [dictionary.prose_label(v) for v in explained or [] if v in variables and v in results.tests.index]
-    if shown:
+    if gone:
+        shown = sorted(gone, key=[dictionary.prose_label(v) for v in variables].index)
         verb = "disappears" if len(shown) == 1 else "disappear"
         text += (f" The difference in {myst.english_list(shown)} {verb} once the pre-operative value of the same measurement is "
-                 "taken into account (baseline-adjusted estimate below): it reflects a difference between the groups before "
-                 "surgery, not a result of the treatment.")
+                 "taken into account (see the adjusted estimates): it reflects a difference between the groups before surgery, "
+                 "a baseline imbalance, not a result of the treatment.")
     return text
 
 
