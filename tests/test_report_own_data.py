@@ -72,7 +72,7 @@ def test_sentences_and_captions_give_the_n_when_it_differs(attrition):
     assert re.search(r"FVAHL .{0,80}?measured in 70 of 75 in group A and 74 of 75 in group B", results)
     assert "The number of patients behind a point changes between timepoints (group A n = 70 to 75, group B n = 74 to 75)" in results
     methods = attrition.page("methods")
-    assert "available-case analysis" in methods and "no value was imputed" in methods
+    assert "available-case analysis" in methods and "after multiple imputation" in methods
 
 
 def test_robust_mode_names_what_ran_per_row(attrition):
@@ -114,7 +114,7 @@ def test_claims_state_effect_interval_and_adjustment(imbalance):
     conclusions = imbalance.page("conclusions")
     assert "Holm-adjusted" in conclusions and "The source study concluded" not in conclusions
     distribution = imbalance.page("results")
-    assert re.search(r"the largest difference is in type [ABC], more frequent in group [AB] \(by \d+\.\d percentage points\)", distribution)
+    assert "the largest difference is in" not in distribution  # categories are named by their own intervals, not by the largest gap
 
 
 def test_provenance_sets_the_cohort_beside_the_source_study(imbalance):

@@ -59,7 +59,7 @@ checks.round(3)
 # ## Exact tests beside the χ² tests
 
 # %%
-categorical = computed[computed["test"].isin(["chi2", "fisher", "monte_carlo"]) | computed["cramers_v"].notna()]
+categorical = computed[computed["test"].isin(["chi2", *comparisons.EXACT_TESTS]) | computed["cramers_v"].notna()]
 out.markdown("exact_tests", reanalysis.exact_tests_table(categorical, alpha))
 out.glue("sparse_tables", reanalysis.sparse_sentence(categorical))
 categorical[["table", "variable", "test", "p_val", "min_expected", "exact_test", "exact_p"]].round(4)

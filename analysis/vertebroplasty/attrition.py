@@ -196,7 +196,8 @@ def analysis_rule(data: pd.DataFrame) -> str:
         return (f"All {total} patients had every measurement, so every comparison uses every patient. Had values been missing, "
                 "each comparison would have used the patients with the measurement (available-case analysis).")
     return (f"{complete} of the {total} patients had every measurement. Each comparison uses the patients with the measurement "
-            "(available-case analysis); no value was imputed, and every table cell and result sentence gives its n where it is "
-            "smaller than the group's size. Patients who were lost to follow-up stay in the analyses of the timepoints at which "
-            "they were measured.")
+            "(available-case analysis), and every table cell and result sentence gives its n where it is smaller than the group's "
+            "size; patients with missing final values stay in the analyses of the timepoints at which they were measured. As a "
+            "sensitivity analysis, every outcome with missing values is estimated again after multiple imputation (Adjusted "
+            "estimates in the Results).")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import comparisons, dictionary, myst, power, tables
+from . import dictionary, myst, power, tables
 
 
 def is_outcome(variable: str) -> bool:
@@ -28,7 +28,7 @@ def exact_tests_table(categorical: pd.DataFrame, alpha: float) -> str:
     """Every categorical comparison: the χ² p, the smallest expected count, and the exact p where a count is below 5."""
     rows = []
     for record in categorical.to_dict("records"):
-        exact = (f"{comparisons.TEST_NAMES[record['exact_test']]}: {tables.format_p(record['exact_p'])}"
+        exact = (tables.exact_p_text(record)
                  if record["exact_test"] else "not needed (every expected count ≥ 5)")
         chi2 = tables.format_p(record["p_val"]) if record["test"] == "chi2" else "—"
         expected = "—" if pd.isna(record["min_expected"]) else f"{record['min_expected']:.1f}"
@@ -42,7 +42,7 @@ def sparse_sentence(categorical: pd.DataFrame) -> str:
     if sparse.empty:
         return "No categorical comparison has an expected count below 5, so every χ² approximation is adequate."
     labels = [f"{dictionary.label(r.variable)} ({tables.table_label(r.table)}: χ² {tables.format_p_in_text(r.p_val)}, "
-              f"exact {tables.format_p_in_text(r.exact_p)})" for r in sparse.itertuples()]
+              f"{tables.exact_p_text(r._asdict())})" for r in sparse.itertuples()]
     count = "One categorical comparison has" if len(sparse) == 1 else f"{len(sparse)} categorical comparisons have"
     return f"{count} an expected count below 5: {myst.english_list(labels)}."
 

@@ -260,8 +260,7 @@ def category_sentence(results: Results, variable: str) -> str:
                   f"to {test['cramers_v_ci_high']:.2f}; ")
     sparse = ""
     if bool(test["sparse"]) and test["test"] == "chi2":
-        sparse = (f"; with expected counts below 5, the {comparisons_name(test['exact_test'])} gives "
-                  f"{tables.format_p_in_text(test['exact_p'])}")
+        sparse = f"; with expected counts below 5, {tables.exact_p_text(test)}"
     numbers = f"({effect}{results.p_text(variable)}{sparse})"
     if dictionary.role(variable) == "baseline":
         verdict = "a baseline characteristic, not a result of the treatment" + (
@@ -275,12 +274,6 @@ def category_sentence(results: Results, variable: str) -> str:
                "unadjusted": f"the test gives p below {results.alpha:g}, but {results.why_not_a_finding(variable)}",
                "none": "the groups did not differ significantly"}[evidence]
     return f"{opening}; {verdict} {numbers}{where}."
-
-
-def comparisons_name(test: str) -> str:
-    from .comparisons import TEST_NAMES
-
-    return TEST_NAMES.get(test, test)
 
 
 def several_group_sentence(results: Results, variable: str, pairs: pd.DataFrame | None = None) -> str:

@@ -52,6 +52,8 @@ EFFECT_COLUMNS = ("mean_difference", "ci_low", "ci_high", "hedges_g", "hedges_g_
                   "risk_difference", "risk_difference_ci_low", "risk_difference_ci_high", "odds_ratio", "odds_ratio_ci_low",
                   "odds_ratio_ci_high", "min_expected", "exact_p", "exact_p_error", "p_holm")
 MARKER_SYMBOLS = "abcdefghijklmnopqrstuvwxyz"
+#: Level (%) of the η² and Cramér's V intervals: 90 %, at which "excludes 0" agrees with p < 0.05 (Steiger 2004).
+EFFECT_PERCENT = round(100 * (2 * 0.95 - 1), 6)
 #: What the Holm column says for a row outside the secondary family.
 FAMILY_CELL = {"primary": "primary", "exploratory": "exploratory"}
 
@@ -176,6 +178,20 @@ def format_p_in_text(p: float) -> str:
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
+def exact_p_text(test) -> str:
+    """The exact (or Monte Carlo) p of a row in running text, with its test; a Monte Carlo p with its simulation error.
+
+    >>> exact_p_text({"exact_test": "monte_carlo", "exact_p": 0.0312, "exact_p_error": 0.0017})[-52:]
+    'p = 0.031 (simulation standard error 0.002)'
+    """
+    name = comparisons.TEST_NAMES[test["exact_test"]]
+    text = f"{name}, {format_p_in_text(test['exact_p'])}"
+    error = test.get("exact_p_error") if hasattr(test, "get") else None
+    if test["exact_test"] == "monte_carlo" and error is not None and pd.notna(error):
+        text += f" (simulation standard error {error:.3f})"
+    return text
+
+
 def mean_sd(mean: float, sd: float, n: int | None = None, expected_n: int | None = None) -> str:
     """``12.34 ± 5.67``, with the n used when it is less than the group's n (available cases)."""
     if pd.isna(mean):
@@ -267,9 +283,8 @@ def format_table(tests: pd.DataFrame, descriptives: pd.DataFrame, table: str, si
         if test["reason"]:
             p_text = "—" + footnotes.mark(f"not computable: {test['reason']}.")
         elif bool(test["sparse"]):
-            exact = comparisons.TEST_NAMES[test["exact_test"]]
             p_text += footnotes.mark(f"an expected count is below 5 (smallest {test['min_expected']:.1f}), so the χ² approximation "
-                                     f"is doubtful; {exact}: {format_p_in_text(test['exact_p'])}.") if test["test"] == "chi2" else ""
+                                     f"is doubtful; {exact_p_text(test)}.") if test["test"] == "chi2" else ""
         holm_cell = [format_p(test["p_holm"], finding) if pd.notna(test["p_holm"]) else
                      FAMILY_CELL.get(test["family"], "")] if show_holm else []
         if described["category"].ne("").any():
@@ -333,7 +348,8 @@ def format_effects(tests: pd.DataFrame, alpha: float) -> tuple[list[str], list[l
             effect = (f"difference {estimate(record['mean_difference'], record['ci_low'], record['ci_high'])}; "
                       f"Hedges' g {estimate(record['hedges_g'], record['hedges_g_ci_low'], record['hedges_g_ci_high'])}")
         elif pd.notna(record.get("eta_squared")):
-            effect = f"η² {estimate(record['eta_squared'], record.get('eta_squared_ci_low'), record.get('eta_squared_ci_high'), 3)}"
+            effect = (f"η² {estimate(record['eta_squared'], record.get('eta_squared_ci_low'), record.get('eta_squared_ci_high'), 3)} "
+                      f"({EFFECT_PERCENT:g} % CI)")
         elif pd.notna(record.get("epsilon_squared")):
             effect = f"ε² {record['epsilon_squared']:.3f}"
         elif pd.notna(record.get("risk_difference")):
@@ -341,14 +357,15 @@ def format_effects(tests: pd.DataFrame, alpha: float) -> tuple[list[str], list[l
             effect = (f"risk difference {difference}; "
                       f"odds ratio {estimate(record['odds_ratio'], record['odds_ratio_ci_low'], record['odds_ratio_ci_high'])}")
         elif pd.notna(record.get("cramers_v")):
-            effect = f"Cramér's V {estimate(record['cramers_v'], record['cramers_v_ci_low'], record['cramers_v_ci_high'], 3)}"
+            effect = (f"Cramér's V {estimate(record['cramers_v'], record['cramers_v_ci_low'], record['cramers_v_ci_high'], 3)} "
+                      f"({EFFECT_PERCENT:g} % CI)")
         else:
             effect = "—"
         finding = testing_rule.is_finding(pd.Series(record), alpha)
         rows.append([label, effect, format_p(record.get("p_val"), finding and record["family"] == "primary"),
                      format_p(record["p_holm"], finding) if pd.notna(record.get("p_holm"))
                      else FAMILY_CELL.get(record["family"], "(baseline)" if dictionary.role(record["variable"]) == "baseline" else "—")])
-    return ["Variable", "Effect size (95 % CI)", "p", "p (Holm)"], rows
+    return ["Variable", "Effect size (95 % CI unless stated)", "p", "Holm p"], rows
 
 
 def effects_table(tests: pd.DataFrame, alpha: float) -> str:
