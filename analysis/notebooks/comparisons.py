@@ -41,9 +41,36 @@ out = publish.Publisher(output_dir)
 results = tables.analyse(data.data, tests, plan=plan)
 statistics = pd.concat([tables.long_statistics(r.tests, r.descriptives, name) for name, r in results.items()], ignore_index=True)
 out.results(statistics, "statistics.csv")
-out.table(pd.concat([r.tests.assign(table=name) for name, r in results.items()], ignore_index=True), "tests")
 out.markdown("testing_rule", testing_rule.methods_text(plan, alpha, testing_rule.family_sizes(results), testing_rule.DEFAULT_PRIMARY_REASON))
 results["table2"].tests[["variable", "family", "test", "n", "statistic", "p_val", "p_holm"]].round(4)
+
+# %% [markdown]
+# ## Adjusted estimates and clinically important improvement
+# Every group difference of Table 2 (and the type-A share) estimated again: adjusted for the pre-operative value of
+# the same measurement (ANCOVA), for the confounders as well, and after multiple imputation where values are missing.
+
+# %%
+from vertebroplasty import adjusted, adjusted_text, responders
+
+outcomes = [v for v in tables.TABLE_VARIABLES["table2"] if results["table2"].tests.set_index("variable").loc[v, "family"]] + ["type_a_share"]
+primary = "type_a_share" if plan.primary == "cement_distribution" else plan.primary
+estimates = adjusted.adjusted_estimates(data.data, outcomes, plan.confounders, primary, adjusted_text.better_direction(primary),
+                                        confidence=1 - alpha)
+estimates = estimates[estimates["note"] != "no missing values"].reset_index(drop=True)  # bounds only where values are missing
+out.results(estimates[adjusted.ADJUSTED_COLUMNS], "adjusted.csv")
+explained = adjusted.baseline_explains(estimates, alpha)
+testing_rule.mark_baseline_explained(results["table2"].tests, explained)
+out.table(pd.concat([r.tests.assign(table=name) for name, r in results.items()], ignore_index=True), "tests")
+out.markdown("adjusted_table", adjusted_text.adjusted_table(estimates))
+out.markdown("adjusted_note", adjusted_text.adjusted_note(plan.confounders, adjusted.MINIMUM_IMPUTATIONS, adjusted.SEED,
+                                                          (estimates["model"] == "imputed").any()))
+out.glue("adjusted_summary", adjusted_text.adjusted_sentence(estimates, explained, plan.confounders))
+out.glue("sensitivity_primary", adjusted_text.sensitivity_sentence(estimates, primary))
+improvement = responders.responders(data.data, plan.mcid)
+out.results(improvement, "responders.csv")
+out.markdown("responders_table", responders.responders_table(improvement))
+out.glue("clinical_importance", responders.importance_sentence(improvement, plan.mcid_default))
+estimates.pivot_table(index="variable", columns="model", values="estimate", sort=False).round(3)
 
 # %% [markdown]
 # ## The tables, beside the published values
@@ -65,32 +92,6 @@ for name, result in results.items():
 comparison["verdict"].value_counts()
 
 # %% [markdown]
-# ## Adjusted estimates and clinically important improvement
-# Every group difference of Table 2 (and the type-A share) estimated again: adjusted for the pre-operative value of
-# the same measurement (ANCOVA), for the confounders as well, and after multiple imputation where values are missing.
-
-# %%
-from vertebroplasty import adjusted, adjusted_text, responders
-
-outcomes = [v for v in tables.TABLE_VARIABLES["table2"] if results["table2"].tests.set_index("variable").loc[v, "family"]] + ["type_a_share"]
-primary = "type_a_share" if plan.primary == "cement_distribution" else plan.primary
-estimates = adjusted.adjusted_estimates(data.data, outcomes, plan.confounders, primary, adjusted_text.better_direction(primary),
-                                        confidence=1 - alpha)
-estimates = estimates[estimates["note"] != "no missing values"].reset_index(drop=True)  # bounds only where values are missing
-out.results(estimates[adjusted.ADJUSTED_COLUMNS], "adjusted.csv")
-explained = adjusted.baseline_explains(estimates, alpha)
-out.markdown("adjusted_table", adjusted_text.adjusted_table(estimates))
-out.markdown("adjusted_note", adjusted_text.adjusted_note(plan.confounders, adjusted.MINIMUM_IMPUTATIONS, adjusted.SEED,
-                                                          (estimates["model"] == "imputed").any()))
-out.glue("adjusted_summary", adjusted_text.adjusted_sentence(estimates, explained, plan.confounders))
-out.glue("sensitivity_primary", adjusted_text.sensitivity_sentence(estimates, primary))
-improvement = responders.responders(data.data, plan.mcid)
-out.results(improvement, "responders.csv")
-out.markdown("responders_table", responders.responders_table(improvement))
-out.glue("clinical_importance", responders.importance_sentence(improvement, plan.mcid_default))
-estimates.pivot_table(index="variable", columns="model", values="estimate", sort=False).round(3)
-
-# %% [markdown]
 # ## Pairs of distribution types, and the sentences of the results
 
 # %%
@@ -99,7 +100,6 @@ from vertebroplasty import pairwise, sentences
 pairs = pairwise.pairwise_comparisons(data.data, tables.TABLE_VARIABLES["table3"], "cement_distribution", tests, alpha)
 out.results(pairs, "pairwise.csv")
 read = {name: sentences.Results(r.tests, r.descriptives, r.sizes, r.between, alpha, r.differences) for name, r in results.items()}
-read["table2"].explained = set(explained)
 for name in results:
     out.markdown(f"results_{name}", sentences.results_paragraphs(name, read[name], pairs))
 out.glue("imbalance", sentences.imbalance_summary([read["table1"], read["table2"]]))
@@ -122,7 +122,7 @@ out.results(answers, "conclusions.csv")
 out.markdown("headlines", conclusions.headline_list(answers))
 out.markdown("conclusions", conclusions.conclusions_text(answers, data.synthetic))
 out.markdown("beside_paper", conclusions.beside_paper(answers) if data.synthetic else "")
-out.glue("distribution_direction", conclusions.distribution_answer(read["table1"], share)[1])
+out.glue("distribution_direction", conclusions.distribution_answer(read["table1"], share, estimates)[1])
 answers[["topic", "verdict"]]
 
 # %% [markdown]

@@ -85,11 +85,33 @@ def sensitivity_sentence(frame: pd.DataFrame, primary: str) -> str:
             f"for group A (and the reverse for group B): {'; '.join(parts)}.")
 
 
+def excludes_no_difference(row: pd.Series) -> bool:
+    """Whether an estimate's interval lies on one side of no difference (0 for a difference, 1 for an odds ratio)."""
+    null = 1.0 if row["scale"] == "odds_ratio" else 0.0
+    return bool(pd.notna(row["ci_low"]) and (row["ci_low"] > null or row["ci_high"] < null))
+
+
+def changed_by(frame: pd.DataFrame, model: str) -> tuple[list[str], list[str]]:
+    """Outcomes whose interval stops excluding no difference under ``model`` (lost), and those where it starts to (gained),
+    against the unadjusted estimate."""
+    lost, gained = [], []
+    for variable, part in frame.groupby("variable", sort=False):
+        rows = part.set_index("model")
+        if "unadjusted" not in rows.index or model not in rows.index or pd.isna(rows.loc[model, "ci_low"]):
+            continue
+        before, after = excludes_no_difference(rows.loc["unadjusted"]), excludes_no_difference(rows.loc[model])
+        if before and not after:
+            lost.append(variable)
+        elif after and not before:
+            gained.append(variable)
+    return lost, gained
+
+
 def adjusted_sentence(frame: pd.DataFrame, explained: list[str], confounders: list[str]) -> str:
-    """The Results' paragraph on the adjusted estimates: which differences survive the baseline adjustment."""
+    """The Results' paragraph on the adjusted estimates: which differences survive the baseline and confounder adjustment."""
     names = myst.english_list([dictionary.prose_label(c).lower() for c in confounders]) or "no confounder"
-    text = ("Allocation was not randomised in a way the data can verify, so each difference between the groups is also "
-            "estimated after taking into account the pre-operative value of the same measurement and, in a second model, "
+    text = ("Because the groups were not formed at random in a way the data can show, each difference between them is "
+            "estimated again, taking into account the pre-operative value of the same measurement and, in a second model, "
             f"{names} as well (STROBE item 16).")
     if explained:
         labels = myst.english_list([label_of(v) for v in explained])
@@ -98,4 +120,12 @@ def adjusted_sentence(frame: pd.DataFrame, explained: list[str], confounders: li
                  "difference that existed before surgery and is a baseline imbalance, not a treatment finding.")
     else:
         text += " No difference whose unadjusted interval excludes zero disappears once the pre-operative value is taken into account."
+    lost, gained = changed_by(frame, "confounders")
+    lost = [v for v in lost if v not in explained]
+    if lost:
+        text += (f" With {names} added as well, the interval of {myst.english_list([label_of(v) for v in lost])} includes no "
+                 "difference: those differences depend on who was treated and should be read with caution.")
+    if gained:
+        text += (f" The interval of {myst.english_list([label_of(v) for v in gained])} excludes no difference only after adjustment; "
+                 "no finding is claimed from an adjusted model alone.")
     return text

@@ -166,8 +166,8 @@ def attrition_sentence(flow_frame: pd.DataFrame, attrition: pd.DataFrame, data: 
         test = tests.loc[stage]
         compared = (f"the groups cannot be compared ({test['reason']})" if test["reason"] else
                     f"Fisher's exact test {tables.format_p_in_text(test['p_val'])}")
-        parts.append(f"{'complete final radiographs' if stage.endswith('radiographs') else 'a final VAS or ODI'} are missing for "
-                     f"{by_group} ({compared})")
+        what = "complete final radiographs are" if stage.endswith("radiographs") else "a final VAS or ODI is"
+        parts.append(f"{what} missing for {by_group} ({compared})")
     lost = {g: int(counts[("lost", g)]) for g in groups}
     text = (f"{missing_any} {'patient lacks' if missing_any == 1 else 'patients lack'} at least one final-follow-up value: "
             f"{'; '.join(parts)}.")
@@ -184,8 +184,9 @@ def attrition_sentence(flow_frame: pd.DataFrame, attrition: pd.DataFrame, data: 
         text += " Every patient has at least one final value, but an outcome whose final value is missing is missing for that patient."
     return (text + " Each comparison of a final outcome, and of the changes computed from it, uses the patients with that value "
             "(available cases), which is unbiased only if the values are missing completely at random — an assumption the data "
-            "cannot confirm; the adjusted estimates repeat the comparison of every outcome with missing values after multiple "
-            "imputation.")
+            "cannot confirm. The adjusted estimates repeat the comparison of every outcome with missing values after multiple "
+            "imputation, which assumes the values are missing at random given the group, the pre-operative value and the confounders; a "
+            "missing final film may instead mean a re-collapse or a revision, which no analysis of these data can exclude.")
 
 
 def analysis_rule(data: pd.DataFrame) -> str:

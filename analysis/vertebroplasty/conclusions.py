@@ -26,7 +26,7 @@ from .sentences import Results, effect_text
 RECOMPRESSION = ("fvahl", "avhlr", "lka_loss")
 VERDICT_WORDS = {"yes": "Yes", "partly": "Partly", "not after adjustment": "Not after adjustment",
                  "baseline imbalance": "Not once the pre-operative value is taken into account",
-                 "no evidence": "Not shown (the interval includes no difference)", "opposite": "No — the opposite direction",
+                 "no evidence": "Not shown", "opposite": "No — the opposite direction",
                  "not computable": "Not computable"}
 
 
@@ -73,8 +73,27 @@ def type_a_share(data: pd.DataFrame, confidence: float = 0.95) -> pd.Series:
     return rows.iloc[0]
 
 
-def distribution_answer(table1: Results, share: pd.Series) -> tuple[str, str]:
+def adjusted_share_text(adjusted: pd.DataFrame | None) -> str:
+    """The confounder-adjusted odds ratio of a type A distribution, in words ('' when there is none)."""
+    if adjusted is None:
+        return ""
+    rows = adjusted[(adjusted["variable"] == "type_a_share") & (adjusted["model"] == "confounders")]
+    if rows.empty or pd.isna(rows.iloc[0]["ci_low"]):
+        return ""
+    row = rows.iloc[0]
+    covariates = row["covariates"] if "covariates" in row.index and row["covariates"] else "the confounders"
+    return (f" Adjusted for {covariates.replace(', ', ' and ')}, the odds of a type A distribution in group A were "
+            f"{row['estimate']:.2f} times those in group B (95 % CI {row['ci_low']:.2f} to {row['ci_high']:.2f}, "
+            f"{tables.format_p_in_text(row['p'])}).")
+
+
+def distribution_answer(table1: Results, share: pd.Series, adjusted: pd.DataFrame | None = None) -> tuple[str, str]:
     """Question 1: whether the distribution differs (the test), and which types' shares differ (their own intervals)."""
+    verdict, sentence = _distribution_answer(table1, share)
+    return verdict, sentence + (adjusted_share_text(adjusted) if verdict != "not computable" else "")
+
+
+def _distribution_answer(table1: Results, share: pd.Series) -> tuple[str, str]:
     if table1.evidence("cement_distribution") == "not computable":
         return "not computable", f"The distribution types could not be compared ({table1.test('cement_distribution')['reason']})."
     evidence = table1.evidence("cement_distribution")
@@ -166,7 +185,7 @@ def answers(table1: Results, table2: Results, table3: Results, pairs: pd.DataFra
             adjusted: pd.DataFrame | None = None) -> pd.DataFrame:
     """The four questions with a verdict and a sentence each: ``question, topic, verdict, sentence``."""
     rows = []
-    verdict, sentence = distribution_answer(table1, share)
+    verdict, sentence = distribution_answer(table1, share, adjusted)
     rows.append(("Does aspiration change the distribution of the cement?", "cement distribution", verdict, sentence))
     verdict, sentence = outcome_answer(table2, "vas_op", adjusted)
     rows.append(("Does aspiration change pain during cementing?", "pain during cementing", verdict, sentence))
@@ -188,7 +207,7 @@ def conclusions_text(answered: pd.DataFrame, synthetic: bool = False) -> str:
         closing = f"Under the report's testing rule, the data show differences in {myst.english_list(supported)}"
         closing += f", and in part in {myst.english_list(partly)}." if partly else "."
     elif partly:
-        closing = f"Under the report's testing rule, the data show differences in part in {myst.english_list(partly)} only."
+        closing = f"Under the report's testing rule, the data answer only in part, for {myst.english_list(partly)}."
     else:
         closing = "Under the report's testing rule, the data show none of the differences asked about."
     closing += (" These are associations in an observational comparison, not proven effects of aspiration: the groups were not "

@@ -67,13 +67,18 @@ def responders_table(frame: pd.DataFrame) -> str:
                             "Difference, percentage points (95 % CI)"], rows, [22, 18, 18, 18, 24])
 
 
+#: Share of both groups above which a threshold is reached by nearly everyone and cannot tell the groups apart.
+CEILING = 0.9
+
+
 def importance_sentence(frame: pd.DataFrame, defaults: bool) -> str:
-    """The Discussion's sentence on whether the pain and disability differences matter to patients, from the responders."""
+    """The sentence on whether the pain and disability differences matter to patients, from the responders (plain text:
+    it is glued, so it carries no markup)."""
     if frame.empty:
         return "No pain or disability score with a pre-operative value was available to judge clinically important change."
-    source = (" — the minimal clinically important differences of Ostelo et al. {cite:p}`ostelo2008`" if defaults
-              else " — the thresholds given in the study description")
-    parts, differ = [], []
+    source = (" (the minimal clinically important differences of Ostelo et al., 2008)" if defaults
+              else " (the thresholds given in the study description)")
+    parts, differ, ceiling = [], [], []
     for r in frame.itertuples():
         label = dictionary.prose_label(r.variable)
         if pd.isna(r.risk_difference):
@@ -83,15 +88,18 @@ def importance_sentence(frame: pd.DataFrame, defaults: bool) -> str:
                      f"percentage points, 95 % CI {100 * r.ci_low:.1f} to {100 * r.ci_high:.1f})")
         if r.ci_low > 0 or r.ci_high < 0:
             differ.append(f"{'more' if r.risk_difference > 0 else 'fewer'} patients of group A reached it for {label}")
+        if min(r.percent_first, r.percent_second) >= 100 * CEILING:
+            ceiling.append(label)
     thresholds = myst.english_list(sorted({f"{r.threshold:g} points on the {dictionary.prose_label(r.variable).split(' ')[0]}"
                                            for r in frame.itertuples()}))
     text = (f"Whether a difference matters to patients is judged here by the share of each group whose score improved from "
             f"before surgery by at least {thresholds}{source}: {'; '.join(parts)}.")
     if differ:
-        return text + f" By those intervals, {myst.english_list(differ)}."
-    lows = [100 * r.ci_low for r in frame.itertuples() if pd.notna(r.ci_low)]
-    highs = [100 * r.ci_high for r in frame.itertuples() if pd.notna(r.ci_high)]
-    if not lows:
-        return text
-    return (text + " No interval excludes equal shares, so the data do not show that aspiration changes how many patients "
-            f"improve noticeably; they allow differences from {min(lows):.1f} to {max(highs):.1f} percentage points.")
+        text += f" By those intervals, {myst.english_list(differ)}."
+    else:
+        text += " No interval excludes equal shares, so the data do not show that aspiration changes how many patients improve noticeably."
+    if ceiling:
+        text += (f" For {myst.english_list(ceiling)} at least {100 * CEILING:.0f} % of both groups improved by that much, so the "
+                 "threshold is reached by nearly everyone and cannot tell the groups apart; the differences of means and their "
+                 "intervals (Tables 2 and 3) are then the better guide to size.")
+    return text

@@ -30,8 +30,7 @@ class Results:
                  differences: pd.DataFrame | None = None):
         self.tests = tests.set_index("variable")
         self.differences = differences
-        #: outcomes whose difference disappears once the pre-operative value is taken into account (set by the caller)
-        self.explained: set[str] = set()
+
         self.descriptives = descriptives
         self.sizes = sizes
         self.between = between
@@ -60,6 +59,13 @@ class Results:
             if n < self.sizes[level]:
                 parts.append(f"{n} of {self.sizes[level]} in {dictionary.level_phrase(self.between, level)}")
         return f"measured in {myst.english_list(parts)}" if parts else ""
+
+    @property
+    def explained(self) -> set[str]:
+        """Outcomes whose difference disappears once the pre-operative value is taken into account (baseline imbalances)."""
+        if "baseline_explained" not in self.tests.columns:
+            return set()
+        return set(self.tests.index[self.tests["baseline_explained"].fillna(False).astype(bool)])
 
     def family(self, variable: str) -> str:
         test = self.test(variable)
@@ -171,13 +177,10 @@ def baseline_sentence(results: Results, variable: str) -> str:
     smd = standardised_mean_difference(results, variable)
     if np.isnan(smd):
         return f"{label} before surgery cannot be compared between the groups ({values})."
-    if dictionary.role(variable) == "follow_up":
-        longer = "longer" if smd > 0 else "shorter"
-        balance = "similar in the two groups" if abs(smd) < IMBALANCE_SMD else f"{longer} in group {first} than in group {second}"
-    else:
-        balance = ("similar in the two groups" if abs(smd) < IMBALANCE_SMD else
-                   f"{'higher' if smd > 0 else 'lower'} in group {first} than in group {second}, an imbalance of the groups at baseline")
-    return f"{label} was {balance} ({values}; standardised mean difference {smd:.2f})."
+    if abs(smd) < IMBALANCE_SMD:
+        return f"{label} was similar in the two groups ({values}; standardised mean difference {smd:.2f})."
+    what = "a difference in follow-up time" if dictionary.role(variable) == "follow_up" else "an imbalance at baseline"
+    return f"{label} differed between the groups by a standardised mean difference of {smd:.2f} ({values}), {what}."
 
 
 def two_group_sentence(results: Results, variable: str) -> str:
@@ -347,7 +350,8 @@ def outcome_summary(results: Results, variables: list[str], where: str, explaine
     gone = {dictionary.prose_label(v) for v in explained or [] if v in variables and v in results.tests.index}
     adjusted, unadjusted = significant_outcomes(results, variables)
     kept = [label for label in adjusted if label not in gone]
-    text = (f"{where}, the outcomes that differed under the testing rule were {myst.english_list(kept)}"
+    text = (f"{where}, the {'outcome that differed' if len(kept) == 1 else 'outcomes that differed'} under the testing rule "
+            f"{'was' if len(kept) == 1 else 'were'} {myst.english_list(kept)}"
             if kept else f"{where}, no outcome differed under the testing rule")
     near = [label for label in unadjusted if label not in gone]
     if near:
@@ -367,7 +371,7 @@ def imbalance_summary(tables_read: list[Results]) -> str:
     imbalanced = []
     for results in tables_read:
         for variable in results.tests.index:
-            if dictionary.role(variable) != "baseline":
+            if dictionary.role(variable) not in ("baseline", "follow_up"):
                 continue
             if results.described(variable)["category"].ne("").any():
                 v = results.test(variable)["cramers_v"]

@@ -181,7 +181,7 @@ def format_p_in_text(p: float) -> str:
 def exact_p_text(test) -> str:
     """The exact (or Monte Carlo) p of a row in running text, with its test; a Monte Carlo p with its simulation error.
 
-    >>> exact_p_text({"exact_test": "monte_carlo", "exact_p": 0.0312, "exact_p_error": 0.0017})[-52:]
+    >>> exact_p_text({"exact_test": "monte_carlo", "exact_p": 0.0312, "exact_p_error": 0.0017})[-43:]
     'p = 0.031 (simulation standard error 0.002)'
     """
     name = comparisons.TEST_NAMES[test["exact_test"]]
@@ -279,7 +279,9 @@ def format_table(tests: pd.DataFrame, descriptives: pd.DataFrame, table: str, si
         described = descriptives[descriptives["variable"] == variable]
         label = dictionary.label(variable)
         finding = testing_rule.is_finding(test, alpha)
-        p_text = marked(format_p(test["p_val"], finding and test["family"] == "primary"), variable, "all", "p")
+        explained_note = footnotes.mark("the difference disappears once its pre-operative value is taken into account (Adjusted "
+                                        "estimates): a baseline imbalance, not a finding.") if test.get("baseline_explained", False) else ""
+        p_text = marked(format_p(test["p_val"], finding and test["family"] == "primary"), variable, "all", "p") + explained_note
         if test["reason"]:
             p_text = "—" + footnotes.mark(f"not computable: {test['reason']}.")
         elif bool(test["sparse"]):

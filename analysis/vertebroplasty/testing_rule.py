@@ -140,9 +140,18 @@ def decision_p(test: pd.Series) -> float:
 
 
 def is_finding(test: pd.Series, alpha: float) -> bool:
-    """Whether a row is a finding under the rule (a computable primary or secondary row below alpha)."""
+    """Whether a row is a finding under the rule: a computable primary or secondary row below alpha whose difference does
+    not disappear once the pre-operative value is taken into account (``baseline_explained``)."""
     p = decision_p(test)
+    if bool(test.get("baseline_explained", False)):
+        return False
     return bool(not test["reason"] and pd.notna(p) and p < alpha)
+
+
+def mark_baseline_explained(tests: pd.DataFrame, explained: list[str]) -> None:
+    """Set ``baseline_explained`` on the rows of ``explained`` (differences that disappear once the pre-operative value of the
+    same measurement is taken into account: baseline imbalances, never findings)."""
+    tests["baseline_explained"] = tests["variable"].isin(explained)
 
 
 def family_sizes(results: dict) -> dict[str, int]:
@@ -156,14 +165,17 @@ def methods_text(plan: Plan, alpha: float, sizes: dict[str, int], primary_reason
     from . import myst
 
     primary = dictionary.prose_label(plan.primary)
+    primary = primary[0].lower() + primary[1:] if primary[1:2].islower() else primary
     why = plan.primary_rationale or (primary_reason_default if plan.primary_default else "")
     source = " (the study description names no primary outcome; the report uses the source study's)" if plan.primary_default else ""
     secondary = ("every other outcome row of Tables 1–3" if plan.secondary is None
                  else myst.english_list([dictionary.prose_label(v) for v in plan.secondary]))
     exploratory = (f" The {sizes['exploratory']} other outcome rows are exploratory: shown with their unadjusted p, never called "
                    "significant." if sizes.get("exploratory") else "")
-    return (f"**Testing rule.** One comparison is primary: {primary} between the treatment groups{source}, tested at "
-            f"α = {alpha:g}{': ' + myst.escape_markdown(why) if why else ''}. The secondary outcomes — {secondary}, "
+    contrast = (" (the χ² test of the three types; its key contrast, the share of type A, is reported as a risk difference, "
+                "an adjusted odds ratio and in the sample-size plan)" if plan.primary == "cement_distribution" else "")
+    return (f"**Testing rule.** One comparison is primary: {primary} between the treatment groups{contrast}{source}, tested at "
+            f"α = {alpha:g}{' — ' + myst.escape_markdown(why) if why else ''}. The secondary outcomes — {secondary}, "
             f"{sizes['secondary']} rows across the tables — are adjusted together as one family with Holm's method "
             f"{{cite:p}}`holm1979`, and a secondary outcome is called significant only when its Holm-adjusted p is below α."
             f"{exploratory} Baseline rows, the procedure rows of Table 1 and the follow-up time describe the patients and the "
@@ -171,4 +183,6 @@ def methods_text(plan: Plan, alpha: float, sizes: dict[str, int], primary_reason
             "comparisons of the distribution types count only for an outcome whose overall test across the types is itself a "
             "finding under this rule; otherwise they are shown as exploratory and no conclusion rests on them. A direction "
             "(higher, lower, more, fewer) is stated only where the confidence interval of that very contrast excludes no "
-            "difference. In the tables, \\* marks a finding under this rule.")
+            "difference. A difference that disappears once the pre-operative value of the same measurement is taken into account "
+            "(the baseline-adjusted estimate) is a baseline imbalance, not a finding. In the tables, \\* marks a finding under "
+            "this rule, and only that.")
