@@ -16,13 +16,14 @@ export VERTEBROPLASTY_CASE_IDS      := $(value CASE_IDS)
 export VERTEBROPLASTY_TESTS         := $(value TESTS)
 export VERTEBROPLASTY_ALLOW_COLUMNS := $(value ALLOW_COLUMNS)
 export VERTEBROPLASTY_STUDY         := $(value STUDY)
+export VERTEBROPLASTY_PUBLISHED     := $(value PUBLISHED)
 
 .PHONY: help report pdf validate test check lint synthetic-data refresh lock bench system-packages clean
 
 help: ## list the targets and options
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 	@echo "options: DATA=file.csv|file.xlsx|folder/  OUT=folder  STUDY=study.yml  TESTS=paper|robust"
-	@echo "         CASE_IDS=id1,id2,id3  ALLOW_COLUMNS=column1,column2"
+	@echo "         CASE_IDS=id1,id2,id3  ALLOW_COLUMNS=column1,column2  PUBLISHED=yes|no"
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,7 +31,7 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-build-isolation --no-deps -e .
 	@touch $(STAMP)
 
-report: $(STAMP) ## build the HTML report (DATA=, OUT=, STUDY=, TESTS=, CASE_IDS=, ALLOW_COLUMNS=)
+report: $(STAMP) ## build the HTML report (DATA=, OUT=, STUDY=, TESTS=, CASE_IDS=, ALLOW_COLUMNS=, PUBLISHED=)
 	$(RUN) report
 
 pdf: $(STAMP) system-packages ## build the HTML and PDF report (same options as report)

@@ -78,7 +78,27 @@ def write(table: pd.DataFrame, path: Path) -> Path:
 
 
 STUDY = """\
-title: Aspiration before vertebroplasty at a test centre
+title: Aspiration before vertebroplasty at a test centre & its district
+authors:
+  - {name: Ann Example, affiliation: "Department of Spine Surgery, Test Centre Hospital"}
+  - {name: Bo Sample, affiliation: "Department of Radiology, Test Centre Hospital"}
+  - Cy Third
+registration: not registered (retrospective study)
+ethics: approved by the Test Centre ethics committee (reference TC-2023-17); consent waived
+funding: Test Centre research fund, grant 42
+conflicts_of_interest: none declared
+background: |
+  vertebral compression fractures of osteoporotic bone are frequent in older adults.
+
+  whether aspiration changes the course after cementing is unknown at our centre.
+references:
+  - "@article{example2019, author = {Example, Ann}, title = {Cement distribution after vertebroplasty}, journal = {Spine Test Journal}, year = {2019}, volume = {1}, pages = {1--9}}"
+  - "10.1000/test.doi.2020"
+screened: 181
+excluded: {pathological fracture: 12, "no film at 24 hours": 19}
+study_size: every eligible patient treated in the period was included
+assessors: two musculoskeletal radiologists, blinded to the group, measured the films
+confounders: [age, sex, compression_grade]
 design: a retrospective cohort study
 centres: [Test Centre Hospital]
 centre_type: district general hospital

@@ -126,6 +126,21 @@ out.glue("distribution_direction", conclusions.distribution_answer(read["table1"
 answers[["topic", "verdict"]]
 
 # %% [markdown]
+# ## Abstract, study size and the STROBE checklist
+
+# %%
+from vertebroplasty import front_matter, strobe
+
+out.markdown("abstract", front_matter.structured_abstract(study, plan, results, answers, data.data, alpha, data.synthetic, explained))
+out.markdown("study_size", front_matter.study_size_text(study, plan, results, alpha))
+checklist = strobe.checklist(study, {"synthetic": data.synthetic, "has_abstract": True, "multicentre": data.multicentre,
+                                     "study_size_section": True, "generalisability_section": True})
+out.results(checklist[strobe.STROBE_COLUMNS], "strobe.csv")
+out.markdown("strobe_table", strobe.checklist_table(checklist))
+out.glue("strobe_summary", strobe.summary_sentence(checklist))
+checklist[["item", "topic", "status"]]
+
+# %% [markdown]
 # ## Figures
 
 # %%

@@ -26,7 +26,7 @@ alpha: float = 0.05  # two-sided significance level
 tests: str = "paper"  # paper: the study's tests; robust: Welch / Mann-Whitney, Kruskal-Wallis, exact tests
 
 # %%
-from vertebroplasty import attrition, cohort, comparisons, description, figures, publish
+from vertebroplasty import attrition, cohort, comparisons, description, figures, front_matter, publish
 
 data = cohort.Cohort.load(cohort_path, data_label)
 study = description.load(study_path or description.default_path(data.synthetic))
@@ -51,7 +51,7 @@ print(f"{len(dictionary.load_derived_indices())} derived indices: {', '.join(dic
 # ## Flow of patients and missing data
 
 # %%
-flow = attrition.flow(data.data)
+flow = attrition.flow(data.data, screened=study.screened, excluded=study.excluded)
 missing = attrition.missing_data(data.data)
 lost = attrition.attrition_test(data.data)
 out.results(flow, "flow.csv")
@@ -71,6 +71,9 @@ flow.pivot_table(index="label", columns="group", values="n", sort=False)
 
 # %%
 out.markdown("source_block", description.source_block(study, data.n, data.synthetic))
+out.markdown("introduction", description.introduction_text(study, data.synthetic))
+out.markdown("generalisability", front_matter.generalisability_text(study, data.data))
+out.markdown("study_references", description.study_bibtex(study)[0])  # BibTeX, placed by the build as book/study-references.bib
 out.markdown("methods_study", description.methods_text(study, data.n, data.sizes()))
 out.glue("n_patients", data.n)
 for group, size in data.sizes().items():

@@ -34,8 +34,11 @@ def better_direction(variable: str) -> str:
     return "higher"
 
 
-def label_of(variable: str) -> str:
-    return "Type-A share" if variable == "type_a_share" else dictionary.label(variable)
+def label_of(variable: str, in_text: bool = False) -> str:
+    """The label of an outcome of the adjusted estimates: the table's (with unit) or, ``in_text``, the running text's."""
+    if variable == "type_a_share":
+        return "the type-A share" if in_text else "Type-A share"
+    return dictionary.prose_label(variable) if in_text else dictionary.label(variable)
 
 
 def _cell(row: pd.Series | None) -> str:
@@ -54,7 +57,8 @@ def adjusted_table(frame: pd.DataFrame) -> str:
         by_model = {row["model"]: row for _, row in part.iterrows()}
         scale = "odds ratio" if part["scale"].iloc[0] == "odds_ratio" else "difference"
         unit = dictionary.difference_unit(variable).strip() if scale == "difference" and variable != "type_a_share" else ""
-        rows.append([f"{label_of(variable)} ({scale}{', ' + unit if unit else ''})", *[_cell(by_model.get(m)) for m in models]])
+        name = "Type-A share" if variable == "type_a_share" else dictionary.prose_label(variable)
+        rows.append([f"{name} ({scale}{', ' + unit if unit else ''})", *[_cell(by_model.get(m)) for m in models]])
     widths = [28] + [int(72 / max(len(models), 1))] * len(models)
     return myst.list_table(["Outcome", *[MODEL_HEADERS[m] for m in models]], rows, widths)
 
@@ -75,7 +79,7 @@ def adjusted_note(confounders: list[str], imputations: int, seed: int, any_imput
 def sensitivity_sentence(frame: pd.DataFrame, primary: str) -> str:
     """The best- and worst-case bounds of the primary outcome, or why there are none."""
     rows = frame[(frame["variable"] == primary) & frame["model"].isin(["best_case", "worst_case"])].set_index("model")
-    label = label_of(primary)
+    label = label_of(primary, in_text=True)
     if rows.empty:
         return (f"The primary outcome ({label}) is complete, so no best- or worst-case bounds for missing values are needed.")
     scale = "odds ratio" if rows["scale"].iloc[0] == "odds_ratio" else "difference"
@@ -114,7 +118,7 @@ def adjusted_sentence(frame: pd.DataFrame, explained: list[str], confounders: li
             "estimated again, taking into account the pre-operative value of the same measurement and, in a second model, "
             f"{names} as well (STROBE item 16).")
     if explained:
-        labels = myst.english_list([label_of(v) for v in explained])
+        labels = myst.english_list([label_of(v, in_text=True) for v in explained])
         verb = "disappears" if len(explained) == 1 else "disappear"
         text += (f" The unadjusted difference in {labels} {verb} once the pre-operative value is taken into account: it mirrors a "
                  "difference that existed before surgery and is a baseline imbalance, not a treatment finding.")
@@ -123,9 +127,10 @@ def adjusted_sentence(frame: pd.DataFrame, explained: list[str], confounders: li
     lost, gained = changed_by(frame, "confounders")
     lost = [v for v in lost if v not in explained]
     if lost:
-        text += (f" With {names} added as well, the interval of {myst.english_list([label_of(v) for v in lost])} includes no "
-                 "difference: those differences depend on who was treated and should be read with caution.")
+        which = "that difference depends" if len(lost) == 1 else "those differences depend"
+        text += (f" With {names} added as well, the interval of {myst.english_list([label_of(v, in_text=True) for v in lost])} includes "
+                 f"no difference: {which} on who was treated and should be read with caution.")
     if gained:
-        text += (f" The interval of {myst.english_list([label_of(v) for v in gained])} excludes no difference only after adjustment; "
+        text += (f" The interval of {myst.english_list([label_of(v, in_text=True) for v in gained])} excludes no difference only after adjustment; "
                  "no finding is claimed from an adjusted model alone.")
     return text

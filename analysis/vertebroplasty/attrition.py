@@ -60,15 +60,22 @@ MISSING_WORDS = {"missing_final_radiographs": "without complete final radiograph
                  "missing_any_final": "missing any final value", "lost": "lost to follow-up (no final value at all)"}
 
 
-def flow(data: pd.DataFrame, outcomes: tuple[str, ...] = FLOW_OUTCOMES) -> pd.DataFrame:
+def flow(data: pd.DataFrame, outcomes: tuple[str, ...] = FLOW_OUTCOMES, screened: int | None = None,
+         excluded: dict[str, int] | None = None) -> pd.DataFrame:
     """The flow of patients per group, tidy: ``stage, label, group, n``.
 
     Stages: ``enrolled``; ``measured_<stage>`` (every measurement of the stage recorded); ``followed_up`` (any
     final measurement); ``missing_final_radiographs`` and ``missing_final_scores`` (a value of that kind missing);
     ``missing_any_final``; ``lost`` (no final measurement); ``analysed_<outcome>`` (patients with that outcome).
+    When the study description gives them, ``screened`` and one ``excluded_<n>`` row per reason (study.yml ``screened``,
+    ``excluded``) come first, with group ``all``: they precede the allocation to the groups.
     """
     groups = comparisons.defined_levels(data, "group")
     rows = []
+    if screened is not None:
+        rows.append(("screened", "screened for eligibility", "all", int(screened)))
+    for number, (reason, count) in enumerate((excluded or {}).items(), 1):
+        rows.append((f"excluded_{number}", f"excluded: {' '.join(str(reason).split())}", "all", int(count)))
     for group in groups:
         part = data[data["group"].astype(str) == group]
         rows.append(("enrolled", "enrolled", group, len(part)))
@@ -120,7 +127,7 @@ def attrition_test(data: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame
 def missing_final_table(flow_frame: pd.DataFrame, tests: pd.DataFrame) -> str:
     """Missing final values by kind and group, with Fisher's exact test, as MyST."""
     counts = flow_frame.set_index(["stage", "group"])["n"]
-    groups = list(dict.fromkeys(flow_frame["group"]))
+    groups = [g for g in dict.fromkeys(flow_frame["group"]) if g != "all"]
     rows = []
     for test in tests.itertuples():
         cells = [f"{int(counts[(test.stage, g)])} of {int(counts[('enrolled', g)])}" for g in groups]
@@ -142,16 +149,19 @@ def missing_table(missing: pd.DataFrame) -> str:
 
 def flow_table(flow_frame: pd.DataFrame) -> str:
     """The flow of patients as a MyST table: one row per stage, n per group."""
-    table = flow_frame.pivot_table(index=["stage", "label"], columns="group", values="n", sort=False).reset_index()
+    before = flow_frame[flow_frame["group"] == "all"]
+    table = flow_frame[flow_frame["group"] != "all"].pivot_table(index=["stage", "label"], columns="group", values="n",
+                                                                 sort=False).reset_index()
     groups = [column for column in table.columns if column not in ("stage", "label")]
-    rows = [[row["label"], *[str(int(row[g])) for g in groups]] for _, row in table.iterrows()]
+    rows = [[f"{myst.escape_markdown(row.label)} (before allocation): {int(row.n)}", *[""] * len(groups)] for row in before.itertuples()]
+    rows += [[row["label"], *[str(int(row[g])) for g in groups]] for _, row in table.iterrows()]
     return myst.list_table(["Stage", *[f"Group {g}" for g in groups]], rows, [60] + [20] * len(groups))
 
 
 def attrition_sentence(flow_frame: pd.DataFrame, attrition: pd.DataFrame, data: pd.DataFrame | None = None, alpha: float = 0.05) -> str:
     """Who misses which final values, by group, compared between the groups (Fisher); who has none at all, by type."""
     counts = flow_frame.set_index(["stage", "group"])["n"]
-    groups = list(dict.fromkeys(flow_frame["group"]))
+    groups = [g for g in dict.fromkeys(flow_frame["group"]) if g != "all"]
     enrolled = {g: int(counts[("enrolled", g)]) for g in groups}
     missing_any = sum(int(counts[("missing_any_final", g)]) for g in groups)
     if missing_any == 0:

@@ -1,7 +1,7 @@
 """Command line: ``python -m vertebroplasty {validate,report,pdf,refresh,synthetic-data,check}``; the Makefile calls it.
 
 Options come from arguments or, when absent, from environment variables (``VERTEBROPLASTY_DATA``, ``_OUT``,
-``_CASE_IDS``, ``_TESTS``, ``_ALLOW_COLUMNS``, ``_STUDY``), which is how ``make`` passes ``DATA=`` and friends: a
+``_CASE_IDS``, ``_TESTS``, ``_ALLOW_COLUMNS``, ``_STUDY``, ``_PUBLISHED``), which is how ``make`` passes ``DATA=`` and friends: a
 file name never passes through a shell.  Every error a user can cause ends in a few plain lines and a non-zero
 exit status; no traceback.
 """
@@ -47,6 +47,9 @@ def parser() -> argparse.ArgumentParser:
         command.add_argument("--case-ids", default=_environment("CASE_IDS"), help="comma-separated patient_ids for the case presentations")
         command.add_argument("--tests", default=_environment("TESTS") or "paper", help="paper (the study's tests) or robust")
         command.add_argument("--study", default=_environment("STUDY"), help="study description (study.yml) of these data")
+        command.add_argument("--published", default=_environment("PUBLISHED"),
+                             help="yes: add the comparison with the published source study (default for the synthetic data); no: leave it out "
+                                  "(default for your own data)")
         command.add_argument("--alpha", type=float, default=0.05, help="two-sided significance level")
         command.add_argument("--no-cache", action="store_true", help="run every notebook again (and keep nothing)")
     synthetic = commands.add_parser("synthetic-data", help="regenerate the synthetic default cohort data/cohort.csv (and the multicentre example)")
@@ -97,7 +100,7 @@ def run(arguments: argparse.Namespace) -> int:
 
         build_report(data=arguments.data, out=arguments.out, allowed_identifier_columns=tuple(arguments.allow_column),
                      case_ids=arguments.case_ids, tests=arguments.tests, alpha=arguments.alpha, pdf=arguments.command == "pdf",
-                     study=arguments.study, use_cache=not arguments.no_cache)
+                     study=arguments.study, use_cache=not arguments.no_cache, published=arguments.published)
         return 0
     if arguments.command == "synthetic-data":
         from .synthetic.multicentre import write_multicentre_example

@@ -30,6 +30,16 @@ VERDICT_WORDS = {"yes": "Yes", "partly": "Partly", "not after adjustment": "Not 
                  "not computable": "Not computable"}
 
 
+#: How the closing sentences name each question's topic.
+TOPIC_PHRASES = {"cement distribution": "the distribution of the cement", "pain during cementing": "pain during cementing",
+                 "recompression": "recompression after surgery",
+                 "type A against B and C": "recompression after a type A distribution compared with types B and C"}
+
+
+def topic_phrase(topic: str) -> str:
+    return TOPIC_PHRASES.get(topic, topic)
+
+
 def _lower_after_aspiration(test) -> bool:
     """Whether group A's values are lower, by the difference the sentence reports (Hodges–Lehmann for Mann–Whitney rows)."""
     return (test["hodges_lehmann"] if test["test"] == "mann_whitney" else test["mean_difference"]) < 0
@@ -201,8 +211,8 @@ def answers(table1: Results, table2: Results, table3: Results, pairs: pd.DataFra
 def conclusions_text(answered: pd.DataFrame, synthetic: bool = False) -> str:
     """The Conclusions section: each question with its answer, then one closing statement worded by the verdicts."""
     lines = [f"{index}. **{row.question}** {VERDICT_WORDS[row.verdict]}. {row.sentence}" for index, row in enumerate(answered.itertuples(), 1)]
-    supported = [row.topic for row in answered.itertuples() if row.verdict == "yes"]
-    partly = [row.topic for row in answered.itertuples() if row.verdict == "partly"]
+    supported = [topic_phrase(row.topic) for row in answered.itertuples() if row.verdict == "yes"]
+    partly = [topic_phrase(row.topic) for row in answered.itertuples() if row.verdict == "partly"]
     if supported:
         closing = f"Under the report's testing rule, the data show differences in {myst.english_list(supported)}"
         closing += f", and in part in {myst.english_list(partly)}." if partly else "."

@@ -222,33 +222,44 @@ def flow_diagram(flow: pd.DataFrame) -> tuple[plt.Figure, pd.DataFrame]:
     (beside it, who lacks final radiographs, who lacks a final VAS or ODI, and who has no final value at all) and
     analysed for the headline outcomes.
     """
+    before = flow[flow["group"] == "all"]
+    flow = flow[flow["group"] != "all"]
     groups = list(dict.fromkeys(flow["group"]))
     counts = flow.set_index(["stage", "group"])["n"]
     analysed = [stage for stage in dict.fromkeys(flow["stage"]) if stage.startswith("analysed_")]
     stages = [("enrolled", "Enrolled"), ("measured_pre", "All pre-op measurements"), ("measured_post", "All 24 h measurements"),
               ("followed_up", "Seen at final follow-up")]
     figure, axis = plt.subplots(figsize=(7.5, 4.6), constrained_layout=True)
-    axis.set_xlim(0, 10)
+    axis.set_xlim(0, 10.6)
     axis.set_ylim(0, len(stages) + 1.6)
     axis.axis("off")
     for column, group in enumerate(groups):
-        x = 2.6 + column * 4.6
+        x = 1.6 + column * 5.2
         for row, (stage, label) in enumerate(stages):
             y = len(stages) + 0.8 - row
-            axis.add_patch(FancyBboxPatch((x - 1.7, y - 0.32), 3.4, 0.64, boxstyle="round,pad=0.02", facecolor="#eef3f8",
+            axis.add_patch(FancyBboxPatch((x - 1.45, y - 0.32), 2.9, 0.64, boxstyle="round,pad=0.02", facecolor="#eef3f8",
                                           edgecolor=GROUP_COLOURS.get(group, "0.3")))
             axis.text(x, y, f"{label}\nn = {int(counts[(stage, group)])}", ha="center", va="center", fontsize=8)
             if row:
                 axis.annotate("", xy=(x, y + 0.33), xytext=(x, y + 0.67), arrowprops={"arrowstyle": "->", "color": "0.4"})
-        missing = [("missing_final_radiographs", "final radiographs\nincomplete"), ("missing_final_scores", "final VAS/ODI\nmissing"),
-                   ("lost", "no final value\n(lost)")]
+        missing = [("missing_final_radiographs", "final radiographs incomplete"), ("missing_final_scores", "final VAS or ODI missing"),
+                   ("lost", "no final value (lost)")]
         text = "\n".join(f"{words}: {int(counts[(stage, group)])}" for stage, words in missing if (stage, group) in counts.index)
         anything = any(int(counts[(stage, group)]) for stage, _ in missing if (stage, group) in counts.index)
-        axis.text(x + 1.8, 1.75, text, ha="left", va="center", fontsize=6.5, color="#a23b3b" if anything else "0.4")
+        axis.text(x + 1.55, 1.8, text, ha="left", va="center", fontsize=6.3, color="#a23b3b" if anything else "0.4")
         lines = "\n".join(f"{dictionary.label(stage.removeprefix('analysed_'))}: {int(counts[(stage, group)])}" for stage in analysed)
         axis.text(x, 0.35, f"Analysed\n{lines}", ha="center", va="bottom", fontsize=6.5)
         axis.text(x, len(stages) + 1.45, f"Group {group}", ha="center", va="center", fontsize=10, fontweight="bold",
                   color=GROUP_COLOURS.get(group, "0.2"))
+    if len(before):
+        screened = before[before["stage"] == "screened"]
+        excluded = before[before["stage"] != "screened"]
+        parts = [f"Screened for eligibility: {int(screened['n'].iloc[0])}"] if len(screened) else []
+        if len(excluded):
+            reasons = "; ".join(f"{row.label.removeprefix('excluded: ')} {int(row.n)}" for row in excluded.itertuples())
+            parts.append(f"excluded {int(excluded['n'].sum())} ({reasons})")
+        text = " — ".join(parts) + f" — included: {int(sum(counts[('enrolled', g)] for g in groups))}"
+        figure.suptitle(text if len(text) <= 150 else text[:147] + "…", fontsize=7.5)
     return figure, flow
 
 

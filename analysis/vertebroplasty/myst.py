@@ -17,6 +17,30 @@ def escape_markdown(text: str) -> str:
     return re.sub(r"([\\`*_{}\[\]()#+!|$~])", r"\\\1", text)
 
 
+def sentence(text: str) -> str:
+    """Text from a user's file made one sentence: spaces folded, a capital first letter, one closing full stop.
+
+    >>> sentence("  allocation was not randomised.. "), sentence("radiographs at 1, 6 and 12 months"), sentence("")
+    ('Allocation was not randomised.', 'Radiographs at 1, 6 and 12 months.', '')
+    """
+    text = " ".join(str(text).split())
+    if not text:
+        return ""
+    text = text[0].upper() + text[1:]
+    if text.endswith(("?", "!")):
+        return text
+    return text.rstrip(" .;,:") + "."
+
+
+def clause(text: str) -> str:
+    """Text from a user's file to be continued inside a sentence: spaces folded, no closing punctuation.
+
+    >>> clause("Two radiologists, blinded to the group. ")
+    'Two radiologists, blinded to the group'
+    """
+    return " ".join(str(text).split()).rstrip(" .;,:")
+
+
 def code_span(text: str) -> str:
     """User-supplied text as a MyST code span: shown literally (and HTML-escaped by the builder)."""
     return "`" + str(text).replace("`", "'").replace("\n", " ") + "`"

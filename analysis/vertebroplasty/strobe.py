@@ -149,6 +149,17 @@ UNINFORMATIVE = re.compile(r"\bnot\s+(stated|reported|given|described|known|avai
                            r"^\s*(n/?a|-+|—|\?+|tbd|to be (added|completed))\s*\.?\s*$", re.IGNORECASE)
 BLIND = re.compile(r"\b(blind(ed|ly)?|mask(ed|ing)?|unaware of|without knowledge of|without knowing)\b", re.IGNORECASE)
 NOT_BLIND = re.compile(r"\b(un|non-?)(blind|mask)|\b(not|without|no|never)\s+(\w+\s+){0,2}(blind|mask)", re.IGNORECASE)
+
+
+def graded_blind(assessors: str | None) -> bool:
+    """Whether a description of the assessors says the films were graded blind to the group (and does not negate it).
+
+    >>> graded_blind("two radiologists blinded to the group"), graded_blind("not blinded"), graded_blind(None)
+    (True, False, False)
+    """
+    return bool(assessors) and bool(BLIND.search(assessors)) and not NOT_BLIND.search(assessors)
+
+
 PLACE = re.compile(r"^book/[a-z0-9_][a-z0-9_/-]*(#[a-z][a-z0-9-]*)?$")
 
 
@@ -285,7 +296,7 @@ def _rules(study, facts: dict) -> dict[int, tuple[str, str, str]]:
     rules[8] = ("covered" if all(present) else "partly", methods_measurements, _not_given([w for ok, w in zip(present, words) if not ok]))
 
     assessors = str(_given(study, "assessors") or "")
-    if BLIND.search(assessors) and not NOT_BLIND.search(assessors):
+    if graded_blind(assessors):
         rules[9] = ("covered", place("limitations"), "")
     else:
         said = ("the study description does not say that the films were graded blind to the treatment group" if assessors else

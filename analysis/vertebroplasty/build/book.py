@@ -15,6 +15,12 @@ from .pipeline import PATH_PARAMETERS, Notebook
 
 #: Chapters and notebooks that appear only in a multicentre report.
 MULTICENTRE_ONLY = ("book/centres", "book/generated/centres")
+#: Chapters about the published source study: in the default (source-study) build, and on a user's data only with
+#: PUBLISHED=yes, then as an appendix of their own.
+PAPER_ONLY = ("book/source-study", "book/audit", "book/generated/audit")
+PAPER_APPENDIX = "Appendix: the published source study"
+#: The BibTeX of the study description's own references, written by the patients notebook (see place_study_references).
+STUDY_REFERENCES = "book/study-references.bib"
 #: Parameters shown on a notebook's page (the others are paths of the build).
 SHOWN_PARAMETERS = ("data_label", "alpha", "tests", "case_ids")
 
@@ -36,8 +42,32 @@ def jupyter_book() -> str:
     return str(Path(sys.executable).parent / "jupyter-book")
 
 
-def copy_sources(target: Path, multicentre: bool) -> None:
-    """Copy the book's sources into ``target``; without several centres, drop the multicentre chapter from the table of contents."""
+def drop_chapters(target: Path, names: tuple[str, ...]) -> None:
+    """Remove chapters from the table of contents of the book in ``target`` (and their pages)."""
+    toc = yaml.safe_load((target / "_toc.yml").read_text())
+    for part in toc.get("parts", []):
+        part["chapters"] = [chapter for chapter in part["chapters"] if chapter.get("file") not in names]
+    toc["parts"] = [part for part in toc["parts"] if part["chapters"]]
+    (target / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False, allow_unicode=True))
+    for name in names:
+        (target / f"{name}.md").unlink(missing_ok=True)
+
+
+def paper_as_appendix(target: Path) -> None:
+    """Move the chapters on the published source study into an appendix part of their own, after the report's parts."""
+    toc = yaml.safe_load((target / "_toc.yml").read_text())
+    moved = [chapter for part in toc["parts"] for chapter in part["chapters"] if chapter.get("file") in PAPER_ONLY[:2]]
+    for part in toc["parts"]:
+        part["chapters"] = [chapter for chapter in part["chapters"] if chapter.get("file") not in PAPER_ONLY[:2]]
+    toc["parts"] = [part for part in toc["parts"] if part["chapters"]]
+    position = next((i for i, part in enumerate(toc["parts"]) if part.get("caption") == "Computation notebooks"), len(toc["parts"]))
+    toc["parts"].insert(position, {"caption": PAPER_APPENDIX, "chapters": moved})
+    (target / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False, allow_unicode=True))
+
+
+def copy_sources(target: Path, multicentre: bool, paper: bool = True, synthetic: bool = True) -> None:
+    """Copy the book's sources into ``target``; without several centres, drop the multicentre chapter from the table of
+    contents; without ``paper``, the chapters on the published source study; with it on a user's data, make them an appendix."""
     for name in paths.BOOK_SOURCES:
         origin = paths.ROOT / name
         if origin.is_dir():
@@ -45,18 +75,37 @@ def copy_sources(target: Path, multicentre: bool) -> None:
         else:
             shutil.copyfile(origin, target / name)
     if not multicentre:
-        toc = yaml.safe_load((target / "_toc.yml").read_text())
-        for part in toc.get("parts", []):
-            part["chapters"] = [chapter for chapter in part["chapters"] if chapter.get("file") not in MULTICENTRE_ONLY]
-        toc["parts"] = [part for part in toc["parts"] if part["chapters"]]
-        (target / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False, allow_unicode=True))
-        for name in MULTICENTRE_ONLY:
-            (target / f"{name}.md").unlink(missing_ok=True)
+        drop_chapters(target, MULTICENTRE_ONLY)
+    if not paper:
+        drop_chapters(target, PAPER_ONLY)
+    elif not synthetic:
+        paper_as_appendix(target)
+    (target / STUDY_REFERENCES).write_text("% the study description's own references (none)\n")
     import mathjax  # MathJax 3 from the django-static-mathjax wheel: math renders without a network
 
     source = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5" / "tex-svg.js"
     (target / "_static" / "mathjax").mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, target / "_static" / "mathjax" / "tex-svg.js")
+
+
+def set_title(target: Path, study, synthetic: bool) -> None:
+    """The book's title and authors from the study description (the package's own title for the default data)."""
+    config_file = target / "_config.yml"
+    config = yaml.safe_load(config_file.read_text())
+    if study.title and not synthetic:
+        config["title"] = " ".join(study.title.split())
+    names = [author if isinstance(author, str) else author.name for author in study.authors]
+    if names:
+        config["author"] = ", ".join(" ".join(name.split()) for name in names)
+    config_file.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
+
+
+def place_study_references(target: Path) -> None:
+    """Put the study description's references (BibTeX written by the patients notebook) where the bibliography reads them."""
+    written = target / "book" / "generated" / "patients" / "markdown" / "study_references.md"
+    if written.is_file():
+        (target / STUDY_REFERENCES).write_text(written.read_text(encoding="utf-8"), encoding="utf-8")
+        written.unlink()
 
 
 def present(executed: Path, target: Path, parameters: dict) -> None:

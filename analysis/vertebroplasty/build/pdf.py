@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 
 import yaml
-from sphinx.util.texescape import escape as latex_escape
+from sphinx.util import texescape
 
 from .. import __version__
 from ..provenance import git_commit
@@ -33,6 +33,31 @@ PREAMBLE = r"""
 \renewcommand{\sphinxtablecontinued}[1]{\textit{(continued)}}
 \setcounter{tocdepth}{1}
 """
+
+
+def latex_escape(text: str) -> str:
+    """Text for the LaTeX the PDF step writes itself (title page, metadata): Sphinx's escaping for XeLaTeX.
+
+    >>> print(latex_escape("Aspiration & cement: 50 % of_cases"))
+    Aspiration \\& cement: 50 \\% of\\_cases
+    """
+    if not texescape._tex_escape_map_without_unicode:  # Sphinx fills its maps when a LaTeX builder starts
+        texescape.init()
+    return texescape.escape(str(text), "xelatex").replace(r"\sphinxhyphen{}", "-")
+
+
+SUBJECT = ("Percutaneous vertebroplasty with and without fracture-haemorrhage aspiration for osteoporotic vertebral "
+           "compression fractures: a reproducible report")
+
+
+def metadata(title: str, author: str, subject: str) -> str:
+    """The PDF's document information (title, author, subject, keywords), set with hyperref."""
+    def value(text: str) -> str:
+        return latex_escape(" ".join(str(text).split()))
+
+    return ("\\AtBeginDocument{\\hypersetup{"
+            f"pdftitle={{{value(title)}}}, pdfauthor={{{value(author)}}}, pdfsubject={{{value(subject)}}}, "
+            "pdfkeywords={vertebroplasty, osteoporotic vertebral compression fracture, reproducible report}}}\n")
 
 
 def title_page(title: str, source_block: str, built: str, version: str) -> str:
@@ -57,11 +82,13 @@ def title_page(title: str, source_block: str, built: str, version: str) -> str:
 
 def markdown_to_latex(text: str) -> str:
     """The source block's small MyST subset (bold labels, line breaks, escaped characters) as LaTeX."""
+    import html
     import re
 
     lines = []
     for line in text.replace("  \n", "\n").splitlines():
-        line = re.sub(r"\\(.)", r"\1", line)  # MyST escapes
+        line = re.sub(r"<sup>(\d+)</sup>", lambda m: m.group(1).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")), line)
+        line = html.unescape(re.sub(r"\\(.)", r"\1", line))  # MyST escapes, then the HTML entities of < > &
         parts = re.split(r"\*\*(.+?)\*\*", line)
         lines.append("".join(rf"\textbf{{{latex_escape(p)}}}" if i % 2 else latex_escape(p) for i, p in enumerate(parts)))
     return r"\par\medskip ".join(lines)
@@ -98,7 +125,8 @@ def build_pdf(book_dir: Path, target: Path, log: Path) -> Path:
     elements = config.setdefault("sphinx", {}).setdefault("config", {}).setdefault("latex_elements", {})
     elements.update({
         "maketitle": title_page(config["title"], block, _datetime.date.today().isoformat(), f"{__version__} (commit {git_commit()[:12]})"),
-        "papersize": "a4paper", "pointsize": "10pt", "extraclassoptions": "openany,oneside", "preamble": PREAMBLE,
+        "papersize": "a4paper", "pointsize": "10pt", "extraclassoptions": "openany,oneside",
+        "preamble": PREAMBLE + metadata(config["title"], config.get("author", ""), SUBJECT),
         "figure_align": "htbp",
     })
     config["sphinx"]["config"]["latex_documents"] = [[toc["root"], "report.tex", config["title"], config.get("author", ""), "howto", True]]

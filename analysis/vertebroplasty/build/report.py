@@ -44,7 +44,13 @@ def study_file(source: Path, study: str, synthetic: bool) -> Path | None:
     return paths.DEFAULT_STUDY if synthetic else None
 
 
-def check_options(tests: str, alpha: float) -> None:
+PUBLISHED_OPTIONS = ("yes", "no")
+
+
+def check_options(tests: str, alpha: float, published: str = "") -> None:
+    if published and published not in PUBLISHED_OPTIONS:
+        raise OptionError(f"PUBLISHED={published} is not an option; use yes (add the comparison with the published source study) "
+                          "or no (leave it out)")
     if tests not in TEST_OPTIONS:
         raise OptionError(f"TESTS={tests} is not an option; use one of: {', '.join(TEST_OPTIONS)}")
     if not 0 < alpha < 1:
@@ -53,14 +59,15 @@ def check_options(tests: str, alpha: float) -> None:
 
 def build_report(data: str = "", out: str | Path = paths.DEFAULT_OUTPUT, allowed_identifier_columns: tuple[str, ...] = (),
                  case_ids: str = "", tests: str = "paper", alpha: float = 0.05, pdf: bool = False, study: str = "",
-                 use_cache: bool = True) -> Path:
+                 use_cache: bool = True, published: str = "") -> Path:
     """Validate ``data``, execute the notebooks and build the book into ``out``.
 
     ``out`` receives ``html/`` (the report), ``results/`` (tidy CSV files) and, with ``pdf=True``, ``pdf/report.pdf``.
-    Every check a user's option or file can fail is made before any notebook runs.
+    Every check a user's option or file can fail is made before any notebook runs.  ``published`` (``yes``/``no``; empty:
+    yes for the synthetic default data, no for a user's own) adds the chapters on the published source study.
     """
     started = time.perf_counter()
-    check_options(tests, alpha)
+    check_options(tests, alpha, published)
     out = output.check_output_folder(out)
     source = paths.resolve_data_path(data)
     validated = contract.load_cohort(source, allowed_identifier_columns)
@@ -68,7 +75,8 @@ def build_report(data: str = "", out: str | Path = paths.DEFAULT_OUTPUT, allowed
         _log(f"notice: {notice}")
     synthetic = validated.sha256 == contract.file_sha256(paths.DEFAULT_COHORT)
     study_path = study_file(source, study, synthetic)
-    description.load(study_path)  # refuse a broken description now
+    study_description = description.load(study_path)  # refuse a broken description now
+    with_paper = synthetic if not published else published == "yes"
     if case_ids.strip():
         try:
             cases.check_case_ids(validated.data, case_ids)
@@ -89,7 +97,7 @@ def build_report(data: str = "", out: str | Path = paths.DEFAULT_OUTPUT, allowed
     keys: dict[str, str] = {}
     for name in pipeline.order(notebooks):
         keys[name] = cache.notebook_key(notebooks[name], parameters, {"cohort": validated.sha256, "study": study_sha}, keys)
-    build_key = hashlib.sha256(json.dumps([keys, _book_digest(), pdf], sort_keys=True).encode()).hexdigest()
+    build_key = hashlib.sha256(json.dumps([keys, _book_digest(), pdf, with_paper], sort_keys=True).encode()).hexdigest()
     if use_cache and output.build_key_of(out) == build_key and (out / "html" / "index.html").is_file():
         _log(f"nothing changed since the last build of {out}; kept as it is ({time.perf_counter() - started:.1f} s)")
         return out
@@ -116,12 +124,15 @@ def build_report(data: str = "", out: str | Path = paths.DEFAULT_OUTPUT, allowed
         (final / "results").mkdir(parents=True)
         sources = staging / "source"
         sources.mkdir()
-        book.copy_sources(sources, multicentre=centres > 1)
+        book.copy_sources(sources, multicentre=centres > 1, paper=with_paper, synthetic=synthetic)
+        book.set_title(sources, study_description, synthetic)
         for name, run in runs.items():
             book.place_outputs(notebooks[name], run.entry, sources / "book" / "generated", final / "results", run_parameters[name])
+        book.place_study_references(sources)
         book_dir = _book_folder(out, staging, cache_root)
+        book_state = json.dumps({"keys": keys, "paper": with_paper}, sort_keys=True)
         incremental = all(run.how == "cached" for run in runs.values()) and (book_dir / "keys.json").is_file() and \
-            (book_dir / "keys.json").read_text() == json.dumps(keys, sort_keys=True)
+            (book_dir / "keys.json").read_text() == book_state
         if not incremental and book_dir.exists():
             shutil.rmtree(book_dir)
         book.sync_tree(sources, book_dir / "source")
@@ -133,7 +144,7 @@ def build_report(data: str = "", out: str | Path = paths.DEFAULT_OUTPUT, allowed
 
             _log("building the PDF with LaTeX")
             build_pdf(book_dir, final / "pdf", staging / "pdf-build.log")
-        (book_dir / "keys.json").write_text(json.dumps(keys, sort_keys=True))
+        (book_dir / "keys.json").write_text(book_state)
         output.write_marker(final, build_key)
         output.replace(final, out)
     except BaseException as error:
