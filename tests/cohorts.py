@@ -92,7 +92,9 @@ background: |
 
   whether aspiration changes the course after cementing is unknown at our centre.
 references:
-  - "@article{example2019, author = {Example, Ann}, title = {Cement distribution after vertebroplasty}, journal = {Spine Test Journal}, year = {2019}, volume = {1}, pages = {1--9}}"
+  - |
+    @article{example2019, author = {Example, Ann}, title = {Cement distribution after vertebroplasty},
+             journal = {Spine Test Journal}, year = {2019}, volume = {1}, pages = {1--9}}
   - "10.1000/test.doi.2020"
 screened: 181
 excluded: {pathological fracture: 12, "no film at 24 hours": 19}
