@@ -26,6 +26,7 @@ help: ## list the targets and options
 	@echo "         CASE_IDS=id1,id2,id3  ALLOW_COLUMNS=column1,column2  PUBLISHED=yes|no"
 
 $(STAMP): requirements.txt pyproject.toml
+	@echo "setting up the virtual environment in $(VENV) from the pinned requirements.txt (first time: a few minutes)"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-build-isolation --no-deps -e .

@@ -97,7 +97,7 @@ references:
              journal = {Spine Test Journal}, year = {2019}, volume = {1}, pages = {1--9}}
   - "10.1000/test.doi.2020"
 screened: 181
-excluded: {pathological fracture: 12, "no film at 24 hours": 19}
+excluded: {pathological fracture: 12, "no pre-operative film": 19}
 study_size: every eligible patient treated in the period was included
 assessors: two musculoskeletal radiologists, blinded to the group, measured the films
 confounders: [age, sex, compression_grade]

@@ -119,7 +119,7 @@ def test_minimum_group_size_is_the_contracts():
 
 def test_study_description_keys_are_the_contracts():
     listed = set(re.findall(r"`([a-z_]+)`", section("Study description").split("Keys:", 1)[1]))
-    listed -= {"start", "end"}  # the keys of `period`
+    listed -= {"start", "end", "name", "affiliation"}  # the keys of `period` and of an author
     assert listed == set(description.StudyDescription.model_fields)
 
 

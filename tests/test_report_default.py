@@ -39,7 +39,7 @@ def test_every_chapter_and_result_file(report):
     assert not (report.out / "html" / "book" / "centres.html").exists()  # one centre: no multicentre chapter
     expected = {"assumptions.csv", "audit.csv", "audit_findings.csv", "beside_published.csv", "conclusions.csv", "derived.csv",
                 "flow.csv", "missing_data.csv", "pairwise.csv", "published_comparison.csv", "sample_size.csv", "statistics.csv",
-                "adjusted.csv", "responders.csv"}
+                "adjusted.csv", "responders.csv", "strobe.csv"}
     assert {p.name for p in (report.out / "results").iterdir()} == expected
     assert list(report.results("statistics.csv").columns) == ["table", "variable", "stratum", "statistic", "value"]
     assert "Synthetic data." in report.page("results")

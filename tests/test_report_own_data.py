@@ -182,8 +182,8 @@ def test_every_study_key_is_written_where_a_reader_looks_and_reads_as_sentences(
     methods = attrition.page("methods")
     assert "Follow-up. Radiographs at 24 hours and at 3 and 12 months." in methods
     assert "Allocation. By the operating surgeon's preference." in methods
-    assert "Of 181 patients screened for eligibility, 31 were excluded before analysis: 12 for pathological fracture and 19 for no film " \
-           "at 24 hours" in methods
+    assert "Of 181 patients screened for eligibility, 31 were excluded before analysis: 12 for pathological fracture and 19 for no " \
+           "pre-operative film" in methods
     assert "Every eligible patient treated in the period was included." in methods  # study_size
     assert re.search(r"estimated to within about ±\d+\.\d percentage points", methods)
     limitations = attrition.page("limitations")
@@ -201,7 +201,7 @@ def test_flow_starts_from_the_patients_screened(attrition):
     flow = attrition.results("flow.csv")
     before = flow[flow["group"] == "all"].set_index("stage")["n"].astype(int)
     assert before.to_dict() == {"screened": 181, "excluded_1": 12, "excluded_2": 19}
-    assert "screened for eligibility (before allocation): 181" in attrition.page("results")
+    assert "screened for eligibility (before the analysis): 181" in attrition.page("results")
 
 
 def test_the_report_on_own_data_is_about_that_study(attrition, imbalance):

@@ -63,9 +63,14 @@ def adjusted_table(frame: pd.DataFrame) -> str:
     return myst.list_table(["Outcome", *[MODEL_HEADERS[m] for m in models]], rows, widths)
 
 
+def confounder_names(confounders: list[str]) -> str:
+    """The confounders in words: ``age, sex and compression grade``."""
+    return myst.english_list([dictionary.prose_label(c).lower() for c in confounders]) or "no confounder"
+
+
 def adjusted_note(confounders: list[str], imputations: int, seed: int, any_imputed: bool) -> str:
     """The table note: what each model adjusts for, how the imputation was done."""
-    names = myst.english_list([dictionary.prose_label(c).lower() for c in confounders]) or "none"
+    names = confounder_names(confounders)
     text = ("Group A against group B: differences of means (A − B, in the outcome's unit) from linear regression, odds ratios "
             "from logistic regression, each with its 95 % CI. Adjusted for the pre-operative value: analysis of covariance "
             "on the pre-operative value of the same measurement (complete cases). … and for the confounders: the same model "
@@ -113,7 +118,7 @@ def changed_by(frame: pd.DataFrame, model: str) -> tuple[list[str], list[str]]:
 
 def adjusted_sentence(frame: pd.DataFrame, explained: list[str], confounders: list[str]) -> str:
     """The Results' paragraph on the adjusted estimates: which differences survive the baseline and confounder adjustment."""
-    names = myst.english_list([dictionary.prose_label(c).lower() for c in confounders]) or "no confounder"
+    names = confounder_names(confounders)
     text = ("Because the groups were not formed at random in a way the data can show, each difference between them is "
             "estimated again, taking into account the pre-operative value of the same measurement and, in a second model, "
             f"{names} as well (STROBE item 16).")
@@ -129,8 +134,8 @@ def adjusted_sentence(frame: pd.DataFrame, explained: list[str], confounders: li
     if lost:
         which = "that difference depends" if len(lost) == 1 else "those differences depend"
         text += (f" With {names} added as well, the interval of {myst.english_list([label_of(v, in_text=True) for v in lost])} includes "
-                 f"no difference: {which} on who was treated and should be read with caution.")
+                 f"no effect (zero difference, or an odds ratio of 1): {which} on who was treated and should be read with caution.")
     if gained:
-        text += (f" The interval of {myst.english_list([label_of(v, in_text=True) for v in gained])} excludes no difference only after adjustment; "
+        text += (f" The interval of {myst.english_list([label_of(v, in_text=True) for v in gained])} excludes zero only after adjustment; "
                  "no finding is claimed from an adjusted model alone.")
     return text

@@ -153,7 +153,7 @@ def flow_table(flow_frame: pd.DataFrame) -> str:
     table = flow_frame[flow_frame["group"] != "all"].pivot_table(index=["stage", "label"], columns="group", values="n",
                                                                  sort=False).reset_index()
     groups = [column for column in table.columns if column not in ("stage", "label")]
-    rows = [[f"{myst.escape_markdown(row.label)} (before allocation): {int(row.n)}", *[""] * len(groups)] for row in before.itertuples()]
+    rows = [[f"{myst.escape_markdown(row.label)} (before the analysis): {int(row.n)}", *[""] * len(groups)] for row in before.itertuples()]
     rows += [[row["label"], *[str(int(row[g])) for g in groups]] for _, row in table.iterrows()]
     return myst.list_table(["Stage", *[f"Group {g}" for g in groups]], rows, [60] + [20] * len(groups))
 

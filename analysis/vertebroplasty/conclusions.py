@@ -91,8 +91,11 @@ def adjusted_share_text(adjusted: pd.DataFrame | None) -> str:
     if rows.empty or pd.isna(rows.iloc[0]["ci_low"]):
         return ""
     row = rows.iloc[0]
-    covariates = row["covariates"] if "covariates" in row.index and row["covariates"] else "the confounders"
-    return (f" Adjusted for {covariates.replace(', ', ' and ')}, the odds of a type A distribution in group A were "
+    from .adjusted_text import confounder_names
+
+    covariates = [c.strip() for c in str(row.get("covariates", "")).split(",") if c.strip()]
+    named = confounder_names(covariates) if covariates else "the confounders"
+    return (f" Adjusted for {named}, the odds of a type A distribution in group A were "
             f"{row['estimate']:.2f} times those in group B (95 % CI {row['ci_low']:.2f} to {row['ci_high']:.2f}, "
             f"{tables.format_p_in_text(row['p'])}).")
 
@@ -188,7 +191,9 @@ def type_a_answer(pairs: pd.DataFrame, table3: Results, alpha: float) -> tuple[s
         better = [r for r in rows.itertuples() if sentences.pair_differs(r, alpha) and r.mean_difference < 0]
         verdicts.append("yes" if len(better) == len(rows) == 2 else "partly" if better else "no evidence")
         parts.append(f"{label} ({overall}; {rows['method'].iloc[0]}): {found}")
-    return combine(verdicts), f"Type A against the other types, pair by pair — {'. '.join(parts)}."
+    caveat = (" The distribution type is itself a result of the operation and these comparisons are not adjusted for anything, "
+              "so they describe associations of the cement pattern, not its effects.")
+    return combine(verdicts), f"Type A against the other types, pair by pair — {'. '.join(parts)}.{caveat}"
 
 
 def answers(table1: Results, table2: Results, table3: Results, pairs: pd.DataFrame, share: pd.Series, alpha: float,

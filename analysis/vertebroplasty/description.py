@@ -375,8 +375,8 @@ def limitations_text(description: StudyDescription, synthetic: bool, attrition_s
                  "between types are not independent of the group comparison, and neither analysis adjusts for the other; the type "
                  "is also an outcome of the operation, so patients of each type may differ in other ways.")
     follow_up = follow_up_months(description)
-    items.append(f"**Follow-up.** The minimum follow-up required was {follow_up}; that is too short to show late re-collapse or "
-                 "adjacent fractures." if follow_up != "not described" else
+    items.append(f"**Follow-up.** The minimum follow-up required was {follow_up}; re-collapse and adjacent fractures that appear "
+                 "later are not captured." if follow_up != "not described" else
                  "**Follow-up.** The minimum follow-up is not described; late re-collapse and adjacent fractures need years to show.")
     excluded_lost = any("follow-up" in criterion.lower() for criterion in description.exclusion_criteria)
     selection = (" The study excluded patients lost to follow-up and does not report how many, so complete follow-up here reflects "

@@ -110,12 +110,16 @@ def answers_closing(answers: pd.DataFrame) -> str:
 
     yes = [topic_phrase(row.topic) for row in answers.itertuples() if row.verdict == "yes"]
     partly = [topic_phrase(row.topic) for row in answers.itertuples() if row.verdict == "partly"]
+    shown_not = [topic_phrase(row.topic) for row in answers.itertuples() if row.verdict not in ("yes", "partly", "not computable")]
     if not yes and not partly:
         return "The data show none of the differences the study asked about."
     text = f"The data show differences in {myst.english_list(yes)}" if yes else "The data show differences only in part"
     if partly:
         text += f"{', and in part in ' if yes else ', in '}{myst.english_list(partly)}"
-    return text + "."
+    text += "."
+    if shown_not:
+        text += f" They do not show differences in {myst.english_list(shown_not)}."
+    return text
 
 
 def study_size_text(study, plan: Plan, results: dict, alpha: float) -> str:

@@ -22,7 +22,7 @@ MULTICENTRE_EXAMPLE = DATA / "examples" / "multicentre"
 PIPELINE = ANALYSIS / "pipeline.toml"
 DEFAULT_OUTPUT = ROOT / "_build"
 #: Files and folders of the book's own sources (copied into each build).
-BOOK_SOURCES = ("_config.yml", "_toc.yml", "_static", "book")
+BOOK_SOURCES = ("_config.yml", "_toc.yml", "_static", "_ext", "book")
 
 
 def resolve_data_path(data_path: str | Path | None) -> Path:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import platform
+import re
 import subprocess
 from functools import lru_cache
 from importlib import metadata
+from pathlib import Path
 
 import pandas as pd
 
@@ -26,10 +28,26 @@ def git_commit() -> str:
         return "unknown"
 
 
+def locked_names(lock: Path | None = None) -> list[str]:
+    """The distributions pinned in the lock (``requirements.txt``), normalised names."""
+    text = (lock or paths.ROOT / "requirements.txt").read_text(encoding="utf-8")
+    return sorted({re.split(r"[=<>~!\[; ]", line.strip(), maxsplit=1)[0].lower().replace("_", "-")
+                   for line in text.splitlines() if line.strip() and not line.lstrip().startswith(("#", "-"))})
+
+
 @lru_cache(maxsize=1)
 def environment_digest() -> str:
-    """SHA-256 of the Python version and of every installed distribution's name and version (part of cache keys)."""
-    installed = sorted(f"{d.metadata['Name']}=={d.version}" for d in metadata.distributions() if d.metadata["Name"])
+    """SHA-256 of the Python version and of the installed version of every distribution the lock pins (part of cache keys).
+
+    Only what the lock names counts, so installing an unrelated package does not re-run the notebooks; upgrading a
+    locked one does.
+    """
+    installed = []
+    for name in locked_names():
+        try:
+            installed.append(f"{name}=={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            installed.append(f"{name}==absent")
     material = "\n".join([platform.python_implementation(), platform.python_version(), *installed])
     return hashlib.sha256(material.encode()).hexdigest()
 

@@ -204,8 +204,8 @@ def two_group_sentence(results: Results, variable: str) -> str:
     if evidence == "significant" and direction:
         return f"{label} was significantly {direction} in group {first} than in group {second} {numbers}."
     if evidence in ("significant", "unadjusted") and not direction:
-        return (f"{label}: the test gives p below {results.alpha:g} {numbers}, but the interval of the difference includes no "
-                "difference, so no direction is claimed.")
+        return (f"{label}: the test gives p below {results.alpha:g} {numbers}, but the interval of the difference includes zero, "
+                "so no direction is claimed.")
     if evidence == "unadjusted":
         return f"{label} was {direction} in group {first} than in group {second} {numbers}, but {results.why_not_a_finding(variable)}."
     return f"{label} did not differ significantly between the groups {numbers}."

@@ -114,15 +114,15 @@ N_ITEMS = 22
 
 #: The chapters of the book (document path → title, ``##`` headings), as in ``book/*.md``.
 CHAPTERS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "book/index": ("Summary", ()),
+    "book/index": ("Summary", ("Abstract", "Summary of the report")),
     "book/introduction": ("Introduction", ()),
-    "book/methods": ("Methods", ("Patients and procedure", "Measurements", "Statistical analysis")),
+    "book/methods": ("Methods", ("Patients and procedure", "Measurements", "Study size", "Statistical analysis")),
     "book/results": ("Results", ("Patients and follow-up", "Patients and treatment (Table 1)", "Radiographic and clinical outcomes (Table 2)",
                                  "Adjusted estimates", "Clinically important improvement in pain and disability",
                                  "Outcomes by cement-distribution type (Table 3)")),
     "book/cases": ("Case presentations", ()),
     "book/centres": ("Centres", ("The centres", "Pooled differences", "Heterogeneity")),
-    "book/discussion": ("Discussion", ("What the data show", "How aspiration could act", "Relation to the published report")),
+    "book/discussion": ("Discussion", ("What the data show", "How aspiration could act", "Generalisability")),
     "book/conclusions": ("Conclusions", ()),
     "book/limitations": ("Limitations", ()),
     "book/reanalysis": ("Re-analysis with current reporting standards", ("Effect sizes", "Assumptions of the tests",

@@ -2,7 +2,7 @@
 
 A notebook's key is the SHA-256 of: its executable source; the package's code; each file it declares it reads (by
 content); the cohort's and the study description's SHA-256 when it reads them; its parameters other than paths;
-the Python version and every installed distribution's version; and the keys of the notebooks it runs after.  A
+the Python version and the installed version of every distribution the lock pins; and the keys of the notebooks it runs after.  A
 cache entry holds the executed notebook and the files it wrote.  Old entries are pruned: the newest
 :data:`KEEP_PER_NOTEBOOK` of each notebook are kept.
 

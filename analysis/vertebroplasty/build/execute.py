@@ -76,7 +76,9 @@ class Runner:
         if self.stopping.is_set():
             raise KeyboardInterrupt
         # an asynchronous manager: its client notices a killed kernel within a second instead of waiting for output
-        manager = AsyncKernelManager(kernel_name=KERNEL)
+        # IPC transport (Unix sockets in the run's scratch folder) instead of TCP on localhost: nothing listens on a port, and
+        # ipykernel has no reason to warn that its TCP traffic is unencrypted
+        manager = AsyncKernelManager(kernel_name=KERNEL, transport="ipc", ip=str(scratch / "kernel"))
         with self.lock:
             self.kernels[notebook.name] = manager
         run_parameters = {name: value for name, value in parameters.items() if name in notebook.parameters}

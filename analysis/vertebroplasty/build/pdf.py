@@ -109,8 +109,8 @@ def build_pdf(book_dir: Path, target: Path, log: Path) -> Path:
     (source / "book" / "pdf_root.md").write_text("# Report\n")
     toc["root"] = "book/pdf_root"
     (source / "book" / "pdf_appendices.md").write_text(
-        "# Appendices\n\nThe re-analysis, the reproduction audit, the data provenance, the notes on re-running the report and the "
-        "references, which the HTML edition shows as chapters of their own. The computation notebooks are in the HTML edition only.\n")
+        "# Appendices\n\nThe chapters that follow the report's body, which the HTML edition shows as chapters of their own. The "
+        "computation notebooks are in the HTML edition only.\n")
     toc["parts"] = [{"caption": "Report", "chapters": [{"file": name} for name in body]},
                     {"caption": "Appendices", "chapters": [{"file": "book/pdf_appendices",
                                                             "sections": [{"file": name} for name in appendices]}]}]

@@ -171,3 +171,17 @@ def check_outputs(notebook: Notebook, folder: Path, executed: Path, used: list[R
     problems += [f"book/{ref.chapter} uses glue key {ref.name!r}, which the run did not glue" for ref in used
                  if ref.kind == "glue" and ref.notebook == notebook.name and ref.name not in keys]
     return problems
+
+
+def cells_of(notebook) -> list[tuple]:
+    """What a notebook runs: each cell's kind, source and tags (outputs and run metadata aside)."""
+    return [(cell.cell_type, cell.source.strip(), sorted(cell.metadata.get("tags", []))) for cell in notebook.cells]
+
+
+def out_of_sync(notebooks: dict[str, Notebook]) -> list[str]:
+    """The notebooks whose text source (``analysis/notebooks/<name>.py``) differs from the committed ``.ipynb``."""
+    import jupytext
+    import nbformat
+
+    return [name for name, notebook in notebooks.items()
+            if cells_of(jupytext.read(notebook.text_source)) != cells_of(nbformat.read(notebook.source, as_version=4))]

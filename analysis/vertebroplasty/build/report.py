@@ -86,6 +86,10 @@ def build_report(data: str = "", out: str | Path = paths.DEFAULT_OUTPUT, allowed
     _log(f"{source.name}: {len(validated.data)} patients{f', {centres} centres' if centres > 1 else ''}, sha256 {validated.sha256[:12]}…")
 
     declared = pipeline.load()
+    changed = pipeline.out_of_sync(declared)
+    if changed:
+        raise OptionError(f"{', '.join(f'analysis/notebooks/{name}.py' for name in changed)} changed since the notebook was last "
+                          "executed: run `make refresh` (it syncs and re-executes the notebooks), then build again")
     references = pipeline.chapter_references()
     pipeline.check_references(declared, references)
     notebooks = {name: notebook for name, notebook in declared.items() if name != "centres" or centres > 1}
@@ -154,6 +158,8 @@ def build_report(data: str = "", out: str | Path = paths.DEFAULT_OUTPUT, allowed
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     _log(f"done in {time.perf_counter() - started:.1f} s: {out / 'html' / 'index.html'}")
+    if pdf:
+        _log(f"PDF: {out / 'pdf' / 'report.pdf'}")
     return out
 
 
