@@ -72,3 +72,12 @@ def test_a_direct_jupyter_book_build_stops_and_names_make_report(tmp_path):
     assert completed.returncode != 0
     assert "run `make report`, not `jupyter-book build .`" in completed.stdout + completed.stderr
     assert not (tmp_path / "_build" / "html" / "index.html").exists()
+
+
+def test_an_installed_command_outside_a_checkout_says_so_in_one_line(monkeypatch, capsys, tmp_path):
+    from vertebroplasty import cli
+
+    monkeypatch.setattr(paths, "PIPELINE", tmp_path / "pipeline.toml")  # as in site-packages after `pip install .`
+    assert cli.main(["report"]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "runs from a checkout of the repository" in error and "make report" in error

@@ -61,6 +61,10 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     arguments = parser().parse_args(argv)
+    if not (paths.PIPELINE.is_file() and paths.DATA_DICTIONARY.is_file()):
+        print("error: the vertebroplasty command runs from a checkout of the repository (the data contract, notebooks and book are "
+              "not installed with the package): clone it and run `make report` there", file=sys.stderr)
+        return EXIT_INPUT
     from .build.book import BookError
     from .build.execute import NotebookError
     from .build.output import OutputError

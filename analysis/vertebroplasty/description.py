@@ -120,7 +120,7 @@ def reference_problems(references: list[str]) -> list[str]:
         keys.append(match.group(1))
     from . import paths
 
-    known = set(re.findall(r"^@\w+\{([^,\s]+),", (paths.ROOT / "book" / "references.bib").read_text(encoding="utf-8"), re.MULTILINE))
+    known = set(re.findall(r"^@\w+\{([^,\s]+),", paths.REFERENCES.read_text(encoding="utf-8"), re.MULTILINE))
     problems += [f"key 'references': the key {key!r} is already a reference of the report; choose another key"
                  for key in keys if key in known]
     duplicated = sorted({key for key in keys if keys.count(key) > 1})

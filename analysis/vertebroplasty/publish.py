@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from IPython.display import display
 
 #: First characters that make a spreadsheet treat a cell as a formula (OWASP, CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -57,6 +58,13 @@ def write_csv(frame: pd.DataFrame, path: Path) -> Path:
     return path
 
 
+def show(name: str, value) -> None:
+    """Display a glued value as an ordinary plain-text output, so the committed notebook shows its results in JupyterLab,
+    nbconvert and on GitHub (the glue itself is a record only myst-nb reads).  Plain text, never markdown: the book's
+    notebook pages show it verbatim, and no MyST role in it is resolved there."""
+    display({"text/plain": f"[{name}]\n{value}"}, raw=True)
+
+
 class Publisher:
     """The outputs of one notebook run, written under ``output_dir`` and glued for nbval and the book."""
 
@@ -64,12 +72,13 @@ class Publisher:
         self.folder = Path(output_dir) if output_dir else None
 
     def glue(self, name: str, value) -> None:
-        """Glue a plain value or sentence for ``{glue:text}`` (not displayed on the notebook's page)."""
+        """Glue a plain value or sentence for ``{glue:text}``, and show it as plain text (see :func:`show`)."""
         from myst_nb import glue
 
         if isinstance(value, (np.integer, np.floating)):
             value = value.item()
         glue(name, value, display=False)
+        show(name, value)
 
     def markdown(self, name: str, text: str) -> None:
         """Write a MyST block (table, math, paragraphs) as ``markdown/<name>.md`` and glue it.
@@ -86,6 +95,7 @@ class Publisher:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text + "\n", encoding="utf-8")
         glue(name, Markdown(text), display=False)
+        show(name, text)
 
     def figure(self, name: str, figure) -> None:
         """Save a figure as ``figures/<name>.png``, glue the same PNG (nbval compares its bytes), close it.
@@ -104,6 +114,7 @@ class Publisher:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(buffer.getvalue())
         glue(name, Image(data=buffer.getvalue(), format="png"), display=False)
+        display(Image(data=buffer.getvalue(), format="png"))
 
     def results(self, frame: pd.DataFrame, name: str) -> None:
         """Write a tidy CSV as ``results/<name>`` (for the user, and for later notebooks)."""

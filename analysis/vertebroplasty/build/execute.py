@@ -7,6 +7,7 @@ can stop every kernel at once — when a notebook fails or on Ctrl-C — instead
 from __future__ import annotations
 
 import shutil
+import tempfile
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -78,7 +79,8 @@ class Runner:
         # an asynchronous manager: its client notices a killed kernel within a second instead of waiting for output
         # IPC transport (Unix sockets in the run's scratch folder) instead of TCP on localhost: nothing listens on a port, and
         # ipykernel has no reason to warn that its TCP traffic is unencrypted
-        manager = AsyncKernelManager(kernel_name=KERNEL, transport="ipc", ip=str(scratch / "kernel"))
+        sockets = Path(tempfile.mkdtemp(prefix="vpk-"))  # short: a Unix socket's path may not exceed about 100 characters
+        manager = AsyncKernelManager(kernel_name=KERNEL, transport="ipc", ip=str(sockets / "k"))
         with self.lock:
             self.kernels[notebook.name] = manager
         run_parameters = {name: value for name, value in parameters.items() if name in notebook.parameters}
@@ -100,6 +102,7 @@ class Runner:
                 self.kernels.pop(notebook.name, None)
             if manager.has_kernel:
                 run_sync(manager.shutdown_kernel)(now=True)
+            shutil.rmtree(sockets, ignore_errors=True)
 
     def stop(self) -> None:
         """Kill every running kernel now; their notebooks end with an error the build ignores."""
