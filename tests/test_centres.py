@@ -319,3 +319,12 @@ def test_large_multicentre_writer_gives_valid_centres(tmp_path):
     data = contract.load_cohort(tmp_path).data
     assert data.groupby("centre").size().eq(12).all()
     assert data.groupby(["centre", "group"]).size().ge(2).all()
+
+
+def test_a_centre_name_is_text_in_the_table_header_never_markup(example):
+    hostile = "<img src=x onerror=alert(1)> `code`"
+    data = example.copy()
+    first = data["centre"].astype(str).iloc[0]
+    data["centre"] = data["centre"].astype(str).replace(first, hostile)
+    header = centres.characteristics_table(data, ["age"]).split("\n* - ", 2)[1].split("\n* - ")[0]
+    assert "<img" not in header and "&lt;img src=x onerror=alert\\(1\\)&gt; \\`code\\`" in header

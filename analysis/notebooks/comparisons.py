@@ -165,6 +165,7 @@ summary.round(2)
 # %%
 beside = published.side_by_side(statistics)
 out.results(beside, "beside_published.csv")
-out.markdown("beside_published", "" if data.synthetic else published.side_by_side_table(beside))
+out.markdown("beside_published", "" if data.synthetic else
+             description.snippet("beside-published-own-data") + "\n\n" + published.side_by_side_table(beside))
 out.markdown("published_match", published.match_summary(comparison) if data.synthetic else "")
 beside.head(0)

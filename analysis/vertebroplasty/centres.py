@@ -691,7 +691,7 @@ def characteristics_table(data: pd.DataFrame, variables: Iterable[str]) -> str:
     frame = data.assign(centre=centre_labels(data))
     centres = sorted(frame["centre"].unique())
     described = comparisons.describe(frame, list(variables), "centre")
-    header = ["Characteristic", *centres]
+    header = ["Characteristic", *[myst.escape_markdown(centre) for centre in centres]]
     rows = [["Patients, group A / B", *[f"{int((part['group'] == 'A').sum())} / {int((part['group'] == 'B').sum())}"
                                          for _, part in frame.groupby("centre", sort=True)]]]
     for variable, part in described.groupby("variable", sort=False):
