@@ -23,8 +23,9 @@ import pytest
 matplotlib.use("Agg")
 
 # set before any test imports the build, so every build of the session caches into a temporary folder, removed at the end
-if "VERTEBROPLASTY_CACHE" not in os.environ:
-    os.environ["VERTEBROPLASTY_CACHE"] = tempfile.mkdtemp(prefix="vertebroplasty-test-cache-")
+# (with pytest-xdist each worker keeps a cache of its own: one worker's pruning never removes a run another is using)
+if "VERTEBROPLASTY_CACHE" not in os.environ or os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ["VERTEBROPLASTY_CACHE"] = tempfile.mkdtemp(prefix=f"vertebroplasty-test-cache-{os.environ.get('PYTEST_XDIST_WORKER', '')}-")
     atexit.register(shutil.rmtree, os.environ["VERTEBROPLASTY_CACHE"], ignore_errors=True)
 
 from vertebroplasty import paths  # noqa: E402
