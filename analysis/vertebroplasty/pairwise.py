@@ -1,6 +1,7 @@
 """Pairwise comparisons after a test across the cement-distribution types, one tidy row per variable and pair.
 
-Paper mode: Tukey's HSD (scipy), or Games–Howell (pingouin) where Levene's test rejects equal variances.  Robust
+Paper mode: Tukey's HSD (scipy), or Games–Howell (:func:`vertebroplasty.audit.games_howell`, from each level's mean,
+SD and size — the same computation the audit uses on published summaries) where Levene's test rejects equal variances.  Robust
 mode: Dunn's test on the Kruskal–Wallis ranks with Holm's adjustment (scikit-posthocs).  However many levels are
 present, Tukey and Games–Howell compare every pair of levels with at least two values (each needs a variance);
 Dunn ranks every level with a value together, as the Kruskal–Wallis test does, and compares each pair of them.
@@ -60,14 +61,18 @@ def pairwise(data: pd.DataFrame, variable: str, between: str, method: str, confi
         for (i, first), (j, second) in itertools.combinations(enumerate(usable), 2):
             rows.append((first, second, float(interval.low[i, j]), float(interval.high[i, j]), float(result.pvalue[i, j])))
     elif method == "games_howell":
-        import pingouin  # slow to import: only when a variable needs Games–Howell
+        from .audit import games_howell
 
-        frame = pd.DataFrame({"value": np.concatenate([groups[level] for level in usable]),
-                              "level": np.repeat(usable, [len(groups[level]) for level in usable])})
-        with np.errstate(divide="ignore", invalid="ignore"):  # two levels without variation: p is NaN, not an error
-            records = pingouin.pairwise_gameshowell(frame, dv="value", between="level").to_dict("records")
-        for record in records:
-            rows.append((str(record["A"]), str(record["B"]), np.nan, np.nan, float(record["pval"])))
+        means = [groups[level].mean() for level in usable]
+        sds = [groups[level].std(ddof=1) for level in usable]
+        sizes = [len(groups[level]) for level in usable]
+        for i, j in itertools.combinations(range(len(usable)), 2):
+            with np.errstate(divide="ignore", invalid="ignore"):  # two levels without variation: p is NaN, not an error
+                try:
+                    _, _, p = games_howell(means, sds, sizes, i, j)
+                except ZeroDivisionError:
+                    p = np.nan
+            rows.append((usable[i], usable[j], np.nan, np.nan, float(p)))
     elif method == "dunn":
         import scikit_posthocs
 
