@@ -190,3 +190,38 @@ def test_responders_by_clinically_important_thresholds(effects):
     discussion = effects.page("discussion")
     assert "minimal clinically important differences of Ostelo et al." in discussion
     assert "smaller than those usually regarded as noticeable" not in discussion
+
+
+PLAN = """\
+primary_outcome: fvahl
+primary_outcome_rationale: recompression is what the centre set out to reduce
+secondary_outcomes: [vas_op, avhlr, lka_loss, cement_distribution]
+confounders: [age]
+mcid: {vas_final: 2}
+"""
+
+
+@pytest.fixture(scope="module")
+def planned(build, cohort_folder):
+    folder = cohort_folder / "claims-planned"
+    data = cohorts.true_effects_with_loss(folder)
+    (folder / "study.yml").write_text(PLAN)
+    return build("claims-planned", DATA=str(data), STUDY=str(folder / "study.yml"))
+
+
+def test_a_study_file_sets_the_primary_the_family_the_confounders_and_the_thresholds(planned):
+    methods = planned.page("methods")
+    assert "One comparison is primary: FVAHL between the treatment groups" in methods
+    assert "recompression is what the centre set out to reduce" in methods and "exploratory" in methods
+    statistics = planned.results("statistics.csv")
+    holm = set(statistics.loc[(statistics["statistic"] == "p_holm") & (statistics["table"] == "table2"), "variable"])
+    assert holm == {"vas_op", "avhlr", "lka_loss"}  # fvahl is primary, the other outcome rows exploratory
+    assert "Holm p" in planned.page("results") and "exploratory" in planned.page("results")
+    adjusted = planned.results("adjusted.csv")
+    assert {"best_case", "worst_case"} <= set(adjusted.loc[adjusted["variable"] == "fvahl", "model"])  # fvahl has missing values
+    bounds = adjusted[(adjusted["variable"] == "fvahl") & adjusted["model"].isin(["best_case", "worst_case"])].set_index("model")
+    assert float(bounds.loc["best_case", "estimate"]) < float(bounds.loc["worst_case", "estimate"])  # lower loss is better for A
+    assert "Missing values of the primary outcome (FVAHL) were replaced" in planned.page("results")
+    assert set(planned.results("responders.csv")["variable"]) == {"vas_final"}
+    assert "improved from before surgery by at least 2 points on the VAS" in planned.page("results")
+    assert "adjusted for the pre-operative value and for age." in planned.page("index")
