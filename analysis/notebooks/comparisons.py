@@ -41,7 +41,9 @@ out = publish.Publisher(output_dir)
 results = tables.analyse(data.data, tests, plan=plan)
 statistics = pd.concat([tables.long_statistics(r.tests, r.descriptives, name) for name, r in results.items()], ignore_index=True)
 out.results(statistics, "statistics.csv")
-out.markdown("testing_rule", testing_rule.methods_text(plan, alpha, testing_rule.family_sizes(results), testing_rule.DEFAULT_PRIMARY_REASON))
+out.glue("effect_interval_percent", f"{tables.EFFECT_PERCENT:g}")
+out.glue("effect_interval_p", f"{1 - tables.CONFIDENCE:g}")
+out.markdown("testing_rule", testing_rule.methods_text(plan, alpha, testing_rule.family_sizes(results)))
 results["table2"].tests[["variable", "family", "test", "n", "statistic", "p_val", "p_holm"]].round(4)
 
 # %% [markdown]
@@ -116,7 +118,7 @@ pairs.round(3)
 # %%
 from vertebroplasty import conclusions
 
-share = conclusions.type_a_share(data.data)
+share = conclusions.type_a_share(results["table1"])
 answers = conclusions.answers(read["table1"], read["table2"], read["table3"], pairs, share, alpha, estimates)
 out.results(answers, "conclusions.csv")
 out.markdown("headlines", conclusions.headline_list(answers))

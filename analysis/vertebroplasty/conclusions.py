@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import comparisons, dictionary, myst, paths, sentences, tables
+from . import dictionary, myst, paths, sentences, tables
 from .sentences import Results, effect_text
 
 RECOMPRESSION = ("fvahl", "avhlr", "lka_loss")
@@ -53,7 +53,7 @@ def baseline_estimate(adjusted: pd.DataFrame | None, variable: str) -> pd.Series
     return rows.iloc[0] if len(rows) and pd.notna(rows.iloc[0]["ci_low"]) else None
 
 
-def _verdict(results: Results, variable: str, wanted_lower: bool = True, adjusted: pd.DataFrame | None = None) -> str:
+def _verdict(results: Results, variable: str, wanted_lower: bool = True) -> str:
     evidence = results.evidence(variable)
     if evidence == "not computable":
         return "not computable"
@@ -61,26 +61,22 @@ def _verdict(results: Results, variable: str, wanted_lower: bool = True, adjuste
     if evidence == "significant" and direction:
         if (direction == "lower") != wanted_lower:
             return "opposite"
-        baseline = baseline_estimate(adjusted, variable)
-        if baseline is not None and baseline["ci_low"] <= 0 <= baseline["ci_high"]:
-            return "baseline imbalance"
         return "yes"
+    if variable in results.explained:  # not a finding: its difference disappears once the pre-operative value is adjusted for
+        return "baseline imbalance"
     if evidence in ("significant", "unadjusted") and direction:
         return "not after adjustment"
     return "no evidence"
 
 
-def type_a_share(data: pd.DataFrame, confidence: float = 0.95) -> pd.Series:
-    """The share of type A distributions compared between the groups (type A against B or C): its risk difference row.
-
-    The same numbers as the type-A row of :func:`vertebroplasty.comparisons.category_differences` (Newcombe interval).
-    """
-    rows = comparisons.category_differences(data, "cement_distribution", "group", confidence)
-    rows = rows[rows["category"] == "A"]
-    if rows.empty:
+def type_a_share(table1) -> pd.Series:
+    """The share of type A distributions compared between the groups: the type-A row of Table 1's per-category risk
+    differences (Newcombe interval), or missing values when there is none."""
+    row = table1.category_difference("cement_distribution", "A")
+    if row is None:
         return pd.Series({"risk_difference": float("nan"), "ci_low": float("nan"), "ci_high": float("nan"),
                           "percent_first": float("nan"), "percent_second": float("nan")})
-    return rows.iloc[0]
+    return row
 
 
 def adjusted_share_text(adjusted: pd.DataFrame | None) -> str:
@@ -135,7 +131,7 @@ def _distribution_answer(table1: Results, share: pd.Series) -> tuple[str, str]:
 
 def outcome_answer(results: Results, variable: str, adjusted: pd.DataFrame | None = None) -> tuple[str, str]:
     label = dictionary.prose_label(variable)
-    verdict = _verdict(results, variable, adjusted=adjusted)
+    verdict = _verdict(results, variable)
     test = results.test(variable)
     if verdict == "not computable":
         return verdict, f"{label} could not be compared ({test['reason']})."

@@ -12,7 +12,8 @@ import re
 import numpy as np
 import pandas as pd
 
-from . import attrition, dictionary, myst, sentences, tables
+from . import attrition, dictionary, myst, sentences, tables, testing_rule
+from .adjusted_text import confounder_names
 from .testing_rule import Plan
 
 #: The abstract's limit, as most journals set it for a structured abstract.
@@ -53,11 +54,9 @@ def primary_result(results: dict, plan: Plan, alpha: float) -> str:
         return f"The primary outcome, {label.lower()}, could not be compared ({test['reason']})."
     p = tables.format_p_in_text(test["p_val"])
     verdict = "differed" if test["p_val"] < alpha else "did not differ significantly"
-    if plan.primary == "cement_distribution" and result.differences is not None:
-        row = result.differences[(result.differences["variable"] == "cement_distribution") & (result.differences["category"] == "A")]
-        if len(row):
-            r = row.iloc[0]
-            return (f"The cement distribution, the primary outcome, {verdict} between the groups ({p}): type A in {r.percent_first:.1f} % "
+    r = result.category_difference("cement_distribution", "A") if plan.primary == "cement_distribution" else None
+    if r is not None:
+        return (f"The cement distribution, the primary outcome, {verdict} between the groups ({p}): type A in {r.percent_first:.1f} % "
                     f"vs {r.percent_second:.1f} % (difference {100 * r.risk_difference:.1f} percentage points, 95 % CI "
                     f"{100 * r.ci_low:.1f} to {100 * r.ci_high:.1f}).")
     effect = sentences.effect_text(test, dictionary.difference_unit(plan.primary))
@@ -76,13 +75,12 @@ def structured_abstract(study, plan: Plan, results: dict, answers: pd.DataFrame,
         f" at {len(study.centres)} centres" if study.centres else "")
     when = f", {e(study.period.start)} to {e(study.period.end)}" if study.period else ""
     data_words = " Data: a synthetic cohort reconstructed from the published summaries, not patient data." if synthetic else ""
-    sizes_of = {f: 0 for f in ("secondary",)}
-    sizes_of["secondary"] = int(sum((r.tests["family"] == "secondary").sum() for r in results.values()))
-    confounders = myst.english_list([dictionary.prose_label(c).lower() for c in plan.confounders]) or "no confounder"
+    confounders = confounder_names(plan.confounders)
+    secondary_rows = testing_rule.family_sizes(results)["secondary"]
     methods = (f"{e(design)}{where}{when}: {len(data)} patients with osteoporotic vertebral compression fractures treated by "
                f"percutaneous vertebroplasty with aspiration (group A, n = {sizes.get('A', 0)}) or conventionally (group B, "
                f"n = {sizes.get('B', 0)}). Primary outcome: {dictionary.prose_label(plan.primary).lower()}, tested at "
-               f"α = {alpha:g}; {sizes_of['secondary']} secondary comparisons Holm-adjusted as one family; differences also "
+               f"α = {alpha:g}; {secondary_rows} secondary comparisons Holm-adjusted as one family; differences also "
                f"adjusted for the pre-operative value and for {confounders}.{data_words}")
     read = {name: sentences.Results(r.tests, r.descriptives, r.sizes, r.between, alpha, r.differences) for name, r in results.items()}
     gone = {dictionary.prose_label(v) for v in explained}
@@ -133,11 +131,10 @@ def study_size_text(study, plan: Plan, results: dict, alpha: float) -> str:
     sizes = result.sizes
     n_text = myst.english_list([f"{n} in group {g}" for g, n in sizes.items()])
     test = result.tests.set_index("variable").loc[plan.primary]
-    if plan.primary == "cement_distribution" and result.differences is not None:
-        row = result.differences[(result.differences["variable"] == "cement_distribution") & (result.differences["category"] == "A")]
-        if len(row) and pd.notna(row.iloc[0]["ci_low"]):
-            half = 100 * (row.iloc[0]["ci_high"] - row.iloc[0]["ci_low"]) / 2
-            return (f"{how} With {n_text}, the share of type A distributions, the key contrast of the primary outcome, was "
+    row = result.category_difference("cement_distribution", "A") if plan.primary == "cement_distribution" else None
+    if row is not None and pd.notna(row["ci_low"]):
+        half = 100 * (row["ci_high"] - row["ci_low"]) / 2
+        return (f"{how} With {n_text}, the share of type A distributions, the key contrast of the primary outcome, was "
                     f"estimated to within about ±{half:.1f} percentage points (half the width of its 95 % confidence interval): "
                     f"a true difference much smaller than that could not be told from none. The re-analysis gives the numbers a "
                     "follow-up study would need.")

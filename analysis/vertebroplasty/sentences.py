@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import dictionary, effect_sizes, myst, tables, testing_rule
+from . import dictionary, myst, tables, testing_rule
 
 #: |SMD| at or above which a baseline difference is called an imbalance (Austin, 2009).
 IMBALANCE_SMD = 0.1
@@ -105,11 +105,6 @@ class Results:
         return direction_of(self.test(variable))
 
 
-def _effect_percent() -> float:
-    """Level (%) of the η² and Cramér's V intervals, chosen so that "excludes 0" agrees with p < 0.05 (90 %)."""
-    return round(100 * effect_sizes.effect_interval_level(0.95), 6)
-
-
 def direction_of(test: pd.Series) -> str:
     """The direction of a two-group contrast by its own interval (Hodges–Lehmann for rank tests, else the difference
     of means), or ``""`` when the interval includes no difference or there is none.
@@ -154,7 +149,7 @@ def effect_text(test: pd.Series, unit_text: str = "") -> str:
     if pd.notna(test["mean_difference"]) and pd.notna(test["ci_low"]):
         return f"difference {test['mean_difference']:.2f}{unit_text}, 95 % CI {test['ci_low']:.2f} to {test['ci_high']:.2f}"
     if pd.notna(test["eta_squared"]):
-        return (f"η² {test['eta_squared']:.3f}, {_effect_percent():g} % CI {test['eta_squared_ci_low']:.3f} to "
+        return (f"η² {test['eta_squared']:.3f}, {tables.EFFECT_PERCENT:g} % CI {test['eta_squared_ci_low']:.3f} to "
                 f"{test['eta_squared_ci_high']:.3f}")
     if pd.notna(test["epsilon_squared"]):
         return f"ε² {test['epsilon_squared']:.3f}"
@@ -259,7 +254,7 @@ def category_sentence(results: Results, variable: str) -> str:
         effect = (f"difference in the share with {category} {100 * test['risk_difference']:.1f} percentage points, 95 % CI "
                   f"{100 * test['risk_difference_ci_low']:.1f} to {100 * test['risk_difference_ci_high']:.1f}; ")
     elif pd.notna(test["cramers_v"]):
-        effect = (f"Cramér's V {test['cramers_v']:.2f}, {_effect_percent():g} % CI {test['cramers_v_ci_low']:.2f} "
+        effect = (f"Cramér's V {test['cramers_v']:.2f}, {tables.EFFECT_PERCENT:g} % CI {test['cramers_v_ci_low']:.2f} "
                   f"to {test['cramers_v_ci_high']:.2f}; ")
     sparse = ""
     if bool(test["sparse"]) and test["test"] == "chi2":

@@ -52,8 +52,10 @@ EFFECT_COLUMNS = ("mean_difference", "ci_low", "ci_high", "hedges_g", "hedges_g_
                   "risk_difference", "risk_difference_ci_low", "risk_difference_ci_high", "odds_ratio", "odds_ratio_ci_low",
                   "odds_ratio_ci_high", "min_expected", "exact_p", "exact_p_error", "p_holm")
 MARKER_SYMBOLS = "abcdefghijklmnopqrstuvwxyz"
-#: Level (%) of the η² and Cramér's V intervals: 90 %, at which "excludes 0" agrees with p < 0.05 (Steiger 2004).
-EFFECT_PERCENT = round(100 * (2 * 0.95 - 1), 6)
+#: Confidence level of the tables' intervals (differences, risk differences, Hedges' g).
+CONFIDENCE = 0.95
+#: Level (%) of the η² and Cramér's V intervals, at which "excludes 0" agrees with p < 1 − CONFIDENCE (Steiger 2004).
+EFFECT_PERCENT = round(100 * comparisons.effect_interval_level(CONFIDENCE), 6)
 #: What the Holm column says for a row outside the secondary family.
 FAMILY_CELL = {"primary": "primary", "exploratory": "exploratory"}
 
@@ -69,12 +71,19 @@ class TableResult:
     #: per-category risk differences (Newcombe) of the categorical rows, for tables comparing two groups
     differences: pd.DataFrame | None = None
 
+    def category_difference(self, variable: str, category: str) -> pd.Series | None:
+        """The risk-difference row of one category of ``variable`` (first level minus second), or None."""
+        if self.differences is None:
+            return None
+        rows = self.differences[(self.differences["variable"] == variable) & (self.differences["category"] == category)]
+        return rows.iloc[0] if len(rows) else None
+
     @property
     def between(self) -> str:
         return TABLE_BETWEEN[self.table]
 
 
-def analyse(data: pd.DataFrame, tests: str = "paper", confidence: float = 0.95, plan=None) -> dict[str, TableResult]:
+def analyse(data: pd.DataFrame, tests: str = "paper", confidence: float = CONFIDENCE, plan=None) -> dict[str, TableResult]:
     """Compute Tables 1–3 once: tests, descriptives and level sizes, with each row's family and Holm p under the testing rule.
 
     ``plan`` is a :class:`vertebroplasty.testing_rule.Plan` (the default plan when missing): the primary outcome is tested

@@ -160,13 +160,13 @@ def family_sizes(results: dict) -> dict[str, int]:
     return {family: int(counts.get(family, 0)) for family in FAMILIES}
 
 
-def methods_text(plan: Plan, alpha: float, sizes: dict[str, int], primary_reason_default: str) -> str:
+def methods_text(plan: Plan, alpha: float, sizes: dict[str, int]) -> str:
     """The testing rule as the Methods state it, once (MyST)."""
     from . import myst
 
     primary = dictionary.prose_label(plan.primary)
     primary = primary[0].lower() + primary[1:] if primary[1:2].islower() else primary
-    why = plan.primary_rationale or (primary_reason_default if plan.primary_default else "")
+    why = plan.primary_rationale or (DEFAULT_PRIMARY_REASON if plan.primary_default else "")
     source = " (the study description names no primary outcome; the report uses the source study's)" if plan.primary_default else ""
     secondary = ("every other outcome row of Tables 1–3" if plan.secondary is None
                  else myst.english_list([dictionary.prose_label(v) for v in plan.secondary]))
