@@ -43,7 +43,7 @@ validate: $(STAMP) ## check a cohort file or folder against the data contract (D
 
 test: $(STAMP) system-packages ## run every test: lint, unit, notebooks (nbval), whole-report builds, browser, PDF
 	$(BIN)/ruff check analysis tests scripts
-	$(BIN)/python -m pytest -n auto --dist loadfile
+	$(BIN)/python -m pytest -n auto --dist load
 
 check: $(STAMP) ## fast checks (under a minute): lint, pipeline declaration, unit tests and doctests, no builds
 	$(BIN)/ruff check analysis tests scripts

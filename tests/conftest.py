@@ -6,6 +6,7 @@ Tests never write into the repository: the notebook cache is a temporary folder 
 from __future__ import annotations
 
 import atexit
+import fcntl
 import hashlib
 import os
 import re
@@ -89,15 +90,36 @@ def text_of(html_file: Path) -> str:
 
 @pytest.fixture(scope="session")
 def build(tmp_path_factory):
-    """Build a report once per session and share it between the tests that only read it: ``build(name, target, **make_variables)``."""
+    """Build a report once per test run and share it between the tests that only read it:
+    ``build(name, target, **make_variables)``.
+
+    With pytest-xdist the workers share one folder of builds (the parent of their temporary folders): the first worker
+    to ask for a name builds it under an exclusive lock (``fcntl.flock``), the others wait and read the same report,
+    so no report is built twice in one run.  A name stands for one set of variables throughout the run.
+    """
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent
+    builds = shared / "shared-builds"
+    builds.mkdir(exist_ok=True)
     built: dict[str, Built] = {}
 
     def get(name: str, target: str = "report", **variables: str) -> Built:
-        if name not in built:
-            out = tmp_path_factory.mktemp(name) / "report out"
-            completed = make(target, OUT=str(out), **variables)
-            assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-4000:]
-            built[name] = Built(out, completed.stdout + completed.stderr)
+        if name in built:
+            return built[name]
+        folder = builds / name
+        with open(builds / f"{name}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+            log_file = folder / "make.log"
+            if not log_file.exists():
+                if folder.exists():
+                    shutil.rmtree(folder)  # a build of this name that failed in another worker: try again, to report it here
+                out = folder / "report out"
+                out.parent.mkdir(parents=True)
+                completed = make(target, OUT=str(out), **variables)
+                assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-4000:]
+                log_file.write_text(completed.stdout + completed.stderr)
+        built[name] = Built(folder / "report out", log_file.read_text())
         return built[name]
 
     return get
