@@ -1,4 +1,4 @@
-"""Adjusted estimates (:mod:`vertebroplasty.adjusted`) against values computed another way.
+"""Adjusted estimates (:mod:`vertebroplasty.statistics.adjusted`) against values computed another way.
 
 The unadjusted difference against scipy's Student t-test, the ANCOVA and confounder models against the statsmodels
 formula API, the unadjusted odds ratio against ad/(bc) with Woolf's interval, the pooled multiple-imputation estimate
@@ -14,8 +14,9 @@ import pytest
 import statsmodels.formula.api as smf
 from scipy import stats
 
-from vertebroplasty import adjusted, dictionary
-from vertebroplasty.cohort import Cohort
+from vertebroplasty.contract import dictionary
+from vertebroplasty.contract.cohort import Cohort
+from vertebroplasty.statistics import adjusted
 
 GROUP_TERM = "C(group, Treatment('B'))[T.A]"
 TOLERANCE = 1e-6

@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from vertebroplasty import audit, published
+from vertebroplasty.paper import audit, published
+from vertebroplasty.statistics import pairwise
 
 #: Printed Table 3 summaries (mean, SD) per type A, B, C; type sizes 40, 24, 19 (Table 1 counts 25+15, 12+12, 5+14).
 TYPE_SIZES = (40, 24, 19)
@@ -252,7 +253,7 @@ def test_tukey_kramer_from_summaries_equals_scipy_on_raw_values(variable):
     expected = stats.tukey_hsd(*raw).pvalue
     means, sds = zip(*printed)
     for first, second in itertools.combinations(range(3), 2):
-        q, df, p = audit.tukey_kramer(means, sds, TYPE_SIZES, first, second)
+        q, df, p = pairwise.tukey_kramer(means, sds, TYPE_SIZES, first, second)
         assert p == pytest.approx(expected[first, second], rel=1e-6) and df == sum(TYPE_SIZES) - 3
 
 
@@ -270,7 +271,7 @@ def test_games_howell_from_summaries_equals_pingouin_on_raw_values(variable):
     printed = TABLE3[variable]
     means, sds = zip(*printed)
     for first, second in itertools.combinations(range(3), 2):
-        q, df, p = audit.games_howell(means, sds, TYPE_SIZES, first, second)
+        q, df, p = pairwise.games_howell(means, sds, TYPE_SIZES, first, second)
         expected_p, expected_df = PINGOUIN_GAMES_HOWELL[variable]["ABC"[first] + "ABC"[second]]
         assert p == pytest.approx(expected_p, rel=1e-6) and df == pytest.approx(expected_df, rel=1e-8)
 

@@ -1,4 +1,4 @@
-"""Multicentre analysis (vertebroplasty.centres) and the synthetic multicentre example.
+"""Multicentre analysis (vertebroplasty.statistics.centres) and the synthetic multicentre example.
 
 Every pooled number is checked against an independent computation written out here (the DerSimonian–Laird
 formulas, the Mantel–Haenszel ratio, least squares on the design matrix, the one-way ANOVA ICC) and, where a
@@ -19,9 +19,12 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from scipy import stats  # noqa: E402
 
-from vertebroplasty import centres, contract, paths  # noqa: E402
-from vertebroplasty.cohort import Cohort  # noqa: E402
-from vertebroplasty.synthetic import multicentre  # noqa: E402
+from vertebroplasty import paths  # noqa: E402
+from vertebroplasty.contract import validation
+from vertebroplasty.contract.cohort import Cohort  # noqa: E402
+from vertebroplasty.paper.synthetic import multicentre  # noqa: E402
+from vertebroplasty.statistics import centres
+from vertebroplasty.writing import centres_text
 
 TOLERANCE = 1e-9
 
@@ -58,7 +61,7 @@ def patients_from_counts(counts: list[tuple[str, int, int, int, int]], column: s
 @pytest.fixture(scope="module")
 def example() -> pd.DataFrame:
     """The committed synthetic multicentre example, validated and derived as the report reads it."""
-    return Cohort.from_validated(contract.load_cohort(paths.MULTICENTRE_EXAMPLE)).data
+    return Cohort.from_validated(validation.load_cohort(paths.MULTICENTRE_EXAMPLE)).data
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +97,7 @@ def test_pool_reproduces_published_fleiss_1993_mean_difference():
     ``metacont(n.e, mean.e, sd.e, n.c, mean.c, sd.c, data = Fleiss93cont, sm = "MD")`` prints: random effects MD
     −0.7373 [−1.4577; −0.0170]; τ² = 0.1894; I² = 29.3 %; Q = 5.66 on 4 df, p = 0.2260 (output reproduced in the
     meta package's issue tracker, guido-s/meta#22).  The variance of each MD is sd.e²/n.e + sd.c²/n.c, as in
-    :func:`vertebroplasty.centres.per_centre_differences`.
+    :func:`vertebroplasty.statistics.centres.per_centre_differences`.
     """
     n_e, n_c = np.array([13, 30, 35, 20, 8]), np.array([13, 50, 35, 20, 8])
     mean_e, mean_c = np.array([5.0, 4.9, 22.5, 12.5, 6.5]), np.array([6.5, 6.1, 24.9, 12.3, 7.38])
@@ -247,7 +250,7 @@ def test_centres_table_columns_and_rows(example_table):
 
 
 def test_single_centre_cohort_has_no_pooled_rows():
-    data = Cohort.from_validated(contract.load_cohort(paths.DEFAULT_COHORT)).data
+    data = Cohort.from_validated(validation.load_cohort(paths.DEFAULT_COHORT)).data
     table = centres.centres_table(data)
     assert list(table.columns) == centres.TABLE_COLUMNS
     assert set(table["centre"]) == {centres.SINGLE_CENTRE}
@@ -257,9 +260,9 @@ def test_single_centre_cohort_has_no_pooled_rows():
 def test_heterogeneity_sentence_follows_higgins_bands():
     words = {10: "much the same", 30: "moderately", 60: "substantially", 80: "considerably"}
     for i2, word in words.items():
-        sentence = centres.heterogeneity_sentence({"k": 4, "i2": i2, "q_p": 0.4}, "FVAHL")
+        sentence = centres_text.heterogeneity_sentence({"k": 4, "i2": i2, "q_p": 0.4}, "FVAHL")
         assert sentence.startswith("Across the 4 centres") and word in sentence and f"I² = {i2} %" in sentence
-    assert "rejects" in centres.heterogeneity_sentence({"k": 5, "i2": 80.0, "q_p": 0.001}, "FVAHL")
+    assert "rejects" in centres_text.heterogeneity_sentence({"k": 5, "i2": 80.0, "q_p": 0.001}, "FVAHL")
 
 
 def _png(figure) -> bytes:
@@ -272,7 +275,7 @@ def _png(figure) -> bytes:
 
 def test_forest_plot_is_deterministic_and_names_few_centres(example_table):
     rows = example_table[example_table["variable"] == "fvahl"]
-    first, second = centres.forest_plot(rows, "FVAHL (mm)"), centres.forest_plot(rows, "FVAHL (mm)")
+    first, second = centres_text.forest_plot(rows, "FVAHL (mm)"), centres_text.forest_plot(rows, "FVAHL (mm)")
     assert _png(first) == _png(second)
     labels = [label.get_text() for label in first.axes[0].get_yticklabels()]
     assert "centre-north" in labels and len(labels) == 6
@@ -282,9 +285,9 @@ def test_forest_plot_with_many_centres_names_only_pooled_rows():
     rng = np.random.default_rng(7)
     frame = pd.DataFrame({"centre": np.repeat([f"c{i:03d}" for i in range(100)], 10), "group": np.tile(list("AAAAABBBBB"), 100),
                           "fvahl": rng.normal(1.0, 1.0, 1000)})
-    figure = centres.forest_plot(centres.centres_table(frame, ["fvahl"]), "FVAHL (mm)")
+    figure = centres_text.forest_plot(centres.centres_table(frame, ["fvahl"]), "FVAHL (mm)")
     labels = [label.get_text() for label in figure.axes[0].get_yticklabels()]
-    assert labels == [centres.POOLED_NAMES[centres.POOLED_FIXED], centres.POOLED_NAMES[centres.POOLED_RANDOM]]
+    assert labels == [centres_text.POOLED_NAMES[centres.POOLED_FIXED], centres_text.POOLED_NAMES[centres.POOLED_RANDOM]]
     assert "100 centres" in figure.axes[0].get_ylabel()
 
 
@@ -316,7 +319,7 @@ def test_example_is_byte_deterministic_and_up_to_date(tmp_path):
 def test_large_multicentre_writer_gives_valid_centres(tmp_path):
     files = multicentre.write_large_multicentre(tmp_path, centres=3, patients_per_centre=12, seed=5)
     assert [file.name for file in files] == ["centre-1.csv", "centre-2.csv", "centre-3.csv"]
-    data = contract.load_cohort(tmp_path).data
+    data = validation.load_cohort(tmp_path).data
     assert data.groupby("centre").size().eq(12).all()
     assert data.groupby(["centre", "group"]).size().ge(2).all()
 
@@ -326,5 +329,5 @@ def test_a_centre_name_is_text_in_the_table_header_never_markup(example):
     data = example.copy()
     first = data["centre"].astype(str).iloc[0]
     data["centre"] = data["centre"].astype(str).replace(first, hostile)
-    header = centres.characteristics_table(data, ["age"]).split("\n* - ", 2)[1].split("\n* - ")[0]
+    header = centres_text.characteristics_table(data, ["age"]).split("\n* - ", 2)[1].split("\n* - ")[0]
     assert "<img" not in header and "&lt;img src=x onerror=alert\\(1\\)&gt; \\`code\\`" in header

@@ -1,4 +1,4 @@
-"""Group comparisons (:mod:`vertebroplasty.comparisons`) and the sample-size plan (:mod:`vertebroplasty.power`) against
+"""Group comparisons (:mod:`vertebroplasty.statistics.comparisons`) and the sample-size plan (:mod:`vertebroplasty.statistics.power`) against
 values computed another way.
 
 Every expected value comes from a route other than the library call the code makes: a formula written out with its
@@ -15,8 +15,10 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from vertebroplasty import comparisons, dictionary, power, tables
-from vertebroplasty.cohort import Cohort
+from vertebroplasty.contract import dictionary
+from vertebroplasty.contract.cohort import Cohort
+from vertebroplasty.statistics import comparisons, power
+from vertebroplasty.writing import tables
 
 Z95 = 1.959963984540054  # z_{0.975}
 ORDINAL = ("vas_pre", "vas_op", "vas_post", "vas_final", "odi_pre", "odi_post", "odi_final")  # the VAS and ODI scores

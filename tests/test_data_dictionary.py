@@ -11,7 +11,8 @@ import re
 import pandas as pd
 import pytest
 
-from vertebroplasty import contract, description, dictionary, paths
+from vertebroplasty import paths
+from vertebroplasty.contract import description, dictionary, validation
 
 SCHEMA = (paths.DATA / "cohort-schema.md").read_text(encoding="utf-8")
 TABLE_HEADER = ["column", "type", "unit", "allowed values", "recorded to", "presence", "meaning"]
@@ -105,7 +106,7 @@ def test_required_columns_are_the_contract_never_missing_ones():
 def test_missing_markers_are_the_contracts():
     paragraph = section("Missing values").split("these spellings", 1)[1].split("\n\n", 1)[0]
     markers = re.findall(r"`([^`]+)`", paragraph.split(":", 1)[1].split(". In", 1)[0])
-    assert tuple(markers) == contract.MISSING_MARKERS
+    assert tuple(markers) == validation.MISSING_MARKERS
 
 
 def test_yes_no_spellings_are_the_contracts():
@@ -114,7 +115,7 @@ def test_yes_no_spellings_are_the_contracts():
 
 
 def test_minimum_group_size_is_the_contracts():
-    assert f"at least {contract.MINIMUM_PATIENTS_PER_GROUP} patients" in SCHEMA
+    assert f"at least {validation.MINIMUM_PATIENTS_PER_GROUP} patients" in SCHEMA
 
 
 def test_study_description_keys_are_the_contracts():

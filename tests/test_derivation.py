@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vertebroplasty import derivation, dictionary
+from vertebroplasty.contract import derivation, dictionary
 
 
 def one_patient(**overrides) -> pd.DataFrame:

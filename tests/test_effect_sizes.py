@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from vertebroplasty import effect_sizes
+from vertebroplasty.statistics import effect_sizes
 
 Z95 = 1.959963984540054  # z_{0.975}
 Z90 = 1.6448536269514722  # z_{0.95}

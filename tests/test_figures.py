@@ -7,9 +7,11 @@ import io
 import matplotlib.pyplot as plt
 import pytest
 
-from vertebroplasty import attrition, cases, contract, figures
-from vertebroplasty.cohort import Cohort
-from vertebroplasty.synthetic.scaled import write_scaled_cohort
+from vertebroplasty.contract import validation
+from vertebroplasty.contract.cohort import Cohort
+from vertebroplasty.paper.synthetic.scaled import write_scaled_cohort
+from vertebroplasty.statistics import attrition
+from vertebroplasty.writing import cases, figures
 
 pytestmark = pytest.mark.slow
 
@@ -17,7 +19,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def large(tmp_path_factory) -> Cohort:
     path = write_scaled_cohort(tmp_path_factory.mktemp("scale") / "cohort.csv", 100_000)
-    return Cohort.from_validated(contract.load_cohort(path))
+    return Cohort.from_validated(validation.load_cohort(path))
 
 
 def png_size(figure) -> int:

@@ -143,7 +143,7 @@ def test_out_that_is_a_file_or_a_foreign_folder_is_refused(tmp_path):
 
 @pytest.mark.slow  # runs make: the real entry point, about 2 s each
 def test_a_file_added_to_an_earlier_report_is_never_deleted(tmp_path):
-    from vertebroplasty.build import output
+    from vertebroplasty.pipeline import output
 
     out = tmp_path / "report"
     (out / "html").mkdir(parents=True)
@@ -195,7 +195,7 @@ def test_allow_columns_takes_several_names_with_spaces(tmp_path):
 
 
 def test_results_neutralise_spreadsheet_formulas_and_keep_numbers(tmp_path):
-    from vertebroplasty.publish import write_csv
+    from vertebroplasty.pipeline.notebook_outputs import write_csv
 
     frame = pd.DataFrame({"patient_id": ["=cmd|' /C calc'!A0", "+1+1", "@SUM(A1)", "-2", "P-7"], "value": [-1.5, 2.0, np.nan, 3.0, 4.0]})
     path = write_csv(frame, tmp_path / "x.csv")
@@ -205,6 +205,6 @@ def test_results_neutralise_spreadsheet_formulas_and_keep_numbers(tmp_path):
 
 
 def test_out_in_a_folder_that_does_not_exist_yet_is_accepted(tmp_path):
-    from vertebroplasty.build import output
+    from vertebroplasty.pipeline import output
 
     assert output.check_output_folder(tmp_path / "a" / "b" / "report") == tmp_path / "a" / "b" / "report"

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from vertebroplasty import pairwise
-from vertebroplasty.cohort import Cohort
+from vertebroplasty.contract.cohort import Cohort
+from vertebroplasty.statistics import pairwise
 
 BETWEEN = "cement_distribution"
 

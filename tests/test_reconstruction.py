@@ -11,10 +11,13 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from vertebroplasty import audit, cases, dictionary, paths, published, tables
-from vertebroplasty.cohort import Cohort
-from vertebroplasty.derivation import derive_values
-from vertebroplasty.synthetic import reconstruction
+from vertebroplasty import paths
+from vertebroplasty.contract import dictionary
+from vertebroplasty.contract.cohort import Cohort
+from vertebroplasty.contract.derivation import derive_values
+from vertebroplasty.paper import audit, published
+from vertebroplasty.paper.synthetic import reconstruction
+from vertebroplasty.writing import cases, tables
 
 PUBLISHED = published.load()
 SUMMARY_ROWS = PUBLISHED.query("table in ['table1', 'table2', 'table3'] and statistic in ['mean', 'sd', 'count', 'percent', 'n']")

@@ -102,7 +102,8 @@ def test_baseline_differences_are_imbalance_not_outcomes(imbalance):
 
 
 def test_every_table_variable_is_named_in_the_results_text(imbalance):
-    from vertebroplasty import dictionary, tables
+    from vertebroplasty.contract import dictionary
+    from vertebroplasty.writing import tables
 
     results = imbalance.page("results")
     for table, variables in tables.TABLE_VARIABLES.items():

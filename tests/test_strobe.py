@@ -1,4 +1,4 @@
-"""The STROBE checklist (vertebroplasty.strobe): statuses item by item against expectations written here by hand from the rules.
+"""The STROBE checklist (vertebroplasty.writing.strobe): statuses item by item against expectations written here by hand from the rules.
 
 Three descriptions: a fully described study with every fact of the build in its favour, an empty description, and the
 source study's own ``data/study.yml``.  The table is rendered by a small Sphinx build (MyST, warnings as errors) whose
@@ -20,8 +20,9 @@ from docutils.nodes import make_id
 from myst_parser.mdit_to_docutils.base import default_slugify
 from pydantic import ValidationError
 
-from vertebroplasty import paths, strobe
-from vertebroplasty.description import StudyDescription, load
+from vertebroplasty import paths
+from vertebroplasty.contract.description import StudyDescription, load
+from vertebroplasty.writing import strobe
 
 BUILT = Path("/tmp/r1/html")
 

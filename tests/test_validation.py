@@ -1,6 +1,6 @@
 """Every rule of the data contract gives a clear error naming file, line, patient, column, value and rule.
 
-Covers :mod:`vertebroplasty.contract`: the rules themselves, the reading of CSV files, workbooks and folders of
+Covers :mod:`vertebroplasty.contract.validation`: the rules themselves, the reading of CSV files, workbooks and folders of
 centre files, the hints for the usual export mistakes, and the refusals of what would otherwise be silently lost.
 """
 
@@ -17,8 +17,9 @@ import pandas as pd
 import pytest
 
 from conftest import sha256
-from vertebroplasty import contract, dictionary, paths
-from vertebroplasty.contract import CohortValidationError, Problem, load_cohort
+from vertebroplasty import paths
+from vertebroplasty.contract import dictionary, validation
+from vertebroplasty.contract.validation import CohortValidationError, Problem, load_cohort
 
 COLUMNS = dictionary.column_names()
 HEADER = list(pd.read_csv(paths.DEFAULT_COHORT, nrows=0).columns)  # the default cohort's columns, in its order
@@ -86,14 +87,14 @@ def set_cached_value(path: Path, cell: str, value: str) -> None:
 
 def test_default_cohort_is_valid():
     loaded = load_cohort(paths.DEFAULT_COHORT)
-    assert isinstance(loaded, contract.ValidatedCohort)
+    assert isinstance(loaded, validation.ValidatedCohort)
     assert len(loaded.data) == 83
     assert loaded.notices == []
     assert list(loaded.data.columns) == [column for column in COLUMNS if column != "centre"]
     assert loaded.data["age"].dtype == "Int64" and loaded.data["bmi"].dtype == "Float64"
     assert loaded.data["cement_leakage"].dtype == "boolean"
     assert loaded.source == paths.DEFAULT_COHORT
-    assert loaded.sha256 == sha256(paths.DEFAULT_COHORT) == contract.file_sha256(paths.DEFAULT_COHORT)
+    assert loaded.sha256 == sha256(paths.DEFAULT_COHORT) == validation.file_sha256(paths.DEFAULT_COHORT)
     assert loaded.files == ["cohort.csv"]
 
 
@@ -176,7 +177,7 @@ def test_group_with_fewer_than_two_patients(default_cohort_text, write_cohort):
     table = default_cohort_text[default_cohort_text["group"].eq("A") | default_cohort_text.index.isin([50])]
     problems = problems_of(write_cohort(table))
     assert [p.rule for p in problems] == ["group B has 1 patient(s); each group needs at least 2 for the comparisons"]
-    assert contract.MINIMUM_PATIENTS_PER_GROUP == 2
+    assert validation.MINIMUM_PATIENTS_PER_GROUP == 2
     two = default_cohort_text[default_cohort_text["group"].eq("A") | default_cohort_text.index.isin([50, 51])]
     assert len(load_cohort(write_cohort(two, "two.csv")).data) == 44
 
@@ -349,7 +350,7 @@ def test_lines_are_the_files_real_lines(default_cohort_text, tmp_path, newline):
     assert [(p.line, p.patient_id, p.column, p.value) for p in problems] == [
         (12, "SYN-004", "sex", "X"), (17, "SYN-008", "age", "7")]
     assert all(p.where == "line" and f"line {p.line}," in str(p) for p in problems)
-    starts = contract.csv_record_lines(path)
+    starts = validation.csv_record_lines(path)
     assert starts[:8].tolist() == [3, 5, 10, 12, 14, 15, 16, 17] and len(starts) == 83
 
 
@@ -505,9 +506,9 @@ def test_missing_markers_read_as_missing_with_a_notice(default_cohort_text, writ
     loaded = load_cohort(path)
     for row, column in markers:
         assert pd.isna(loaded.data.loc[row, column]), (row, column)
-    markers_listed = ", ".join(contract.MISSING_MARKERS)
+    markers_listed = ", ".join(validation.MISSING_MARKERS)
     assert loaded.notices == [f"{path}: 8 cell(s) spelled as a missing value ({markers_listed}) were read as empty"]
-    assert set(contract.MISSING_MARKERS) >= {"NA", "N/A", "n/a", "na", "NaN", "nan", "NULL", "null", ".", "-", "—"}
+    assert set(validation.MISSING_MARKERS) >= {"NA", "N/A", "n/a", "na", "NaN", "nan", "NULL", "null", ".", "-", "—"}
     assert loaded.data.drop(index=[row for row, _ in markers]).notna().all().drop("aspirated_blood_ml").all()
 
 
@@ -701,7 +702,7 @@ def test_folder_of_centres_validates_and_assigns_centres(default_cohort_text, tm
     assert loaded.data.groupby("centre").size().to_dict() == {"north": 83, "south": 60}
     assert loaded.data["patient_id"].duplicated().sum() == 60  # the same ids in two centres are two patients
     assert loaded.files == ["north.csv", "south.csv"] and loaded.source == folder
-    assert loaded.sha256 == contract.cohort_sha256(folder) != contract.file_sha256(folder / "north.csv")
+    assert loaded.sha256 == validation.cohort_sha256(folder) != validation.file_sha256(folder / "north.csv")
 
 
 def test_folder_mixes_csv_and_workbook(default_cohort_text, tmp_path):
@@ -784,7 +785,7 @@ def test_hidden_and_lock_files_are_ignored(default_cohort_text, tmp_path):
     default_cohort_text.to_csv(folder / "old" / "east.csv", index=False)
     loaded = load_cohort(folder)
     assert loaded.files == ["north.csv"] and len(loaded.data) == 83
-    assert [file.name for file in contract.cohort_files(folder)] == ["north.csv"]
+    assert [file.name for file in validation.cohort_files(folder)] == ["north.csv"]
 
 
 def test_two_files_of_one_centre_are_refused(default_cohort_text, tmp_path):
@@ -804,13 +805,13 @@ def test_old_workbook_in_a_folder_is_not_silently_skipped(default_cohort_text, t
 def test_folder_fingerprint_follows_names_and_contents(default_cohort_text, tmp_path):
     one = _write_centres(tmp_path / "one", {"north.csv": default_cohort_text, "south.csv": default_cohort_text})
     two = _write_centres(tmp_path / "two", {"north.csv": default_cohort_text, "south.csv": default_cohort_text})
-    assert contract.cohort_sha256(one) == contract.cohort_sha256(two)
+    assert validation.cohort_sha256(one) == validation.cohort_sha256(two)
     (two / "south.csv").rename(two / "west.csv")
-    assert contract.cohort_sha256(one) != contract.cohort_sha256(two)
+    assert validation.cohort_sha256(one) != validation.cohort_sha256(two)
     changed = default_cohort_text.copy()
     changed.loc[0, "age"] = "64"
     three = _write_centres(tmp_path / "three", {"north.csv": default_cohort_text, "south.csv": changed})
-    assert contract.cohort_sha256(one) != contract.cohort_sha256(three)
+    assert validation.cohort_sha256(one) != validation.cohort_sha256(three)
     before = {file.name: (sha256(file), file.stat().st_mtime_ns) for file in one.iterdir()}
     load_cohort(one)
     assert {file.name: (sha256(file), file.stat().st_mtime_ns) for file in one.iterdir()} == before
@@ -825,7 +826,7 @@ def test_multicentre_example_validates():
 # --------------------------------------------------------------------------- the schema and the building blocks
 
 def test_schema_is_built_from_the_dictionary():
-    schema = contract.build_schema()
+    schema = validation.build_schema()
     assert list(schema.columns) == COLUMNS
     assert schema.columns["patient_id"].nullable is False and schema.columns["bmi"].nullable is True
     assert schema.columns["centre"].required is False and schema.columns["age"].required is True
@@ -834,7 +835,7 @@ def test_schema_is_built_from_the_dictionary():
 def test_validate_table_reports_without_raising(default_cohort_text, write_cohort):
     table = default_cohort_text.copy()
     table.loc[0, "sex"] = "X"
-    typed, notices, problems, hints = contract.validate_table(contract.read_text(write_cohort(table)), centre="north")
+    typed, notices, problems, hints = validation.validate_table(validation.read_text(write_cohort(table)), centre="north")
     assert [(p.line, p.column) for p in problems] == [(2, "sex")]
     assert typed["centre"].eq("north").all() and len(typed) == 83
 

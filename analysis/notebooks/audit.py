@@ -22,9 +22,11 @@ output_dir: str = ""  # folder for this notebook's files (markdown/, figures/, r
 alpha: float = 0.05  # significance level the paper's asterisks are checked against
 
 # %%
-from vertebroplasty import audit, audit_report, publish
+from vertebroplasty.paper import audit
+from vertebroplasty.pipeline import notebook_outputs
+from vertebroplasty.writing import audit_text
 
-out = publish.Publisher(output_dir)
+out = notebook_outputs.Publisher(output_dir)
 checks = audit.run_audit(alpha)
 findings = audit.findings(checks)
 out.results(checks, "audit.csv")
@@ -37,16 +39,16 @@ checks.groupby(["kind", "verdict"]).size().unstack(fill_value=0)
 # ## Findings, in a reviewer's words
 
 # %%
-out.markdown("findings", audit_report.findings_text(findings))
-out.markdown("summary", audit_report.summary_table(checks))
-out.markdown("all_checks", audit_report.checks_table(checks))
+out.markdown("findings", audit_text.findings_text(findings))
+out.markdown("summary", audit_text.summary_table(checks))
+out.markdown("all_checks", audit_text.checks_table(checks))
 findings[["number", "kind", "label"]]
 
 # %% [markdown]
 # ## Table 3: the printed p against what the printed summaries allow
 
 # %%
-from vertebroplasty import figures
+from vertebroplasty.writing import figures
 
 ranges = audit.attainable_p_ranges()
 figure, _ = figures.p_value_ranges(ranges)

@@ -24,10 +24,12 @@ output_dir: str = ""  # folder for this notebook's files (markdown/, figures/, r
 case_ids: str = ""  # comma-separated patient_ids for the case presentations; if empty, chosen by the documented rule
 
 # %%
-from vertebroplasty import cases, cohort, figures, publish
+from vertebroplasty.contract import cohort
+from vertebroplasty.pipeline import notebook_outputs
+from vertebroplasty.writing import cases, figures
 
 data = cohort.Cohort.load(cohort_path, data_label)
-out = publish.Publisher(output_dir)
+out = notebook_outputs.Publisher(output_dir)
 chosen, how, from_paper = cases.choose_case_ids(data.data, case_ids)
 patients = data.data.assign(case_key=cases.case_keys(data.data)).set_index("case_key").loc[chosen].reset_index()
 out.glue("case_selection", how)

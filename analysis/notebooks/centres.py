@@ -25,16 +25,20 @@ output_dir: str = ""  # folder for this notebook's files (markdown/, figures/, r
 alpha: float = 0.05  # two-sided significance level; intervals are at 1 - alpha
 
 # %%
-from vertebroplasty import centres, cohort, paths, publish, tables
+from vertebroplasty import paths
+from vertebroplasty.contract import cohort
+from vertebroplasty.pipeline import notebook_outputs
+from vertebroplasty.statistics import centres
+from vertebroplasty.writing import centres_text, tables
 
 data = cohort.Cohort.load(cohort_path or str(paths.MULTICENTRE_EXAMPLE), data_label)
-out = publish.Publisher(output_dir)
+out = notebook_outputs.Publisher(output_dir)
 table = centres.centres_table(data.data, centres.TABLE_VARIABLES, alpha)
 out.results(table, "centres.csv")
 out.glue("n_centres", len(data.centres))
-out.markdown("characteristics", centres.characteristics_table(data.data, tables.TABLE_VARIABLES["table1"]))
-out.markdown("pooled", centres.pooled_table(table))
-out.glue("mantel_haenszel", centres.mantel_haenszel_sentence(table))
+out.markdown("characteristics", centres_text.characteristics_table(data.data, tables.TABLE_VARIABLES["table1"]))
+out.markdown("pooled", centres_text.pooled_table(table))
+out.glue("mantel_haenszel", centres_text.mantel_haenszel_sentence(table))
 print(f"{len(data.centres)} centres: {', '.join(data.centres)}")
 
 # %% [markdown]
@@ -45,8 +49,8 @@ sentences = []
 for variable in centres.HEADLINE_OUTCOMES:
     rows = table[table["variable"] == variable]
     pooled = centres.summary_row(table, variable, centres.POOLED_RANDOM)
-    label = centres.label_of(variable)
-    out.figure(f"forest_{variable}", centres.forest_plot(rows, label))
-    sentences.append(centres.heterogeneity_sentence(pooled, label) if pooled else f"{label}: not enough centres to pool.")
+    label = centres_text.label_of(variable)
+    out.figure(f"forest_{variable}", centres_text.forest_plot(rows, label))
+    sentences.append(centres_text.heterogeneity_sentence(pooled, label) if pooled else f"{label}: not enough centres to pool.")
 out.markdown("heterogeneity", "\n\n".join(sentences))
 table[table["centre"].isin(centres.SUMMARY_ROWS) & table["statistic"].isin(["mean_difference", "risk_difference", "estimate", "i2"])]

@@ -32,18 +32,21 @@ tests: str = "paper"  # paper: the study's tests; robust: Welch / Mann-Whitney, 
 # %%
 import pandas as pd
 
-from vertebroplasty import cohort, description, publish, tables, testing_rule
+from vertebroplasty.contract import cohort, description
+from vertebroplasty.pipeline import notebook_outputs
+from vertebroplasty.statistics import testing_rule
+from vertebroplasty.writing import description_text, tables, testing_rule_text
 
 data = cohort.Cohort.load(cohort_path, data_label)
 study = description.load(study_path or description.default_path(data.synthetic))
 plan = testing_rule.plan_from_study(study)
-out = publish.Publisher(output_dir)
+out = notebook_outputs.Publisher(output_dir)
 results = tables.analyse(data.data, tests, plan=plan)
 statistics = pd.concat([tables.long_statistics(r.tests, r.descriptives, name) for name, r in results.items()], ignore_index=True)
 out.results(statistics, "statistics.csv")
 out.glue("effect_interval_percent", f"{tables.EFFECT_PERCENT:g}")
 out.glue("effect_interval_p", f"{1 - tables.CONFIDENCE:g}")
-out.markdown("testing_rule", testing_rule.methods_text(plan, alpha, testing_rule.family_sizes(results)))
+out.markdown("testing_rule", testing_rule_text.methods_text(plan, alpha, testing_rule.family_sizes(results)))
 results["table2"].tests[["variable", "family", "test", "n", "statistic", "p_val", "p_holm"]].round(4)
 
 # %% [markdown]
@@ -52,7 +55,8 @@ results["table2"].tests[["variable", "family", "test", "n", "statistic", "p_val"
 # the same measurement (ANCOVA), for the confounders as well, and after multiple imputation where values are missing.
 
 # %%
-from vertebroplasty import adjusted, adjusted_text, responders
+from vertebroplasty.statistics import adjusted, responders
+from vertebroplasty.writing import adjusted_text, responders_text
 
 outcomes = [v for v in tables.TABLE_VARIABLES["table2"] if results["table2"].tests.set_index("variable").loc[v, "family"]] + ["type_a_share"]
 primary = "type_a_share" if plan.primary == "cement_distribution" else plan.primary
@@ -70,8 +74,8 @@ out.glue("adjusted_summary", adjusted_text.adjusted_sentence(estimates, explaine
 out.glue("sensitivity_primary", adjusted_text.sensitivity_sentence(estimates, primary))
 improvement = responders.responders(data.data, plan.mcid)
 out.results(improvement, "responders.csv")
-out.markdown("responders_table", responders.responders_table(improvement))
-out.glue("clinical_importance", responders.importance_sentence(improvement, plan.mcid_default))
+out.markdown("responders_table", responders_text.responders_table(improvement))
+out.glue("clinical_importance", responders_text.importance_sentence(improvement, plan.mcid_default))
 estimates.pivot_table(index="variable", columns="model", values="estimate", sort=False).round(3)
 
 # %% [markdown]
@@ -80,11 +84,12 @@ estimates.pivot_table(index="variable", columns="model", values="estimate", sort
 # published value and the audit finding that explains it.
 
 # %%
-from vertebroplasty import audit, published
+from vertebroplasty.paper import audit, published
+from vertebroplasty.writing import published_text
 
 comparison = published.compare_with_published(statistics)
 out.results(comparison, "published_comparison.csv")
-findings = publish.read_upstream(inputs_dir, "audit", "audit_findings.csv")
+findings = notebook_outputs.read_upstream(inputs_dir, "audit", "audit_findings.csv")
 findings = audit.findings(audit.run_audit(alpha)) if findings is None else findings
 differences = published.explain_differences(published.differing(comparison), findings) if data.synthetic else None
 for name, result in results.items():
@@ -97,7 +102,8 @@ comparison["verdict"].value_counts()
 # ## Pairs of distribution types, and the sentences of the results
 
 # %%
-from vertebroplasty import pairwise, sentences
+from vertebroplasty.statistics import pairwise
+from vertebroplasty.writing import sentences
 
 pairs = pairwise.pairwise_comparisons(data.data, tables.TABLE_VARIABLES["table3"], "cement_distribution", tests, alpha)
 out.results(pairs, "pairwise.csv")
@@ -116,7 +122,7 @@ pairs.round(3)
 # ## The study's questions, answered
 
 # %%
-from vertebroplasty import conclusions
+from vertebroplasty.writing import conclusions
 
 share = conclusions.type_a_share(results["table1"])
 answers = conclusions.answers(read["table1"], read["table2"], read["table3"], pairs, share, alpha, estimates)
@@ -131,7 +137,7 @@ answers[["topic", "verdict"]]
 # ## Abstract, study size and the STROBE checklist
 
 # %%
-from vertebroplasty import front_matter, strobe
+from vertebroplasty.writing import front_matter, strobe
 
 out.markdown("abstract", front_matter.structured_abstract(study, plan, results, answers, data.data, alpha, data.synthetic, explained))
 out.markdown("study_size", front_matter.study_size_text(study, plan, results, alpha))
@@ -146,7 +152,7 @@ checklist[["item", "topic", "status"]]
 # ## Figures
 
 # %%
-from vertebroplasty import figures
+from vertebroplasty.writing import figures
 
 figure, summary = figures.trajectories(data.data)
 out.figure("trajectories", figure)
@@ -168,6 +174,6 @@ summary.round(2)
 beside = published.side_by_side(statistics)
 out.results(beside, "beside_published.csv")
 out.markdown("beside_published", "" if data.synthetic else
-             description.snippet("beside-published-own-data") + "\n\n" + published.side_by_side_table(beside))
-out.markdown("published_match", published.match_summary(comparison) if data.synthetic else "")
+             description_text.snippet("beside-published-own-data") + "\n\n" + published_text.side_by_side_table(beside))
+out.markdown("published_match", published_text.match_summary(comparison) if data.synthetic else "")
 beside.head(0)

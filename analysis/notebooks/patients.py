@@ -26,12 +26,15 @@ alpha: float = 0.05  # two-sided significance level
 tests: str = "paper"  # paper: the study's tests; robust: Welch / Mann-Whitney, Kruskal-Wallis, exact tests
 
 # %%
-from vertebroplasty import attrition, cohort, comparisons, description, figures, front_matter, publish
+from vertebroplasty.contract import cohort, description
+from vertebroplasty.pipeline import notebook_outputs
+from vertebroplasty.statistics import attrition, comparisons
+from vertebroplasty.writing import attrition_text, description_text, figures, front_matter
 
 data = cohort.Cohort.load(cohort_path, data_label)
 study = description.load(study_path or description.default_path(data.synthetic))
-out = publish.Publisher(output_dir)
-out.markdown("banner", data.banner())
+out = notebook_outputs.Publisher(output_dir)
+out.markdown("banner", description_text.banner(data))
 print(f"{data.n} patients; groups {data.sizes()}; cement distribution {data.sizes('cement_distribution')}")
 
 # %% [markdown]
@@ -40,11 +43,11 @@ print(f"{data.n} patients; groups {data.sizes()}; cement distribution {data.size
 # `results/derived.csv` only (it is never shown in the report).
 
 # %%
-from vertebroplasty import dictionary
+from vertebroplasty.contract import dictionary
 
 out.results(data.data, "derived.csv")
-out.markdown("variable_table", description.variable_table())
-out.markdown("formulas", description.formulas())
+out.markdown("variable_table", description_text.variable_table())
+out.markdown("formulas", description_text.formulas())
 print(f"{len(dictionary.load_derived_indices())} derived indices: {', '.join(dictionary.load_derived_indices().index)}")
 
 # %% [markdown]
@@ -56,12 +59,12 @@ missing = attrition.missing_data(data.data)
 lost = attrition.attrition_test(data.data)
 out.results(flow, "flow.csv")
 out.results(missing, "missing_data.csv")
-out.markdown("flow_table", attrition.flow_table(flow))
-out.markdown("missing_table", attrition.missing_table(missing) if len(missing) else "No value is missing in any variable.")
-out.markdown("missing_final_table", attrition.missing_final_table(flow, lost))
-attrition_sentence = attrition.attrition_sentence(flow, lost, data.data, alpha)
+out.markdown("flow_table", attrition_text.flow_table(flow))
+out.markdown("missing_table", attrition_text.missing_table(missing) if len(missing) else "No value is missing in any variable.")
+out.markdown("missing_final_table", attrition_text.missing_final_table(flow, lost))
+attrition_sentence = attrition_text.attrition_sentence(flow, lost, data.data, alpha)
 out.glue("attrition", attrition_sentence)
-out.glue("analysis_rule", attrition.analysis_rule(data.data))
+out.glue("analysis_rule", attrition_text.analysis_rule(data.data))
 figure, _ = figures.flow_diagram(flow)
 out.figure("flow_diagram", figure)
 flow.pivot_table(index="label", columns="group", values="n", sort=False)
@@ -70,11 +73,11 @@ flow.pivot_table(index="label", columns="group", values="n", sort=False)
 # ## The study and the statistical methods
 
 # %%
-out.markdown("source_block", description.source_block(study, data.n, data.synthetic))
-out.markdown("introduction", description.introduction_text(study, data.synthetic))
+out.markdown("source_block", description_text.source_block(study, data.n, data.synthetic))
+out.markdown("introduction", description_text.introduction_text(study, data.synthetic))
 out.markdown("generalisability", front_matter.generalisability_text(study, data.data))
 out.markdown("study_references", description.study_bibtex(study)[0])  # BibTeX, placed by the build as book/study-references.bib
-out.markdown("methods_study", description.methods_text(study, data.n, data.sizes()))
+out.markdown("methods_study", description_text.methods_text(study, data.n, data.sizes()))
 out.glue("n_patients", data.n)
 for group, size in data.sizes().items():
     out.glue(f"n_group_{group}", size)
@@ -82,14 +85,15 @@ for kind in ("A", "B", "C"):
     out.glue(f"n_distribution_{kind}", data.sizes("cement_distribution").get(kind, 0))
 out.glue("alpha", alpha)
 out.glue("tests_used", comparisons.tests_description(tests))
-out.glue("original_analysis", description.original_analysis(study))
-out.glue("minimum_follow_up", description.follow_up_months(study))
-out.markdown("limitations", description.limitations_text(study, data.synthetic, attrition_sentence))
-out.markdown("provenance_intro", description.snippet("provenance-synthetic" if data.synthetic else "provenance-own-data"))
+out.glue("original_analysis", description_text.original_analysis(study))
+out.glue("minimum_follow_up", description_text.follow_up_months(study))
+out.markdown("limitations", description_text.limitations_text(study, data.synthetic, attrition_sentence))
+out.markdown("provenance_intro", description_text.snippet("provenance-synthetic" if data.synthetic else "provenance-own-data"))
 print(description.not_described(study) or "every methods item is described")
 
 # %% tags=["nbval-ignore-output"]
-from vertebroplasty import myst, provenance
+from vertebroplasty.pipeline import provenance
+from vertebroplasty.writing import myst
 
 table = provenance.provenance_table(data.label, data.sha256, data.n, data.synthetic, data.files)
 out.markdown("provenance_table", myst.frame_table(table))

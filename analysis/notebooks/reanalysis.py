@@ -28,11 +28,13 @@ tests: str = "paper"  # paper: the study's tests; robust: Welch / Mann-Whitney, 
 # %%
 import pandas as pd
 
-from vertebroplasty import cohort, publish, tables
+from vertebroplasty.contract import cohort
+from vertebroplasty.pipeline import notebook_outputs
+from vertebroplasty.writing import tables
 
 data = cohort.Cohort.load(cohort_path, data_label)
-out = publish.Publisher(output_dir)
-computed = publish.read_upstream(inputs_dir, "comparisons", "tests.parquet")
+out = notebook_outputs.Publisher(output_dir)
+computed = notebook_outputs.read_upstream(inputs_dir, "comparisons", "tests.parquet")
 if computed is None:  # run on its own: compute Tables 1–3 here
     computed = pd.concat([r.tests.assign(table=name) for name, r in tables.analyse(data.data, tests).items()], ignore_index=True)
 for name in tables.TABLE_VARIABLES:
@@ -43,7 +45,8 @@ computed.loc[computed["table"] == "table2", ["variable", "test", "mean_differenc
 # ## Assumptions of the tests
 
 # %%
-from vertebroplasty import comparisons, reanalysis
+from vertebroplasty.statistics import comparisons
+from vertebroplasty.writing import reanalysis
 
 measured = {name: [v for v in tables.TABLE_VARIABLES[name] if not comparisons.is_categorical(data.data[v])] for name in ("table2", "table3")}
 checks = pd.concat([comparisons.assumption_checks(data.data, measured[name], tables.TABLE_BETWEEN[name], alpha).assign(table=name)
@@ -68,7 +71,8 @@ categorical[["table", "variable", "test", "p_val", "min_expected", "exact_test",
 # ## Sample size for a follow-up study
 
 # %%
-from vertebroplasty import figures, power
+from vertebroplasty.statistics import power
+from vertebroplasty.writing import figures
 
 outcomes = computed[(computed["table"] == "table2") & computed["variable"].map(reanalysis.is_outcome)]
 design = reanalysis.design_effects(data.data, list(outcomes["variable"])) if data.multicentre else None

@@ -12,7 +12,7 @@ import argparse
 import os
 import sys
 
-from . import paths
+from vertebroplasty import paths
 
 EXIT_INPUT = 2
 EXIT_FAILED = 1
@@ -65,13 +65,13 @@ def main(argv: list[str] | None = None) -> int:
         print("error: the vertebroplasty command runs from a checkout of the repository (the data contract, notebooks and book are "
               "not installed with the package): clone it and run `make report` there", file=sys.stderr)
         return EXIT_INPUT
-    from .build.book import BookError
-    from .build.execute import NotebookError
-    from .build.output import OutputError
-    from .build.pipeline import PipelineError
-    from .build.report import OptionError
-    from .contract import CohortValidationError
-    from .description import StudyDescriptionError
+    from vertebroplasty.contract.description import StudyDescriptionError
+    from vertebroplasty.contract.validation import CohortValidationError
+    from vertebroplasty.pipeline.book import BookError
+    from vertebroplasty.pipeline.declaration import PipelineError
+    from vertebroplasty.pipeline.execute import NotebookError
+    from vertebroplasty.pipeline.output import OutputError
+    from vertebroplasty.pipeline.report import OptionError
 
     try:
         return run(arguments)
@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(arguments: argparse.Namespace) -> int:
     if arguments.command == "validate":
-        from .contract import load_cohort
+        from vertebroplasty.contract.validation import load_cohort
 
         source = paths.resolve_data_path(arguments.data)
         cohort = load_cohort(source, tuple(arguments.allow_column))
@@ -100,15 +100,15 @@ def run(arguments: argparse.Namespace) -> int:
         print(f"{source}: valid — {len(cohort.data)} patients ({groups}){centres}; sha256 {cohort.sha256}")
         return 0
     if arguments.command in ("report", "pdf"):
-        from .build.report import build_report
+        from vertebroplasty.pipeline.report import build_report
 
         build_report(data=arguments.data, out=arguments.out, allowed_identifier_columns=tuple(arguments.allow_column),
                      case_ids=arguments.case_ids, tests=arguments.tests, alpha=arguments.alpha, pdf=arguments.command == "pdf",
                      study=arguments.study, use_cache=not arguments.no_cache, published=arguments.published)
         return 0
     if arguments.command == "synthetic-data":
-        from .synthetic.multicentre import write_multicentre_example
-        from .synthetic.reconstruction import write_default_cohort
+        from vertebroplasty.paper.synthetic.multicentre import write_multicentre_example
+        from vertebroplasty.paper.synthetic.reconstruction import write_default_cohort
 
         path = write_default_cohort(**({} if arguments.seed is None else {"seed": arguments.seed}))
         print(f"wrote {path}")
@@ -116,15 +116,15 @@ def run(arguments: argparse.Namespace) -> int:
         print(f"wrote {len(written)} files of the multicentre example to {paths.MULTICENTRE_EXAMPLE}")
         return 0
     if arguments.command == "refresh":
-        from .build.report import refresh_committed_notebooks
+        from vertebroplasty.pipeline.report import refresh_committed_notebooks
 
         refresh_committed_notebooks()
         return 0
     if arguments.command == "check":
-        from .build import pipeline
+        from vertebroplasty.pipeline import declaration
 
-        notebooks = pipeline.load()
-        pipeline.check_references(notebooks, pipeline.chapter_references())
-        print(f"analysis/pipeline.toml: {len(notebooks)} notebooks; every chapter reference is declared")
+        notebooks = declaration.load()
+        declaration.check_references(notebooks, declaration.chapter_references())
+        print(f"analysis/declaration.toml: {len(notebooks)} notebooks; every chapter reference is declared")
         return 0
     return EXIT_FAILED

@@ -1,0 +1,1 @@
+"""Stage 3, the published source study: its transcribed values, the reproduction audit and the synthetic reconstruction."""

@@ -1,0 +1,733 @@
+"""Reproduction audit computed from the published numbers alone (never from patient data).
+
+Every check returns rows of one tidy table with the columns :data:`COLUMNS`:
+``check`` (what was checked), ``kind`` (one of :data:`KINDS`), ``table`` (``table1``–``table3``) and
+``table_label`` ("Table 3"), ``variable`` and its plain ``label``, ``stratum`` in words ("group A", "type A"),
+``statistic`` (the published number concerned: ``p``, ``mean``, ``sd``, ``text`` or ``claim``), ``published``
+(as printed), ``recomputed``, ``verdict`` (``consistent``, ``inconsistent`` or ``not-checkable``), ``note`` (the
+evidence) and ``sentence`` (the result in one plain-English sentence).  A published number is *consistent* when
+some set of unrounded values that round to what the paper printed reproduces it: the checks work on rounding
+intervals (half a unit of the last printed decimal), never on the printed values alone.
+
+Checks:
+
+- :func:`t_test_p_values` and :func:`anova_p_values` — the Student-t p of Tables 1–2 and the one-way ANOVA p of
+  Table 3 from the printed means, SDs and group sizes.  On whole-number scales
+  (:func:`vertebroplasty.contract.dictionary.integer_scales`) only the sums and sums of squares that GRIM and GRIMMER allow
+  are used, so the attainable p form a small discrete set; otherwise the attainable p fill an interval over the
+  rounding box (:func:`attainable_p_ranges`);
+- :func:`chi_square_p_values` — chi-square p from the printed counts, with and without continuity correction;
+- :func:`grim` and :func:`grimmer` — means and SDs of whole-number scales;
+- :func:`derived_identities` — a change score's mean against the difference of its timepoint means
+  (:func:`vertebroplasty.contract.derivation.differences`), and Table 2 against Table 3 totals;
+- :func:`significance_markers` and :func:`prose_claims` — the asterisks of the tables and the statements of the
+  text against the tables' own numbers;
+- :func:`pairwise_claims` — "type A better than types B and C": Tukey–Kramer and Games–Howell from the printed
+  summaries, one row per pair.
+
+:func:`findings` keeps the inconsistent checks as numbered findings with a link target each;
+:func:`explanation_for` finds the finding about one published number.
+
+References
+----------
+Brown, N. J. L. & Heathers, J. A. J. (2017). The GRIM test: a simple technique detects numerous anomalies in the
+reporting of results in psychology. *Social Psychological and Personality Science* 8(4), 363–369.
+
+Anaya, J. (2016). The GRIMMER test: a method for testing the validity of reported measures of variability.
+*PeerJ Preprints* 4:e2400v1.
+
+Kramer, C. Y. (1956). Extension of multiple range tests to group means with unequal numbers of replications.
+*Biometrics* 12(3), 307–310.
+
+Games, P. A. & Howell, J. F. (1976). Pairwise multiple comparison procedures with unequal n's and/or variances:
+a Monte Carlo study. *Journal of Educational Statistics* 1(2), 113–125.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+from statsmodels.stats.oneway import anova_generic
+
+from vertebroplasty.contract import derivation, dictionary
+from vertebroplasty.paper import published
+from vertebroplasty.statistics.pairwise import games_howell, tukey_kramer
+
+COLUMNS = ["check", "kind", "table", "table_label", "variable", "label", "stratum", "statistic",
+           "published", "recomputed", "verdict", "note", "sentence"]
+#: Kinds of check, in the order findings are listed.
+KINDS = ("impossible p-value", "missing or wrong marker", "text contradicts table", "unsupported claim", "identity", "other")
+FINDING_COLUMNS = ["number", "kind", "table", "variable", "label", "statistic", "sentence", "anchor"]
+GROUPS = ("A", "B")
+TYPES = ("dist_A", "dist_B", "dist_C")
+SOURCES = {"results": "results section", "abstract": "abstract", "discussion": "discussion"}
+
+
+# --- words -------------------------------------------------------------------------------------------------------
+
+def _row(**fields) -> dict:
+    fields.update(table_label=_table_label(fields["table"]), label=dictionary.label(fields["variable"]))
+    return {column: fields[column] for column in COLUMNS}
+
+
+def _frame(rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _table_label(table: str) -> str:
+    """``table3`` -> ``Table 3``; ``table2/table3`` -> ``Tables 2 and 3``."""
+    numbers = re.findall(r"\d+", table)
+    return f"Table {numbers[0]}" if len(numbers) == 1 else "Tables " + " and ".join(numbers)
+
+
+def _stratum(code: str) -> str:
+    """``A`` -> ``group A`` (Tables 1–2), ``dist_A`` -> ``type A`` (cement distribution, Table 3)."""
+    return dictionary.level_phrase(*dictionary.parse_stratum(code))
+
+
+def _strata(codes) -> str:
+    return " vs ".join(_stratum(code) for code in codes)
+
+
+def _name(variable: str) -> str:
+    """The label for use inside a sentence: without its unit, lower case unless it starts with an acronym."""
+    text = dictionary.label(variable)
+    unit = dictionary.unit(variable)
+    text = text.removesuffix(f" ({unit})") if unit else text
+    return text[0].lower() + text[1:] if text[1:2].islower() else text
+
+
+def _subject(table: str, variable: str, stratum: str = "") -> str:
+    return ", ".join(part for part in (_table_label(table), _name(variable), stratum) if part)
+
+
+def _p(p: float, digits: int = 3) -> str:
+    return f"{p:#.{digits}g}" if p >= 1e-4 else f"{p:.1e}"
+
+
+def _printed_p(reported: str) -> str:
+    """``0.004*`` -> ``p = 0.004``; ``<0.01*`` -> ``p < 0.01``."""
+    number = reported.rstrip("*")
+    return f"p < {number[1:]}" if number.startswith("<") else f"p = {number}"
+
+
+# --- rounding intervals ------------------------------------------------------------------------------------------
+
+def _half(decimals: int) -> float:
+    return 0.5 * 10.0 ** -int(decimals)
+
+
+def _summaries(values: pd.DataFrame) -> pd.DataFrame:
+    """Published mean/SD rows pivoted: one row per (table, variable, stratum) with mean, sd, their decimals and n."""
+    rows = values[values["statistic"].isin(["mean", "sd"])]
+    frame = rows.pivot_table(index=["table", "variable", "stratum"], columns="statistic", values=["value", "decimals"],
+                             aggfunc="first")
+    frame.columns = [f"{statistic}_{what}" if what == "decimals" else statistic for what, statistic in frame.columns]
+    frame = frame.reset_index()
+    sizes = published.group_n(values)
+    return frame.assign(n=frame["stratum"].map(sizes))
+
+
+def _p_interval(p_row: pd.Series) -> tuple[float, float]:
+    """The interval [low, high) of true p-values that print as the published p (``<0.01`` means [0, 0.01))."""
+    if p_row["reported"].startswith("<"):
+        return 0.0, float(p_row["value"])
+    half = _half(int(p_row["decimals"]))
+    return max(0.0, float(p_row["value"]) - half), float(p_row["value"]) + half
+
+
+# --- statistics from summaries -----------------------------------------------------------------------------------
+
+def anova_from_summaries(means, sds, ns) -> tuple[float, float]:
+    r"""F and p of a one-way ANOVA (equal variances) from group means, SDs and sizes.
+
+    .. math:: F = \frac{\sum_i n_i (\bar x_i - \bar x)^2 / (k - 1)}{\sum_i (n_i - 1) s_i^2 / (N - k)},
+              \qquad p = P(F_{k-1,\,N-k} > F)
+
+    computed by :func:`statsmodels.stats.oneway.anova_generic` (``use_var="equal"``).  With two groups,
+    :math:`F = t^2` of Student's t-test and p is the same.
+
+    Parameters
+    ----------
+    means, sds, ns : array_like
+        Mean, SD (ddof = 1) and size of each of the k groups.
+
+    Returns
+    -------
+    (F, p) : tuple of float
+
+    Examples
+    --------
+    >>> f, p = anova_from_summaries([4, 7, 10], [2, 2, 2], [3, 3, 3])  # {2,4,6}, {5,7,9}, {8,10,12}: 27 / 4
+    >>> round(f, 6), round(p, 4)
+    (6.75, 0.0291)
+    """
+    means, sds, ns = (np.asarray(x, dtype=float) for x in (means, sds, ns))
+    result = anova_generic(means, sds**2, ns, use_var="equal")
+    return float(result.statistic), float(result.pvalue)
+
+
+# --- GRIM, GRIMMER and the attainable p-values ---------------------------------------------------------------------
+
+def possible_sums(mean: float, decimals: int, n: int, step: int = 1) -> list[int]:
+    r"""Sums of ``n`` values on a grid of ``step`` whose mean prints as ``mean`` (GRIM; Brown & Heathers 2017).
+
+    The sum S (a multiple of ``step``) must satisfy :math:`|S/n - \text{mean}| \le \tfrac12 10^{-d}`.
+
+    Parameters
+    ----------
+    mean : float
+        The printed mean, with ``decimals`` decimals.
+    n : int
+        Number of values.
+    step : int
+        Grid of the values (1 for VAS, 2 for ODI).
+
+    Returns
+    -------
+    list of int
+        The possible sums, in the values' units (empty: the mean is impossible).
+
+    Examples
+    --------
+    >>> possible_sums(2.40, 2, 5), possible_sums(2.33, 2, 5)
+    ([12], [])
+    """
+    half = _half(decimals)
+    low, high = math.ceil((mean - half) * n / step - 1e-9), math.floor((mean + half) * n / step + 1e-9)
+    return [k * step for k in range(low, high + 1)]
+
+
+def feasible_sums(mean: float, sd: float, n: int, mean_decimals: int, sd_decimals: int, step: int = 1) -> np.ndarray:
+    r"""Every (S, Q) — sum and sum of squares of ``n`` whole numbers, in units of ``step`` — giving the printed mean and SD.
+
+    GRIM (Brown & Heathers 2017) gives the sums S; for each, GRIMMER (Anaya 2016) the sums of squares Q with
+
+    .. math:: (n - 1)\,(s_{low}/\text{step})^2 \le Q - S^2/n \le (n - 1)\,(s_{high}/\text{step})^2,
+              \qquad Q \equiv S \pmod 2
+
+    (a square has the parity of its root).  Parity is necessary, not sufficient, so the set is a superset of what
+    whole numbers can produce: whatever lies outside it is truly impossible.
+
+    Parameters
+    ----------
+    mean, sd : float
+        The printed mean and SD, with ``mean_decimals`` and ``sd_decimals`` decimals.
+    n : int
+        Number of values.
+    step : int
+        Grid of the values (1 for VAS, 2 for ODI).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(m, 2)`` integers: S and Q in units of ``step`` (no rows: the mean or the SD is impossible).
+
+    Examples
+    --------
+    >>> feasible_sums(0.50, 0.58, 4, 2, 2).tolist()  # 0/1 values: sum 2, squares 2 (SD 0.577)
+    [[2, 2]]
+    """
+    half_sd = _half(sd_decimals)
+    pairs = []
+    for total in possible_sums(mean, mean_decimals, n, step):
+        s = total // step
+        squares = np.arange(math.ceil(max(sd - half_sd, 0) ** 2 * (n - 1) / step**2 + s * s / n - 1e-9),
+                            math.floor((sd + half_sd) ** 2 * (n - 1) / step**2 + s * s / n + 1e-9) + 1)
+        pairs += [(s, int(q)) for q in squares[squares % 2 == s % 2]]
+    return np.array(pairs, dtype=int).reshape(-1, 2)
+
+
+def grimmer_possible(mean: float, sd: float, n: int, mean_decimals: int, sd_decimals: int, step: int = 1) -> bool:
+    """GRIMMER: is there a sum and a sum of squares of whole numbers (see :func:`feasible_sums`) that give both?"""
+    return len(feasible_sums(mean, sd, n, mean_decimals, sd_decimals, step)) > 0
+
+
+def _whole_number_p_values(summary: pd.DataFrame, step: int) -> np.ndarray:
+    """The distinct exact p over every combination of the strata's feasible (S, Q); empty when a stratum has none."""
+    sets = [feasible_sums(r.mean, r.sd, r.n, r.mean_decimals, r.sd_decimals, step) for r in summary.itertuples()]
+    if any(len(pairs) == 0 for pairs in sets):
+        return np.array([])
+    choice = np.stack(np.meshgrid(*[np.arange(len(pairs)) for pairs in sets], indexing="ij"), -1).reshape(-1, len(sets))
+    sums = np.stack([pairs[choice[:, i]] for i, pairs in enumerate(sets)], axis=1).astype(float)  # (combination, stratum, S|Q)
+    n = summary["n"].to_numpy(float)
+    means = step * sums[..., 0] / n
+    sds = step * np.sqrt((sums[..., 1] - sums[..., 0] ** 2 / n) / (n - 1))
+    return np.unique(np.round([anova_from_summaries(m, s, n)[1] for m, s in zip(means, sds)], 12))
+
+
+def _box_p_range(summary: pd.DataFrame) -> tuple[float, float]:
+    """Smallest and largest p over the rounding box of the printed means and SDs.
+
+    F falls as any SD grows.  The between-groups sum of squares is a convex quadratic in the means, so it is
+    largest at a corner of the box and smallest where the means are pulled towards one common value c
+    (:math:`\\min_c \\sum n_i\\,\\mathrm{dist}(c, [m_i^-, m_i^+])^2`, a convex problem in one variable).
+    """
+    n = summary["n"].to_numpy(float)
+    mean_half = summary["mean_decimals"].map(_half).to_numpy()
+    low, high = summary["mean"].to_numpy() - mean_half, summary["mean"].to_numpy() + mean_half
+    sd_half = summary["sd_decimals"].map(_half).to_numpy()
+    sd_low, sd_high = np.maximum(summary["sd"].to_numpy() - sd_half, 1e-12), summary["sd"].to_numpy() + sd_half
+    p_low = min(anova_from_summaries(corner, sd_low, n)[1] for corner in itertools.product(*zip(low, high)))
+    centre = optimize.minimize_scalar(lambda c: (n * (np.clip(c, low, high) - c) ** 2).sum(),
+                                      bounds=(low.min(), high.max()), method="bounded", options={"xatol": 1e-10}).x
+    return p_low, anova_from_summaries(np.clip(centre, low, high), sd_high, n)[1]
+
+
+class Attainable(NamedTuple):
+    """The p attainable from printed summaries, and whether the published p is among them."""
+
+    low: float
+    high: float
+    points: np.ndarray  # the distinct attainable p on a whole-number scale; empty otherwise
+    consistent: bool
+
+
+def attainable(summary: pd.DataFrame, variable: str, interval: tuple[float, float]) -> Attainable:
+    """The p a test can give from the printed summaries (columns mean, sd, mean_decimals, sd_decimals, n; one row per
+    stratum), and whether one of them lies in the published ``interval`` [low, high).
+
+    Whole-number scales: every combination across strata of their :func:`feasible_sums` gives one exact p, so the
+    attainable p form a discrete set and one of its points must lie in the interval (lying between two points is
+    not enough).  Otherwise (or when a stratum has no feasible sums): the p fill [low, high] over the rounding box
+    (see :func:`_box_p_range`).
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        One row per stratum: ``mean, sd, mean_decimals, sd_decimals, n``.  Two rows give Student's t-test p,
+        three the one-way ANOVA p (:func:`anova_from_summaries`).
+    variable : str
+        Results name; its step comes from :func:`vertebroplasty.contract.dictionary.integer_scales`.
+    interval : (float, float)
+        The true p that print as the published p, [low, high) (see :func:`_p_interval`).
+
+    Returns
+    -------
+    Attainable
+        ``low``, ``high``, ``points`` (empty off whole-number scales) and ``consistent``.
+    """
+    step = dictionary.integer_scales().get(variable)
+    points = _whole_number_p_values(summary, step) if step else np.array([])
+    if len(points):
+        return Attainable(points.min(), points.max(), points, bool(((points >= interval[0]) & (points < interval[1])).any()))
+    low, high = _box_p_range(summary)
+    return Attainable(low, high, points, low < interval[1] and high >= interval[0])
+
+
+def _p_checks_with_summaries(values: pd.DataFrame, tables: tuple[str, ...], strata: tuple[str, ...]):
+    """Each printed p of ``tables`` whose ``strata`` all have a printed mean and SD: (p row, summary, attainable p)."""
+    summaries = _summaries(values[values["table"].isin(tables)]).set_index(["table", "variable", "stratum"])
+    for _, p_row in values[(values["statistic"] == "p") & values["table"].isin(tables)].iterrows():
+        keys = [(p_row["table"], p_row["variable"], stratum) for stratum in strata]
+        if all(key in summaries.index for key in keys):
+            summary = summaries.loc[keys].reset_index(drop=True)
+            yield p_row, summary, attainable(summary, p_row["variable"], _p_interval(p_row))
+
+
+def _p_sentence(p_row: pd.Series, result: Attainable) -> str:
+    subject, printed = _subject(p_row["table"], p_row["variable"]), _printed_p(p_row["reported"])
+    if result.consistent:
+        return f"{subject}: the printed {printed} is attainable from the printed means, SDs and group sizes."
+    if len(result.points) == 1:
+        return (f"{subject}: on a whole-number scale the printed means and SDs allow only p ≈ {_p(result.low, 2)}, "
+                f"not the printed {printed}.")
+    if len(result.points):
+        return (f"{subject}: on a whole-number scale the printed means and SDs allow only {len(result.points)} values of p, "
+                f"from {_p(result.low)} to {_p(result.high)}, none of which gives the printed {printed}.")
+    return (f"{subject}: the printed {printed} cannot come from the printed means, SDs and group sizes, "
+            f"which allow only p between {_p(result.low)} and {_p(result.high)}.")
+
+
+def _p_from_summaries(values, tables, strata, check: str, statistic_at_printed) -> pd.DataFrame:
+    """One row per printed p of ``tables``: the test at the printed values and the attainable p (see :func:`attainable`)."""
+    rows = []
+    for p_row, summary, result in _p_checks_with_summaries(values, tables, strata):
+        p, described = statistic_at_printed(summary)
+        scale = f"whole-number scale, {len(result.points)} attainable p" if len(result.points) else "rounding box"
+        rows.append(_row(check=check, kind="impossible p-value", table=p_row["table"], variable=p_row["variable"],
+                         stratum=_strata(strata), statistic="p", published=p_row["reported"], recomputed=f"{p:.4f}",
+                         verdict="consistent" if result.consistent else "inconsistent",
+                         note=f"{described}; attainable p {result.low:.4f}–{result.high:.4f} ({scale})",
+                         sentence=_p_sentence(p_row, result)))
+    return _frame(rows)
+
+
+def t_test_p_values(values: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Each Table 1–2 p of a t-test, recomputed from the published means, SDs and group sizes (Student; Welch in the note).
+
+    The published p is consistent when a Student-t p attainable from the printed summaries (see :func:`attainable`)
+    prints as it.
+    """
+    def at_printed(summary):
+        a, b = summary.iloc[0], summary.iloc[1]
+        student = stats.ttest_ind_from_stats(a["mean"], a["sd"], a["n"], b["mean"], b["sd"], b["n"])
+        welch = stats.ttest_ind_from_stats(a["mean"], a["sd"], a["n"], b["mean"], b["sd"], b["n"], equal_var=False)
+        return student.pvalue, f"t = {student.statistic:.3f}; Welch p = {welch.pvalue:.4f}"
+
+    values = published.load() if values is None else values
+    return _p_from_summaries(values, ("table1", "table2"), GROUPS, "t-test p from summary statistics", at_printed)
+
+
+def anova_p_values(values: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Each Table 3 p, recomputed from the published means, SDs and type sizes (one-way ANOVA, see :func:`attainable`)."""
+    def at_printed(summary):
+        f, p = anova_from_summaries(summary["mean"], summary["sd"], summary["n"])
+        return p, f"F = {f:.3f}"
+
+    values = published.load() if values is None else values
+    return _p_from_summaries(values, ("table3",), TYPES, "ANOVA p from summary statistics", at_printed)
+
+
+def attainable_p_ranges(values: pd.DataFrame | None = None) -> pd.DataFrame:
+    """For a figure: per Table 3 variable the printed p and the p the printed summaries allow.
+
+    Columns ``variable, label, published`` (float), ``published_text`` (as printed, without the asterisk), ``low``,
+    ``high``, ``attainable_points`` (array of the distinct attainable p on whole-number scales, else empty) and
+    ``verdict``.
+    """
+    values = published.load() if values is None else values
+    return pd.DataFrame([{"variable": p_row["variable"], "label": dictionary.label(p_row["variable"]),
+                          "published": float(p_row["value"]), "published_text": p_row["reported"].rstrip("*"),
+                          "low": result.low, "high": result.high,
+                          "attainable_points": result.points, "verdict": "consistent" if result.consistent else "inconsistent"}
+                         for p_row, _, result in _p_checks_with_summaries(values, ("table3",), TYPES)])
+
+
+# --- counts --------------------------------------------------------------------------------------------------------
+
+def chi_square_p_values(values: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Chi-square p from the published counts, with and without continuity correction, against the printed p."""
+    values = published.load() if values is None else values
+    rows = []
+    p_rows = values[values["statistic"] == "p"].set_index(["table", "variable"])
+    counts = values[values["statistic"] == "count"]
+    for (table, variable), group_rows in counts.groupby(["table", "variable"], sort=False):
+        cells = {tuple(stratum.split(":")): int(value) for stratum, value in zip(group_rows["stratum"], group_rows["value"])}
+        groups = sorted({g for g, _ in cells})
+        categories = list(dict.fromkeys(c for _, c in cells))
+        if variable == "cement_leakage":  # only the 'yes' counts are printed; 'no' follows from the group sizes
+            sizes = published.group_n(values)
+            cells.update({(g, "no"): sizes[g] - cells[(g, "yes")] for g in groups})
+            categories = ["yes", "no"]
+        observed = np.array([[cells.get((g, c), 0) for c in categories] for g in groups])
+        plain = stats.chi2_contingency(observed, correction=False).pvalue
+        two_by_two = observed.shape == (2, 2)
+        corrected = stats.chi2_contingency(observed, correction=True).pvalue if two_by_two else plain
+        common = dict(check="chi-square p from counts", kind="impossible p-value", table=table, variable=variable,
+                      stratum=_strata(groups), statistic="p", recomputed=f"{plain:.4f}")
+        if (table, variable) not in p_rows.index:
+            rows.append(_row(**common, published="not printed", verdict="not-checkable",
+                             note=f"with continuity correction {corrected:.4f}" if two_by_two else "",
+                             sentence=f"{_subject(table, variable)}: no p is printed (chi-square from the counts gives "
+                                      f"p = {_p(plain)})."))
+            continue
+        p_row = p_rows.loc[(table, variable)]
+        low, high = _p_interval(p_row)
+        consistent = low <= plain < high
+        note = (f"with continuity correction {corrected:.4f} ({'consistent' if low <= corrected < high else 'inconsistent'})"
+                if two_by_two else "no continuity correction for tables larger than 2 × 2")
+        evidence = f"p = {_p(plain)}" + (f" ({_p(corrected)} with continuity correction)" if two_by_two else "")
+        printed = _printed_p(p_row["reported"])
+        sentence = (f"{_subject(table, variable)}: chi-square from the printed counts gives {evidence}"
+                    + (f", as printed ({printed})." if consistent else f", not the printed {printed}."))
+        rows.append(_row(**common, published=p_row["reported"], verdict="consistent" if consistent else "inconsistent",
+                         note=note, sentence=sentence))
+    return _frame(rows)
+
+
+# --- whole-number scales ---------------------------------------------------------------------------------------------
+
+def _integer_scale_summaries(values: pd.DataFrame):
+    """Published mean/SD rows of whole-number scales, each with its step."""
+    steps = dictionary.integer_scales()
+    summaries = _summaries(values[values["table"].isin(["table1", "table2", "table3"])])
+    for row in summaries[summaries["variable"].isin(steps)].itertuples():
+        yield row, steps[row.variable]
+
+
+def grim(values: pd.DataFrame | None = None) -> pd.DataFrame:
+    """GRIM (Brown & Heathers 2017): can ``n`` values of a whole-number scale (steps of 1, or 2 for ODI) have the printed mean?"""
+    values = published.load() if values is None else values
+    rows = []
+    for row, step in _integer_scale_summaries(values):
+        sums = possible_sums(row.mean, int(row.mean_decimals), row.n, step)
+        printed = f"{row.mean:.{int(row.mean_decimals)}f}"
+        subject = _subject(row.table, row.variable, _stratum(row.stratum))
+        sentence = (f"{subject}: {row.n} whole-number values can average the printed {printed} (sum {sums[0]})." if sums else
+                    f"{subject}: no {row.n} whole-number values in steps of {step} average the printed {printed}.")
+        rows.append(_row(check="GRIM mean", kind="other", table=row.table, variable=row.variable, stratum=_stratum(row.stratum),
+                         statistic="mean", published=printed,
+                         recomputed=f"sum {sums[0]}/{row.n} = {sums[0] / row.n:.4f}" if sums else "no sum",
+                         verdict="consistent" if sums else "inconsistent", note=f"n = {row.n}, values in steps of {step}",
+                         sentence=sentence))
+    return _frame(rows)
+
+
+def grimmer(values: pd.DataFrame | None = None) -> pd.DataFrame:
+    """GRIMMER (Anaya 2016): can whole numbers with the printed mean have the printed SD (see :func:`feasible_sums`)?"""
+    values = published.load() if values is None else values
+    rows = []
+    for row, step in _integer_scale_summaries(values):
+        printed = f"{row.sd:.{int(row.sd_decimals)}f}"
+        subject = _subject(row.table, row.variable, _stratum(row.stratum))
+        common = dict(check="GRIMMER SD", kind="other", table=row.table, variable=row.variable, stratum=_stratum(row.stratum),
+                      statistic="sd", published=printed)
+        if not possible_sums(row.mean, int(row.mean_decimals), row.n, step):
+            rows.append(_row(**common, recomputed="", verdict="not-checkable", note="the mean already fails GRIM",
+                             sentence=f"{subject}: the SD cannot be checked because the mean already fails GRIM."))
+            continue
+        pairs = feasible_sums(row.mean, row.sd, row.n, int(row.mean_decimals), int(row.sd_decimals), step)
+        sentence = (f"{subject}: whole-number values with the printed mean can have the printed SD {printed}." if len(pairs) else
+                    f"{subject}: no {row.n} whole-number values with the printed mean {row.mean:g} have the printed SD "
+                    f"{printed}.")
+        rows.append(_row(**common, recomputed=f"{len(pairs)} (sum, sum of squares) pairs" if len(pairs) else "not attainable",
+                         verdict="consistent" if len(pairs) else "inconsistent", note=f"n = {row.n}, values in steps of {step}",
+                         sentence=sentence))
+    return _frame(rows)
+
+
+# --- identities ------------------------------------------------------------------------------------------------------
+
+def derived_identities(values: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Mean of a change = difference of timepoint means (Table 2), and Table 2 against Table 3 totals.
+
+    A change score's mean is exactly the difference of its timepoint means when both use the same patients
+    (:func:`vertebroplasty.contract.derivation.differences`); with each printed mean rounded, they may differ by the sum of
+    the three half-units.  Totals: the n-weighted mean over the two groups (Table 2) and over the three
+    distribution types (Table 3) are the same patients' mean; for whole-number scales the possible sums (GRIM)
+    must also meet.
+    """
+    values = published.load() if values is None else values
+    sizes = published.group_n(values)
+    steps = dictionary.integer_scales()
+    summaries = _summaries(values[values["table"].isin(["table2", "table3"])]).set_index(["table", "variable", "stratum"])
+    rows = []
+    for change, (minuend, subtrahend) in derivation.differences().items():
+        for group in GROUPS:
+            keys = [("table2", name, group) for name in (change, minuend, subtrahend)]
+            if not all(key in summaries.index for key in keys):
+                continue
+            printed, first, second = (summaries.loc[key] for key in keys)
+            expected = first["mean"] - second["mean"]
+            tolerance = sum(_half(int(r["mean_decimals"])) for r in (printed, first, second))
+            difference = printed["mean"] - expected
+            consistent = abs(difference) <= tolerance + 1e-9
+            formula = f"{dictionary.label(minuend)} − {dictionary.label(subtrahend)}"
+            subject = _subject("table2", change, _stratum(group))
+            rows.append(_row(check="change mean = difference of timepoint means", kind="identity", table="table2",
+                             variable=change, stratum=_stratum(group), statistic="mean", published=f"{printed['mean']:.2f}",
+                             recomputed=f"{expected:.2f}", verdict="consistent" if consistent else "inconsistent",
+                             note=f"{formula}; discrepancy {abs(difference):.2f} (tolerance {tolerance:.3f})",
+                             sentence=f"{subject}: the printed mean {printed['mean']:.2f} {'is' if consistent else 'is not'} "
+                                      f"the difference of its timepoint means ({formula} = {expected:.2f}) within rounding."))
+    for variable in sorted({v for (t, v, _) in summaries.index if t == "table3"}):
+        parts = {**{g: summaries.loc[("table2", variable, g)] for g in GROUPS},
+                 **{s: summaries.loc[("table3", variable, s)] for s in TYPES}}
+        total_n = sizes["A"] + sizes["B"]
+        by_group, by_type = (sum(sizes[k] * parts[k]["mean"] for k in keys) / total_n for keys in (GROUPS, TYPES))
+        tolerance = sum(sizes[k] * _half(int(r["mean_decimals"])) for k, r in parts.items()) / total_n
+        consistent = abs(by_group - by_type) <= tolerance + 1e-9
+        note = f"n-weighted means differ by {abs(by_group - by_type):.3f} (tolerance {tolerance:.3f})"
+        if variable in steps:
+            sums = {k: possible_sums(r["mean"], int(r["mean_decimals"]), sizes[k], steps[variable]) for k, r in parts.items()}
+            group_sums, type_sums = ({sum(total) for total in itertools.product(*(sums[k] for k in keys))}
+                                     for keys in (GROUPS, TYPES))
+            consistent = bool(group_sums & type_sums)
+            note += f"; whole-number totals by group {sorted(group_sums)}, by type {sorted(type_sums)}"
+        rows.append(_row(check="Table 2 total = Table 3 total", kind="identity", table="table2/table3", variable=variable,
+                         stratum="all patients", statistic="mean", published=f"{by_group:.3f}", recomputed=f"{by_type:.3f}",
+                         verdict="consistent" if consistent else "inconsistent", note=note,
+                         sentence=f"{_subject('table2/table3', variable)}: the overall mean from the groups ({by_group:.3f}) "
+                                  f"and from the distribution types ({by_type:.3f}) {'agree' if consistent else 'disagree'} "
+                                  "within rounding."))
+    return _frame(rows)
+
+
+# --- markers and claims --------------------------------------------------------------------------------------------
+
+def _significant(reported: str, value: float, alpha: float) -> bool:
+    return reported.startswith("<") or value < alpha
+
+
+def significance_markers(values: pd.DataFrame | None = None, alpha: float = 0.05) -> pd.DataFrame:
+    """Does each printed p carry the table's significance asterisk exactly when p < alpha?"""
+    values = published.load() if values is None else values
+    rows = []
+    for row in values[(values["statistic"] == "p") & values["table"].isin(["table1", "table2", "table3"])].itertuples():
+        marked, below = row.reported.endswith("*"), _significant(row.reported, row.value, alpha)
+        printed, subject = _printed_p(row.reported), _subject(row.table, row.variable)
+        if marked == below:
+            note, sentence = "", f"{subject}: {printed} is {'marked' if marked else 'unmarked'}, as the table's rule requires."
+        elif below:
+            note = "p < alpha printed without the asterisk"
+            sentence = f"{subject}: {printed} is below {alpha:g} but carries no asterisk."
+        else:
+            note = "asterisk on p ≥ alpha"
+            sentence = f"{subject}: {printed} is not below {alpha:g} but carries an asterisk."
+        rows.append(_row(check="significance marker", kind="missing or wrong marker", table=row.table, variable=row.variable,
+                         stratum=_strata(TYPES if row.table == "table3" else GROUPS), statistic="p", published=row.reported,
+                         recomputed="marked" if below else "not marked",
+                         verdict="consistent" if marked == below else "inconsistent",
+                         note=note, sentence=sentence))
+    return _frame(rows)
+
+
+def load_prose_claims() -> pd.DataFrame:
+    """Statements of the paper's text, transcribed as data (see :func:`vertebroplasty.paper.published.prose_claims`)."""
+    return published.prose_claims()
+
+
+def claim_text(first: str, seconds: list[str], relation: str, significance: str) -> str:
+    """A transcribed claim in words.
+
+    >>> claim_text("B", ["A"], "lower", "significant")
+    'group B is significantly lower than group A'
+    >>> claim_text("A", ["B"], "", "not significant")
+    'group A and group B do not differ significantly'
+    >>> claim_text("dist_A", ["dist_B", "dist_C"], "lower", "")
+    'type A is lower than type B and type C'
+    """
+    others = [_stratum(second) for second in seconds]
+    if relation:
+        adverb = {"significant": "significantly ", "not significant": "not significantly "}.get(significance, "")
+        return f"{_stratum(first)} is {adverb}{relation} than {' and '.join(others)}"
+    verb = {"significant": "differ significantly", "not significant": "do not differ significantly"}.get(significance, "differ")
+    return f"{' and '.join([_stratum(first), *others])} {verb}"
+
+
+def prose_claims(values: pd.DataFrame | None = None, alpha: float = 0.05) -> pd.DataFrame:
+    """Each transcribed statement of the text against the tables: the direction of the means and the printed p."""
+    values = published.load() if values is None else values
+    means = values[values["statistic"] == "mean"].set_index(["table", "variable", "stratum"])["value"]
+    p_values = values[values["statistic"] == "p"].set_index(["table", "variable"])
+    rows = []
+    for claim in load_prose_claims().itertuples():
+        problems, seconds = [], claim.second.split("|")
+        for second in seconds if claim.relation else []:
+            first_mean, other = means[(claim.table, claim.variable, claim.first)], means[(claim.table, claim.variable, second)]
+            direction = "lower" if first_mean < other else "higher"
+            if direction != claim.relation:
+                problems.append(f"{_stratum(claim.first)} is {direction} than {_stratum(second)} ({first_mean:g} vs {other:g})")
+        p_row = p_values.loc[(claim.table, claim.variable)]
+        significant = _significant(p_row["reported"], p_row["value"], alpha)
+        if claim.significance and (claim.significance == "significant") != significant:
+            problems.append(f"the table's p is {p_row['reported'].rstrip('*')}")
+        stated = claim_text(claim.first, seconds, claim.relation, claim.significance)
+        subject, source = _subject(claim.table, claim.variable), SOURCES.get(claim.source, claim.source)
+        sentence = (f"{subject}: the {source} says {stated}, but {' and '.join(problems)}." if problems else
+                    f"{subject}: the {source} says {stated}, as the table shows.")
+        rows.append(_row(check=f"text ({claim.source})", kind="text contradicts table", table=claim.table,
+                         variable=claim.variable, stratum=_strata([claim.first, *seconds]), statistic="text",
+                         published=f"“{claim.quote}”", recomputed=stated,
+                         verdict="inconsistent" if problems else "consistent", note="; ".join(problems), sentence=sentence))
+    return _frame(rows)
+
+
+def pairwise_claims(values: pd.DataFrame | None = None, alpha: float = 0.05) -> pd.DataFrame:
+    """Each claim that one distribution type differs from *each* of several others, tested pair by pair.
+
+    For every Table 3 claim of ``prose-claims.csv`` whose ``second`` lists several types, and every pair, the
+    Tukey–Kramer and the Games–Howell test (:func:`tukey_kramer`, :func:`games_howell`, k = 3 types) from the
+    printed means, SDs and type sizes.  A pair is *consistent* (the claim supported) when the difference is in the
+    claimed direction and p < ``alpha`` under both.
+    """
+    values = published.load() if values is None else values
+    summaries = _summaries(values[values["table"] == "table3"]).set_index(["variable", "stratum"])
+    claims = load_prose_claims()
+    rows = []
+    for claim in claims[(claims["table"] == "table3") & claims["second"].str.contains("|", regex=False)].itertuples():
+        summary = summaries.loc[[(claim.variable, stratum) for stratum in TYPES]]
+        means, sds, ns = summary["mean"].to_numpy(), summary["sd"].to_numpy(), summary["n"].to_numpy()
+        first = TYPES.index(claim.first)
+        for second in claim.second.split("|"):
+            other = TYPES.index(second)
+            tukey, howell = (test(means, sds, ns, first, other) for test in (tukey_kramer, games_howell))
+            difference = means[first] - means[other]
+            in_direction = difference < 0 if claim.relation == "lower" else difference > 0
+            supported = in_direction and tukey[2] < alpha and howell[2] < alpha
+            pair, subject = f"{_stratum(claim.first)} vs {_stratum(second)}", _subject(claim.table, claim.variable)
+            evidence = (f"Tukey–Kramer from the printed means, SDs and group sizes gives p = {_p(tukey[2], 2)} "
+                        f"(Games–Howell p = {_p(howell[2], 2)})")
+            claimed = f"{_stratum(claim.first)} has {claim.relation} {_name(claim.variable)} than {_stratum(second)}"
+            if supported:
+                sentence = f"{subject}: the claim that {claimed} holds: {evidence}."
+            elif not in_direction:
+                sentence = (f"{subject}: the claim that {claimed} fails: the printed means go the other way "
+                            f"({means[first]:g} vs {means[other]:g}); {evidence}.")
+            else:
+                sentence = f"{subject}: the claim that {claimed} is not supported: {evidence}, not below {alpha:g}."
+            rows.append(_row(check="pairwise claim from summary statistics", kind="unsupported claim", table=claim.table,
+                             variable=claim.variable, stratum=pair, statistic="claim", published=f"“{claim.quote}”",
+                             recomputed=f"Tukey–Kramer p = {tukey[2]:.4f}; Games–Howell p = {howell[2]:.4f}",
+                             verdict="consistent" if supported else "inconsistent",
+                             note=(f"claimed {claim.relation} in the {SOURCES.get(claim.source, claim.source)}; "
+                                   f"mean difference {difference:+.2f}; "
+                                   f"Tukey–Kramer q = {tukey[0]:.3f}, df = {tukey[1]:.0f}, p = {tukey[2]:.4f}; "
+                                   f"Games–Howell q = {howell[0]:.3f}, df = {howell[1]:.1f}, p = {howell[2]:.4f}; k = 3 types"),
+                             sentence=sentence))
+    return _frame(rows)
+
+
+# --- the audit and its findings --------------------------------------------------------------------------------------
+
+def run_audit(alpha: float = 0.05) -> pd.DataFrame:
+    """Every check, one tidy table with :data:`COLUMNS` (``OUT/results/audit.csv``)."""
+    values = published.load()
+    parts = [t_test_p_values(values), anova_p_values(values), chi_square_p_values(values), grim(values), grimmer(values),
+             derived_identities(values), significance_markers(values, alpha), prose_claims(values, alpha),
+             pairwise_claims(values, alpha)]
+    return pd.concat(parts, ignore_index=True)
+
+
+def _anchor(row: pd.Series) -> str:
+    """``audit-finding-<table>-<variable>-<what>``, lower case, only ``[a-z0-9-_]``."""
+    what = {"impossible p-value": "p", "missing or wrong marker": "marker", "text contradicts table": "text"}.get(row["kind"])
+    what = what or f"{row['statistic']}-{row['stratum']}"
+    anchor = re.sub(r"[^a-z0-9_-]", "-", f"audit-finding-{row['table']}-{row['variable']}-{what}".lower())
+    return re.sub(r"-+", "-", anchor).strip("-")
+
+
+def findings(checks: pd.DataFrame) -> pd.DataFrame:
+    """The inconsistent checks as numbered findings, grouped by kind in the order of :data:`KINDS`.
+
+    Parameters
+    ----------
+    checks : pandas.DataFrame
+        The check table of :func:`run_audit`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`FINDING_COLUMNS`: ``number`` 1..N, ``kind``, ``table``, ``variable``, ``label``,
+        ``statistic``, ``sentence`` (one plain sentence with its evidence) and ``anchor``, a unique MyST label
+        (``audit-finding-table3-lka_loss-p``; only ``[a-z0-9_-]``; a repeated one gets ``-2``, ``-3``).
+    """
+    chosen = checks[checks["verdict"] == "inconsistent"].copy()
+    chosen["order"] = chosen["kind"].map(KINDS.index)
+    chosen = chosen.sort_values(["order", "table"], kind="stable").reset_index(drop=True)
+    chosen["number"] = np.arange(1, len(chosen) + 1)
+    anchors = chosen.apply(_anchor, axis=1) if len(chosen) else pd.Series(dtype=str)
+    repeat = anchors.groupby(anchors).cumcount()
+    chosen["anchor"] = [anchor if i == 0 else f"{anchor}-{i + 1}" for anchor, i in zip(anchors, repeat)]
+    return chosen[FINDING_COLUMNS]
+
+
+def explanation_for(table: str, variable: str, statistic: str, checks: pd.DataFrame) -> str | None:
+    """The anchor of the first finding about one published number, or None.
+
+    Parameters
+    ----------
+    table, variable, statistic : str
+        The published number, as in ``published-values.csv`` (``"table3", "lka_loss", "p"``).
+    checks : pandas.DataFrame
+        The check table of :func:`run_audit`.
+    """
+    found = findings(checks).query("table == @table and variable == @variable and statistic == @statistic")
+    return found["anchor"].iloc[0] if len(found) else None

@@ -1,0 +1,90 @@
+"""The output folder: what may be used as OUT, and replacing an earlier report only when nothing else would be lost.
+
+OUT is checked before anything runs.  It may not be the file system's root, the home folder, the repository itself
+or any folder of its sources; an existing OUT must be empty or a report this package made, holding only the files
+that report listed.  The new report is built beside OUT and moved into place only when every step succeeded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+from vertebroplasty import paths
+
+MARKER = ".vertebroplasty-report"
+SOURCE_FOLDERS = ("analysis", "book", "data", "tests", "scripts", "_static", ".git", ".ci", ".venv")
+
+
+class OutputError(ValueError):
+    """OUT cannot be used; the message says why and what to do."""
+
+
+def check_output_folder(out: str | Path) -> Path:
+    """The resolved OUT, or :class:`OutputError` before any work is done."""
+    if str(out).strip() == "":
+        raise OutputError("OUT is empty; give a folder for the report, e.g. OUT=my-report")
+    target = Path(out).expanduser().resolve()
+    forbidden = {Path("/"): "the file system's root", Path.home().resolve(): "your home folder", paths.ROOT: "the repository itself"}
+    if target in forbidden:
+        raise OutputError(f"OUT={out} is {forbidden[target]}; choose a folder of its own, e.g. OUT=my-report")
+    for folder in SOURCE_FOLDERS:
+        source = paths.ROOT / folder
+        if target == source or source in target.parents:
+            raise OutputError(f"OUT={out} is inside the repository's {folder}/ folder; the report may not be written among the "
+                              "sources (use the default _build, or a folder outside them)")
+    if target.exists() and not target.is_dir():
+        raise OutputError(f"OUT={out} is a file, not a folder; choose another OUT")
+    if target.is_dir() and any(target.iterdir()):
+        marker = target / MARKER
+        if not marker.is_file():
+            raise OutputError(f"OUT={out} is a folder with files that this package did not make; it will not replace it. "
+                              "Choose a new or empty folder")
+        listed = _listed(marker)
+        unknown = sorted(str(p.relative_to(target)) for p in target.rglob("*") if p.is_file() and str(p.relative_to(target)) not in listed)
+        if unknown and listed:
+            shown = ", ".join(unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
+            raise OutputError(f"OUT={out} holds files that the earlier report did not write ({shown}); move them elsewhere "
+                              "first, so that replacing the report does not delete them")
+    existing = next(folder for folder in target.parents if folder.exists())  # the report is built beside OUT, then moved
+    if not os.access(existing, os.W_OK):
+        raise OutputError(f"OUT={out}: cannot write in {existing}")
+    return target
+
+
+def _listed(marker: Path) -> set[str]:
+    """Files an earlier report listed in its marker (empty for markers of older versions, which listed none)."""
+    try:
+        return set(json.loads(marker.read_text())["files"]) | {MARKER}
+    except (ValueError, KeyError):
+        return set()
+
+
+def build_key_of(out: Path) -> str | None:
+    try:
+        return json.loads((out / MARKER).read_text())["build_key"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def write_marker(folder: Path, build_key: str) -> None:
+    files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+    content = {"made_by": "python -m vertebroplasty report (safe to delete)", "build_key": build_key, "files": files}
+    (folder / MARKER).write_text(json.dumps(content, indent=1) + "\n")
+
+
+def replace(new: Path, out: Path) -> None:
+    """Move ``new`` to ``out`` (checked by :func:`check_output_folder`): the earlier report is moved aside, then removed."""
+    if out.exists():
+        retired = out.with_name(f".{out.name}.old-{os.getpid()}")
+        os.replace(out, retired)
+        try:
+            os.replace(new, out)
+        except BaseException:
+            os.replace(retired, out)  # the earlier report goes back where it was
+            raise
+        shutil.rmtree(retired, ignore_errors=True)
+    else:
+        os.replace(new, out)

@@ -1,0 +1,206 @@
+"""Building the report: check the options, validate once, run the declared notebooks, assemble the book.
+
+Everything is built in a staging folder beside OUT and moved into place only when every step succeeded, so a
+failed or interrupted build leaves the previous report as it was.  The input files are only read.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from vertebroplasty import paths
+from vertebroplasty.contract import description, validation
+from vertebroplasty.contract.cohort import save_validated
+from vertebroplasty.pipeline import book, cache, declaration, execute, output
+from vertebroplasty.statistics.comparisons import TEST_OPTIONS
+from vertebroplasty.writing import cases
+
+
+class OptionError(ValueError):
+    """An option the user gave cannot be used; the message says which and why."""
+
+
+def _log(message: str) -> None:
+    print(f"[report] {message}", flush=True)
+
+
+def workers() -> int:
+    """Notebooks run at a time: the CPU cores this process may use."""
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+
+
+def study_file(source: Path, study: str, synthetic: bool) -> Path | None:
+    """The study description to use: ``study``; else ``study.yml`` in a folder of centre files; else the source study's
+    for the synthetic default cohort; else none."""
+    if study:
+        return Path(study).expanduser().resolve()
+    if source.is_dir() and (source / "study.yml").is_file():
+        return source / "study.yml"
+    return paths.DEFAULT_STUDY if synthetic else None
+
+
+PUBLISHED_OPTIONS = ("yes", "no")
+
+
+def check_options(tests: str, alpha: float, published: str = "") -> None:
+    if published and published not in PUBLISHED_OPTIONS:
+        raise OptionError(f"PUBLISHED={published} is not an option; use yes (add the comparison with the published source study) "
+                          "or no (leave it out)")
+    if tests not in TEST_OPTIONS:
+        raise OptionError(f"TESTS={tests} is not an option; use one of: {', '.join(TEST_OPTIONS)}")
+    if not 0 < alpha < 1:
+        raise OptionError(f"alpha={alpha} must lie between 0 and 1")
+
+
+def build_report(data: str = "", out: str | Path = paths.DEFAULT_OUTPUT, allowed_identifier_columns: tuple[str, ...] = (),
+                 case_ids: str = "", tests: str = "paper", alpha: float = 0.05, pdf: bool = False, study: str = "",
+                 use_cache: bool = True, published: str = "") -> Path:
+    """Validate ``data``, execute the notebooks and build the book into ``out``.
+
+    ``out`` receives ``html/`` (the report), ``results/`` (tidy CSV files) and, with ``pdf=True``, ``pdf/report.pdf``.
+    Every check a user's option or file can fail is made before any notebook runs.  ``published`` (``yes``/``no``; empty:
+    yes for the synthetic default data, no for a user's own) adds the chapters on the published source study.
+    """
+    started = time.perf_counter()
+    check_options(tests, alpha, published)
+    out = output.check_output_folder(out)
+    source = paths.resolve_data_path(data)
+    validated = validation.load_cohort(source, allowed_identifier_columns)
+    for notice in validated.notices:
+        _log(f"notice: {notice}")
+    synthetic = validated.sha256 == validation.file_sha256(paths.DEFAULT_COHORT)
+    study_path = study_file(source, study, synthetic)
+    study_description = description.load(study_path)  # refuse a broken description now
+    with_paper = synthetic if not published else published == "yes"
+    if case_ids.strip():
+        try:
+            cases.check_case_ids(validated.data, case_ids)
+        except ValueError as error:
+            raise OptionError(str(error)) from None
+    centres = validated.data["centre"].nunique() if "centre" in validated.data else 1
+    _log(f"{source.name}: {len(validated.data)} patients{f', {centres} centres' if centres > 1 else ''}, sha256 {validated.sha256[:12]}…")
+
+    declared = declaration.load()
+    changed = declaration.out_of_sync(declared)
+    if changed:
+        raise OptionError(f"{', '.join(f'analysis/notebooks/{name}.py' for name in changed)} changed since the notebook was last "
+                          "executed: run `make refresh` (it syncs and re-executes the notebooks), then build again")
+    references = declaration.chapter_references()
+    declaration.check_references(declared, references)
+    notebooks = {name: notebook for name, notebook in declared.items() if name != "centres" or centres > 1}
+    cache_root = paths.cache_root() if use_cache else None
+    notebook_cache = cache.NotebookCache(cache_root)
+    study_sha = validation.file_sha256(study_path) if study_path else ""
+    parameters = {"data_label": source.name, "alpha": float(alpha), "tests": tests, "case_ids": case_ids,
+                  "study_path": str(study_path or "")}
+    keys: dict[str, str] = {}
+    for name in declaration.order(notebooks):
+        keys[name] = cache.notebook_key(notebooks[name], parameters, {"cohort": validated.sha256, "study": study_sha}, keys)
+    build_key = hashlib.sha256(json.dumps([keys, _book_digest(), pdf, with_paper], sort_keys=True).encode()).hexdigest()
+    if use_cache and output.build_key_of(out) == build_key and (out / "html" / "index.html").is_file():
+        _log(f"nothing changed since the last build of {out}; kept as it is ({time.perf_counter() - started:.1f} s)")
+        return out
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
+    try:
+        inputs = staging / "notebooks"
+        cohort_path = save_validated(validated, staging / "cohort.parquet", source.name)
+        validated.data = validated.data.iloc[:0]  # the notebooks read the Parquet copy: free the memory for their kernels
+        gc.collect()
+        run_parameters = {name: {**parameters, "cohort_path": str(cohort_path), "inputs_dir": str(inputs)} for name in notebooks}
+        runner = execute.Runner(notebook_cache, staging, inputs)
+        _log(f"running {len(notebooks)} notebooks with papermill ({workers()} at a time)")
+        runs = execute.run_all(notebooks, keys, run_parameters, runner, workers(), log=_log)
+        problems = {name: declaration.check_outputs(notebooks[name], run.entry / "files", run.entry / "notebook.ipynb", references)
+                    for name, run in runs.items()}
+        problems = {name: found for name, found in problems.items() if found}
+        if problems:
+            raise declaration.PipelineError("notebook outputs differ from analysis/pipeline.toml:\n" + "\n".join(
+                f"  - {name}: {p}" for name, found in problems.items() for p in found))
+
+        final = staging / "final"
+        (final / "results").mkdir(parents=True)
+        sources = staging / "source"
+        sources.mkdir()
+        book.copy_sources(sources, multicentre=centres > 1, paper=with_paper, synthetic=synthetic)
+        book.set_title(sources, study_description, synthetic)
+        for name, run in runs.items():
+            book.place_outputs(notebooks[name], run.entry, sources / "book" / "generated", final / "results", run_parameters[name])
+        book.place_study_references(sources)
+        book_dir = _book_folder(out, staging, cache_root)
+        book_state = json.dumps({"keys": keys, "paper": with_paper}, sort_keys=True)
+        incremental = all(run.how == "cached" for run in runs.values()) and (book_dir / "keys.json").is_file() and \
+            (book_dir / "keys.json").read_text() == book_state
+        if not incremental and book_dir.exists():
+            shutil.rmtree(book_dir)
+        book.sync_tree(sources, book_dir / "source")
+        _log(f"building the HTML with jupyter-book ({'changed pages only' if incremental else 'all pages'})")
+        html = book.build_html(book_dir, staging / "html-build.log")
+        shutil.copytree(html, final / "html")
+        if pdf:
+            from vertebroplasty.pipeline.pdf import build_pdf
+
+            _log("building the PDF with LaTeX")
+            build_pdf(book_dir, final / "pdf", staging / "pdf-build.log")
+        (book_dir / "keys.json").write_text(book_state)
+        output.write_marker(final, build_key)
+        output.replace(final, out)
+    except BaseException as error:
+        _log("stopped; the output folder was left as it was" if isinstance(error, KeyboardInterrupt) else
+             "build failed; the output folder was left as it was")
+        raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    _log(f"done in {time.perf_counter() - started:.1f} s: {out / 'html' / 'index.html'}")
+    if pdf:
+        _log(f"PDF: {out / 'pdf' / 'report.pdf'}")
+    return out
+
+
+def _book_digest() -> str:
+    """Digest of the book's own sources (chapters, configuration, static files)."""
+    digest = hashlib.sha256()
+    for name in paths.BOOK_SOURCES:
+        origin = paths.ROOT / name
+        files = sorted(p for p in origin.rglob("*") if p.is_file() and "generated" not in p.parts) if origin.is_dir() else [origin]
+        for path in files:
+            digest.update(str(path.relative_to(paths.ROOT)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _book_folder(out: Path, staging: Path, cache_root: Path | None) -> Path:
+    """Where Sphinx builds: kept per OUT in the cache (so a prose edit rebuilds only that page), else in the staging folder."""
+    if cache_root is None:
+        return staging / "book"
+    return cache_root / "book" / hashlib.sha256(str(out).encode()).hexdigest()[:16]
+
+
+def refresh_committed_notebooks() -> None:
+    """Update ``analysis/*.ipynb`` from their text sources and re-execute them on the default cohort, in place.
+
+    The stored outputs are what ``pytest --nbval`` compares against: run this deliberately after a change of code,
+    data or library that changes results, and review the diff of the notebooks before committing it.
+    """
+    import jupytext
+    import nbstripout
+    import papermill
+
+    for notebook in declaration.load().values():
+        _log(f"refreshing {notebook.source.relative_to(paths.ROOT)} from {notebook.text_source.relative_to(paths.ROOT)}")
+        paired = jupytext.read(notebook.text_source)
+        for index, cell in enumerate(paired.cells):  # stable cell ids, so that a refresh changes only what changed
+            cell.id = f"{notebook.name}-{index}"
+        jupytext.write(paired, notebook.source, fmt="ipynb")
+        papermill.execute_notebook(str(notebook.source), str(notebook.source), kernel_name=execute.KERNEL, progress_bar=False)
+        stored = jupytext.read(notebook.source, fmt="ipynb")
+        stored = nbstripout.strip_output(stored, keep_output=True, keep_count=True, keep_id=True,
+                                         extra_keys=["metadata.papermill", "cell.metadata.papermill", "cell.metadata.execution"])
+        jupytext.write(stored, notebook.source, fmt="ipynb")

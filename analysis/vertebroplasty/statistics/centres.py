@@ -1,0 +1,522 @@
+r"""Multicentre cohorts: each centre's group difference, pooled the way a meta-analyst would.
+
+A cohort given as a folder of centre files (:func:`vertebroplasty.contract.validation.load_cohort`) carries a ``centre``
+column.  Each centre is then analysed as one study of a meta-analysis and the centres are combined:
+
+* :func:`per_centre_differences` — for a measurement, the difference of group means (A − B) in each centre with
+  its standard error and a normal confidence interval;
+* :func:`per_centre_proportions` (:func:`per_centre_type_a_share` for the cement distribution) — for a yes/no
+  outcome, the risk difference and the log odds ratio in each centre;
+* :func:`pool` — fixed-effect (inverse-variance) and random-effects (DerSimonian–Laird) estimates with Cochran's
+  Q and I², computed by statsmodels' ``combine_effects``;
+* :func:`mantel_haenszel` — the Mantel–Haenszel odds ratio over the centres (statsmodels ``StratifiedTable``),
+  with the Cochran–Mantel–Haenszel test and the Breslow–Day test of equal odds ratios;
+* :func:`ols_comparison` — the patient-level alternative: ordinary least squares with centre as a factor beside
+  the crude model, and :func:`intraclass_correlation` of the outcome by centre (:func:`clustering`: with the
+  design effect);
+* :func:`centres_table` — all of it, tidy and long (:data:`TABLE_COLUMNS`), as the build writes it to
+  ``results/centres.csv``; :func:`heterogeneity_sentence` and :func:`forest_plot` present it.
+
+Estimates are always group A minus group B.  A cohort of one centre (a single file, such as the default cohort)
+has nothing to pool: :func:`centres_table` then gives that centre's rows only, with no pooled, Mantel–Haenszel or
+OLS rows, and the report shows the multicentre chapter only when there is more than one centre.
+
+References
+----------
+DerSimonian R, Laird N. Meta-analysis in clinical trials. *Control Clin Trials* 1986;7:177–188.
+Mantel N, Haenszel W. Statistical aspects of the analysis of data from retrospective studies of disease.
+*J Natl Cancer Inst* 1959;22:719–748.  Robins J, Breslow N, Greenland S. Estimators of the Mantel–Haenszel variance
+consistent in both sparse data and large-strata limiting models. *Biometrics* 1986;42:311–323.
+Breslow NE, Day NE. *Statistical Methods in Cancer Research I*. IARC, 1980.
+Higgins JPT, Thompson SG, Deeks JJ, Altman DG. Measuring inconsistency in meta-analyses. *BMJ* 2003;327:557–560.
+Donner A. A review of inference procedures for the intraclass correlation coefficient in the one-way random
+effects model. *Int Stat Rev* 1986;54:67–82.  Kish L. *Survey Sampling*. Wiley, 1965.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from vertebroplasty.statistics import power
+
+GROUPS = ("A", "B")
+#: Fewest values a group needs in a centre for that centre's difference (the contract's minimum per group).
+MINIMUM_PER_GROUP = 2
+#: The outcomes shown as forest plots.
+HEADLINE_OUTCOMES = ("lka_loss", "fvahl", "avhlr", "vas_op", "type_a_share")
+#: Yes/no outcomes: name -> (column of the cohort, the value counted as "yes").
+BINARY_OUTCOMES = {"type_a_share": ("cement_distribution", "A"), "cement_leakage": ("cement_leakage", True)}
+#: What :func:`centres_table` reports by default: the headline outcomes and cement leakage.
+TABLE_VARIABLES = (*HEADLINE_OUTCOMES, "cement_leakage")
+TABLE_COLUMNS = ["variable", "centre", "statistic", "value"]
+POOLED_FIXED = "pooled_fixed"
+POOLED_RANDOM = "pooled_random"
+MANTEL_HAENSZEL = "pooled_mantel_haenszel"
+ADJUSTED_OLS = "adjusted_ols"
+CRUDE_OLS = "crude_ols"
+#: Values of the table's ``centre`` column that are not centres.
+SUMMARY_ROWS = (POOLED_FIXED, POOLED_RANDOM, MANTEL_HAENSZEL, CRUDE_OLS, ADJUSTED_OLS)
+#: The centre name of a cohort without a ``centre`` column (one file).
+SINGLE_CENTRE = "all"
+DIFFERENCE_COLUMNS = ["variable", "centre", "n_A", "n_B", "mean_A", "mean_B", "sd_A", "sd_B", "mean_difference", "se",
+                      "ci_low", "ci_high", "reason"]
+PROPORTION_COLUMNS = ["variable", "centre", "count_A", "n_A", "count_B", "n_B", "share_A", "share_B", "risk_difference", "se",
+                      "ci_low", "ci_high", "log_odds_ratio", "log_odds_ratio_se", "reason"]
+#: Per-centre statistics written to the long table, for measurements and for yes/no outcomes.
+CENTRE_STATISTICS = {False: ["n_A", "n_B", "mean_A", "mean_B", "mean_difference", "se", "ci_low", "ci_high"],
+                     True: ["n_A", "n_B", "count_A", "count_B", "risk_difference", "se", "ci_low", "ci_high",
+                            "log_odds_ratio", "log_odds_ratio_se"]}
+
+
+def critical_value(confidence: float) -> float:
+    """The normal quantile of a two-sided interval: 1.959964 for 95 %.
+
+    >>> round(critical_value(0.95), 4)
+    1.96
+    """
+    return float(stats.norm.isf((1 - confidence) / 2))
+
+
+def estimate_name(variable: str) -> str:
+    """The statistic a variable's group difference is reported as: ``risk_difference`` for a yes/no outcome
+    (the difference of the two groups' shares, the counterpart of a difference of means), else ``mean_difference``.
+
+    >>> estimate_name("type_a_share"), estimate_name("fvahl")
+    ('risk_difference', 'mean_difference')
+    """
+    return "risk_difference" if variable in BINARY_OUTCOMES else "mean_difference"
+
+
+def centre_labels(data: pd.DataFrame) -> pd.Series:
+    """Each patient's centre as text (:data:`SINGLE_CENTRE` for a cohort without a ``centre`` column)."""
+    if "centre" not in data:
+        return pd.Series(SINGLE_CENTRE, index=data.index, dtype=object)
+    return data["centre"].astype(object).where(data["centre"].notna(), SINGLE_CENTRE).astype(str)
+
+
+def outcome_frame(data: pd.DataFrame, variable: str) -> pd.DataFrame:
+    """``centre``, ``group`` and the outcome ``y`` as float (a yes/no outcome as 1/0), rows without a value dropped.
+
+    >>> frame = pd.DataFrame({"group": list("AB"), "cement_distribution": list("AC")})
+    >>> outcome_frame(frame, "type_a_share")["y"].tolist()
+    [1.0, 0.0]
+    """
+    if variable in BINARY_OUTCOMES:
+        column, counted = BINARY_OUTCOMES[variable]
+        values = data[column]
+        y = values.eq(counted).astype("Float64").where(values.notna())
+    else:
+        y = pd.to_numeric(data[variable], errors="coerce").astype("Float64")
+    frame = pd.DataFrame({"centre": centre_labels(data), "group": data["group"].astype(str),
+                          "y": y.astype(float)})
+    return frame[frame["y"].notna() & frame["group"].isin(GROUPS)].reset_index(drop=True)
+
+
+def _group_summaries(frame: pd.DataFrame, centres: list[str]) -> pd.DataFrame:
+    """One row per centre: ``n_A, n_B, mean_A, mean_B, sd_A, sd_B, count_A, count_B`` (count: the sum of ``y``, i.e. the
+    number of "yes" of a yes/no outcome)."""
+    summary = frame.groupby(["centre", "group"], sort=True)["y"].agg(n="count", mean="mean", sd="std", count="sum")
+    wide = summary.unstack("group")
+    wide.columns = [f"{statistic}_{group}" for statistic, group in wide.columns]
+    wanted = [f"{statistic}_{group}" for statistic in ("n", "mean", "sd", "count") for group in GROUPS]
+    wide = wide.reindex(index=centres, columns=wanted)
+    sizes = [f"n_{group}" for group in GROUPS]
+    wide[sizes] = wide[sizes].fillna(0).astype("int64")
+    return wide.rename_axis("centre").reset_index()
+
+
+def _too_few(wide: pd.DataFrame) -> pd.Series:
+    """Centres where a group has fewer than :data:`MINIMUM_PER_GROUP` values."""
+    return (wide["n_A"] < MINIMUM_PER_GROUP) | (wide["n_B"] < MINIMUM_PER_GROUP)
+
+
+def _reasons(wide: pd.DataFrame, se: pd.Series, zero_se: str) -> pd.Series:
+    """Why a centre has no usable estimate: too few values in a group, or a standard error of zero."""
+    reason = pd.Series("", index=wide.index, dtype=object)
+    for group in reversed(GROUPS):  # group A's shortfall is named when both fall short
+        short = wide[f"n_{group}"] < MINIMUM_PER_GROUP
+        counts = wide.loc[short, f"n_{group}"]
+        reason[short] = [f"only {n} value(s) in group {group}; each group needs {MINIMUM_PER_GROUP}" for n in counts]
+    reason[reason.eq("") & se.eq(0)] = zero_se
+    return reason
+
+
+def _with_interval(frame: pd.DataFrame, estimate: str, confidence: float) -> pd.DataFrame:
+    """Add ``ci_low``/``ci_high`` (estimate ± z·se); where a centre has a reason, no se and no interval."""
+    frame.loc[frame["reason"].ne(""), ["se"]] = np.nan
+    half = critical_value(confidence) * frame["se"]
+    frame["ci_low"], frame["ci_high"] = frame[estimate] - half, frame[estimate] + half
+    return frame
+
+
+def per_centre_differences(data: pd.DataFrame, variables: Iterable[str], confidence: float = 0.95) -> pd.DataFrame:
+    r"""The difference of group means (A − B) of each measurement in each centre: :data:`DIFFERENCE_COLUMNS`.
+
+    .. math::
+
+        d = \bar y_A - \bar y_B, \qquad
+        \mathrm{SE}(d) = \sqrt{s_A^2 / n_A + s_B^2 / n_B}, \qquad
+        d \pm z_{1-\alpha/2}\,\mathrm{SE}(d)
+
+    with unpooled variances (the centre's own, as a meta-analysis of mean differences uses them: Borenstein et al.,
+    *Introduction to Meta-Analysis*, 2009, ch. 4) and a normal interval (``confidence`` 0.95 gives z = 1.96).
+    Missing values are dropped.  A centre where a group has fewer than 2 values gets NaN and a ``reason``; a centre
+    where every value in each group is the same keeps its difference but gets no SE (it cannot be weighted).
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"centre": ["x"] * 4, "group": list("AABB"), "y": [1.0, 3.0, 0.0, 2.0]})
+    >>> row = per_centre_differences(frame, ["y"]).iloc[0]
+    >>> float(row.mean_difference), round(float(row.se), 4)  # sqrt(2/2 + 2/2)
+    (1.0, 1.4142)
+    """
+    parts = []
+    for variable in variables:
+        frame = outcome_frame(data, variable)
+        wide = _group_summaries(frame, sorted(centre_labels(data).unique()))
+        wide["mean_difference"] = wide["mean_A"] - wide["mean_B"]
+        wide["se"] = np.sqrt(wide["sd_A"] ** 2 / wide["n_A"] + wide["sd_B"] ** 2 / wide["n_B"])
+        wide["reason"] = _reasons(wide, wide["se"], "every value within each group is the same: the SE is zero")
+        wide.loc[_too_few(wide), ["mean_A", "mean_B", "sd_A", "sd_B", "mean_difference"]] = np.nan
+        parts.append(_with_interval(wide.assign(variable=variable), "mean_difference", confidence)[DIFFERENCE_COLUMNS])
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=DIFFERENCE_COLUMNS)
+
+
+def per_centre_proportions(data: pd.DataFrame, variable: str, confidence: float = 0.95) -> pd.DataFrame:
+    r"""A yes/no outcome in each centre: the share in each group, risk difference and log odds ratio (A vs B).
+
+    Columns :data:`PROPORTION_COLUMNS`.  With :math:`a, b` the yes/no counts of group A and :math:`c, d` those of
+    group B:
+
+    .. math::
+
+        \mathrm{RD} = \frac{a}{n_A} - \frac{c}{n_B}, \quad
+        \mathrm{SE}(\mathrm{RD}) = \sqrt{\frac{p_A(1-p_A)}{n_A} + \frac{p_B(1-p_B)}{n_B}}, \quad
+        \log \mathrm{OR} = \log\frac{a\,d}{b\,c}, \quad
+        \mathrm{SE}(\log \mathrm{OR}) = \sqrt{\tfrac1a + \tfrac1b + \tfrac1c + \tfrac1d}
+
+    (Wald; Woolf's SE for the log odds ratio, with 0.5 added to every cell of a centre that has an empty cell —
+    Haldane's correction).  The interval (``ci_low``/``ci_high``) is the risk difference's, normal.  A centre with
+    fewer than 2 patients in a group gets NaN and a ``reason``; one where each group's share is 0 % or 100 % keeps
+    its risk difference but gets no SE (the Wald SE is 0), so inverse-variance pooling leaves it out (Mantel–Haenszel
+    keeps it).
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"group": list("AAAABBBB"), "cement_distribution": list("AAABABCC")})
+    >>> row = per_centre_proportions(frame, "type_a_share").iloc[0]
+    >>> float(row.risk_difference), round(float(row.log_odds_ratio), 4)  # 3/4 - 1/4; log(3·3 / (1·1))
+    (0.5, 2.1972)
+    """
+    frame = outcome_frame(data, variable)
+    wide = _group_summaries(frame, sorted(centre_labels(data).unique()))
+    wide[["count_A", "count_B"]] = wide[["count_A", "count_B"]].fillna(0).astype("int64")
+    for group in GROUPS:
+        wide[f"share_{group}"] = wide[f"count_{group}"] / wide[f"n_{group}"].where(wide[f"n_{group}"] > 0)
+    p_a, p_b = wide["share_A"], wide["share_B"]
+    wide["risk_difference"] = p_a - p_b
+    wide["se"] = np.sqrt(p_a * (1 - p_a) / wide["n_A"] + p_b * (1 - p_b) / wide["n_B"])
+    yes_a, yes_b = wide["count_A"], wide["count_B"]
+    cells = np.column_stack([yes_a, wide["n_A"] - yes_a, yes_b, wide["n_B"] - yes_b]).astype(float)
+    cells += np.where((cells == 0).any(axis=1, keepdims=True), 0.5, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        wide["log_odds_ratio"] = np.log(cells[:, 0] * cells[:, 3] / (cells[:, 1] * cells[:, 2]))
+        wide["log_odds_ratio_se"] = np.sqrt((1 / cells).sum(axis=1))
+    wide["reason"] = _reasons(wide, wide["se"], "each group's share is 0 % or 100 %: the SE is zero")
+    wide.loc[_too_few(wide), ["share_A", "share_B", "risk_difference", "log_odds_ratio", "log_odds_ratio_se"]] = np.nan
+    return _with_interval(wide.assign(variable=variable), "risk_difference", confidence)[PROPORTION_COLUMNS]
+
+
+def per_centre_type_a_share(data: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """The share of type-A cement distributions in each group, per centre (:func:`per_centre_proportions`)."""
+    return per_centre_proportions(data, "type_a_share", confidence)
+
+
+def pool(estimates, variances, confidence: float = 0.95) -> dict:
+    r"""Fixed-effect and DerSimonian–Laird random-effects pooling of per-centre estimates.
+
+    Computed by ``statsmodels.stats.meta_analysis.combine_effects(effect, variance, method_re="dl")``.  With
+    :math:`w_i = 1/v_i`:
+
+    .. math::
+
+        \hat\theta_F = \frac{\sum w_i y_i}{\sum w_i}, \quad
+        Q = \sum w_i (y_i - \hat\theta_F)^2, \quad
+        \hat\tau^2 = \max\Bigl(0, \frac{Q - (k-1)}{\sum w_i - \sum w_i^2 / \sum w_i}\Bigr), \quad
+        I^2 = \max\Bigl(0, \frac{Q - (k-1)}{Q}\Bigr)
+
+    and the random-effects estimate uses :math:`w_i^* = 1/(v_i + \hat\tau^2)`; each estimate has
+    :math:`\mathrm{SE} = 1/\sqrt{\sum w}`, a normal interval and a two-sided z-test p.  statsmodels (checked with 0.15)
+    returns the DL :math:`\tau^2` and I² untruncated, negative when Q < k − 1; they are truncated at 0 here, as
+    DerSimonian and Laird define them, and the random-effects estimate is then the fixed-effect one.
+
+    Estimates with a missing or non-positive variance are left out.  Returns a dict: ``k``; for ``fixed`` and
+    ``random`` the estimate and its ``_se``, ``_ci_low``, ``_ci_high``, ``_z``, ``_p``; ``tau2``, ``q``, ``q_df``,
+    ``q_p``, ``i2`` (in %), and ``weights_fixed``/``weights_random`` (relative weights, aligned with the input; NaN
+    where left out).  Raises ``ValueError`` with fewer than two usable estimates.
+
+    Examples
+    --------
+    >>> result = pool([0.1, 0.3, 0.5, -0.2], [0.01, 0.02, 0.04, 0.03])
+    >>> round(result["fixed"], 4), round(result["random"], 4), round(result["tau2"], 4), round(result["i2"], 1)
+    (0.148, 0.1637, 0.0394, 64.8)
+    """
+    from statsmodels.stats.meta_analysis import combine_effects
+
+    y, v = np.asarray(estimates, dtype=float), np.asarray(variances, dtype=float)
+    usable = np.isfinite(y) & np.isfinite(v) & (v > 0)
+    k = int(usable.sum())
+    if k < 2:
+        raise ValueError(f"pooling needs at least two estimates with a positive variance ({k} given)")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        result = combine_effects(y[usable], v[usable], method_re="dl", alpha=1 - confidence)
+    tau2 = max(float(result.tau2), 0.0)
+    random = (result.mean_effect_re, result.sd_eff_w_re, result.weights_rel_re) if tau2 > 0 else \
+        (result.mean_effect_fe, result.sd_eff_w_fe, result.weights_rel_fe)
+    pooled = {"k": k}
+    for name, (estimate, se, weights) in (("fixed", (result.mean_effect_fe, result.sd_eff_w_fe, result.weights_rel_fe)),
+                                          ("random", random)):
+        pooled.update(_normal_summary(name, float(estimate), float(se), confidence))
+        pooled[f"weights_{name}"] = np.full(len(y), np.nan)
+        pooled[f"weights_{name}"][usable] = np.asarray(weights, dtype=float)
+    homogeneity = result.test_homogeneity()
+    pooled.update(tau2=tau2, q=float(result.q), q_df=float(result.df_resid), q_p=float(homogeneity.pvalue),
+                  i2=100 * max(float(result.i2), 0.0) if np.isfinite(result.i2) else 0.0)
+    return pooled
+
+
+def _normal_summary(name: str, estimate: float, se: float, confidence: float) -> dict[str, float]:
+    """``name``, ``name_se``, ``name_ci_low``, ``name_ci_high``, ``name_z``, ``name_p`` of a normal estimate."""
+    half = critical_value(confidence) * se
+    z = estimate / se if se > 0 else np.nan
+    return {name: estimate, f"{name}_se": se, f"{name}_ci_low": estimate - half, f"{name}_ci_high": estimate + half,
+            f"{name}_z": z, f"{name}_p": float(2 * stats.norm.sf(abs(z)))}
+
+
+def stratified_counts(data: pd.DataFrame, variable: str) -> tuple[list[str], np.ndarray]:
+    """The centres with patients in both groups and their 2 × 2 × K tables ``[[a, b], [c, d]]`` (rows A, B; yes, no)."""
+    frame = outcome_frame(data, variable)
+    wide = _group_summaries(frame, sorted(frame["centre"].unique()))
+    wide = wide[(wide["n_A"] > 0) & (wide["n_B"] > 0)]
+    yes_a, yes_b = wide["count_A"], wide["count_B"]
+    return list(wide["centre"]), np.array([[yes_a, wide["n_A"] - yes_a], [yes_b, wide["n_B"] - yes_b]], dtype=float)
+
+
+def mantel_haenszel(data: pd.DataFrame, variable: str = "type_a_share", confidence: float = 0.95) -> dict:
+    r"""The Mantel–Haenszel odds ratio (group A vs B) of a yes/no outcome over the centres (statsmodels ``StratifiedTable``).
+
+    .. math::
+
+        \widehat{\mathrm{OR}}_{MH} = \frac{\sum_i a_i d_i / n_i}{\sum_i b_i c_i / n_i}
+
+    with the Robins–Breslow–Greenland variance of its log for the interval, the Cochran–Mantel–Haenszel test of
+    OR = 1 (``p``, without continuity correction) and the Breslow–Day test that the centres share one odds ratio
+    (``breslow_day_p``, without Tarone's adjustment).  Centres without patients in both groups are left out.
+    Returns ``k, odds_ratio, ci_low, ci_high, p, breslow_day_p`` (NaN where undefined, e.g. no "yes" at all);
+    raises ``ValueError`` with fewer than two centres.
+    """
+    from statsmodels.stats.contingency_tables import StratifiedTable
+
+    centres, counts = stratified_counts(data, variable)
+    if len(centres) < 2:
+        raise ValueError(f"the Mantel–Haenszel odds ratio needs at least two centres with both groups ({len(centres)} given)")
+    table = StratifiedTable(counts)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        low, high = table.oddsratio_pooled_confint(alpha=1 - confidence)
+        values = {"odds_ratio": table.oddsratio_pooled, "ci_low": low, "ci_high": high,
+                  "p": table.test_null_odds(correction=False).pvalue, "breslow_day_p": table.test_equal_odds(adjust=False).pvalue}
+    return {"k": len(centres), **{key: float(value) if np.isfinite(value) else np.nan for key, value in values.items()}}
+
+
+def ols_comparison(data: pd.DataFrame, variable: str, confidence: float = 0.95) -> pd.DataFrame:
+    r"""Group A − B by ordinary least squares, crude (``y ~ C(group)``) and with centre as a factor (``+ C(centre)``).
+
+    One row per model (``model`` = :data:`CRUDE_OLS`, :data:`ADJUSTED_OLS`) with ``estimate, se, ci_low, ci_high, p,
+    n, df_resid``: the group coefficient (group B the reference) of the patient-level OLS model, with its t-based
+    interval and p.  For a yes/no outcome this is the linear probability model, whose coefficient is a risk
+    difference.  The adjusted model compares patients within centres (a fixed centre effect).
+
+    Both models have only group and centre as regressors, so every patient of one centre × group cell has the same
+    row of the design matrix and the OLS fit is computed exactly from the cells (statsmodels formula ``wls`` on the
+    cell means :math:`\bar y_c` weighted by the cell sizes :math:`n_c`): the coefficients and
+    :math:`(X^\top X)^{-1}` are the patient-level ones, and the residual variance adds the within-cell sum of
+    squares, :math:`\hat\sigma^2 = \bigl(\sum_c n_c(\bar y_c - \hat y_c)^2 + \sum_c (n_c - 1)s_c^2\bigr)/(N - p)`.
+    A million patients in a hundred centres then cost one group-by instead of a 10⁶ × 101 design matrix.
+    """
+    import statsmodels.formula.api as smf
+
+    frame = outcome_frame(data, variable)
+    cells = frame.groupby(["centre", "group"], sort=True)["y"].agg(n="count", mean="mean", var="var").reset_index()
+    within = float(((cells["n"] - 1) * cells["var"].fillna(0)).sum())
+    n = int(cells["n"].sum())
+    group_term = "C(group, Treatment('B'))"
+    coefficient = f"{group_term}[T.A]"
+    rows = []
+    for model, formula in ((CRUDE_OLS, f"mean ~ {group_term}"), (ADJUSTED_OLS, f"mean ~ {group_term} + C(centre)")):
+        fit = smf.wls(formula, cells, weights=cells["n"]).fit()
+        df_resid = n - int(fit.df_model) - 1
+        se = float(np.sqrt(fit.normalized_cov_params.loc[coefficient, coefficient] * (fit.ssr + within) / df_resid))
+        estimate = float(fit.params[coefficient])
+        half = stats.t.isf((1 - confidence) / 2, df_resid) * se
+        rows.append({"model": model, "estimate": estimate, "se": se, "ci_low": estimate - half, "ci_high": estimate + half,
+                     "p": float(2 * stats.t.sf(abs(estimate / se), df_resid)), "n": n, "df_resid": df_resid})
+    return pd.DataFrame(rows)
+
+
+def clustering(data: pd.DataFrame, variable: str) -> dict:
+    r"""Intraclass correlation of an outcome by centre (the one-way random-effects ANOVA estimator ICC(1)) and its parts.
+
+    With k centres of :math:`n_i` patients (N in all):
+
+    .. math::
+
+        \mathrm{MSB} = \frac{\sum_i n_i(\bar y_i - \bar y)^2}{k - 1}, \quad
+        \mathrm{MSW} = \frac{\sum_i \sum_j (y_{ij} - \bar y_i)^2}{N - k}, \quad
+        m_0 = \frac{N - \sum_i n_i^2 / N}{k - 1}, \quad
+        \rho = \max\Bigl(0, \frac{\mathrm{MSB} - \mathrm{MSW}}{\mathrm{MSB} + (m_0 - 1)\,\mathrm{MSW}}\Bigr)
+
+    (:math:`m_0` is the adjusted mean cluster size of unbalanced designs; Donner 1986).  Returns ``icc, msb, msw,
+    m0, k, n, mean_cluster_size`` (N/k) and ``design_effect`` = :func:`vertebroplasty.statistics.power.design_effect` of the
+    ICC and the mean cluster size; ``icc`` is NaN with fewer than two centres.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"centre": list("xxyy"), "group": list("ABAB"), "v": [1.0, 2.0, 3.0, 4.0]})
+    >>> parts = clustering(frame, "v")  # MSB = 4, MSW = 0.5, m0 = 2: 3.5 / 4.5
+    >>> round(parts["icc"], 4), round(parts["design_effect"], 4)  # 1 + (2 - 1) × 0.7778
+    (0.7778, 1.7778)
+    """
+    frame = outcome_frame(data, variable)
+    by_centre = frame.groupby("centre")["y"].agg(["count", "mean", "var"])
+    k, n = len(by_centre), int(by_centre["count"].sum())
+    result = {"icc": np.nan, "msb": np.nan, "msw": np.nan, "m0": np.nan, "k": k, "n": n,
+              "mean_cluster_size": n / k if k else np.nan, "design_effect": np.nan}
+    if k < 2 or n - k < 1:
+        return result
+    msb = float((by_centre["count"] * (by_centre["mean"] - frame["y"].mean()) ** 2).sum() / (k - 1))
+    msw = float(((by_centre["count"] - 1) * by_centre["var"].fillna(0)).sum() / (n - k))
+    m0 = float((n - (by_centre["count"] ** 2).sum() / n) / (k - 1))
+    denominator = msb + (m0 - 1) * msw
+    icc = max((msb - msw) / denominator, 0.0) if denominator > 0 else np.nan
+    result.update(icc=icc, msb=msb, msw=msw, m0=m0)
+    result["design_effect"] = power.design_effect(icc, result["mean_cluster_size"]) if np.isfinite(icc) else np.nan
+    return result
+
+
+def intraclass_correlation(data: pd.DataFrame, variable: str) -> float:
+    """The intraclass correlation ICC(1) of an outcome by centre, clipped at 0; NaN with fewer than two centres
+    (:func:`clustering` gives its parts and the design effect)."""
+    return float(clustering(data, variable)["icc"])
+
+
+def _rows(variable: str, centre: str, values: Mapping[str, float]) -> list[dict]:
+    return [{"variable": variable, "centre": centre, "statistic": statistic, "value": float(value)}
+            for statistic, value in values.items()]
+
+
+def _centre_rows(variable: str, per_centre: pd.DataFrame) -> pd.DataFrame:
+    statistics = CENTRE_STATISTICS[variable in BINARY_OUTCOMES]
+    long = per_centre.melt(id_vars=["variable", "centre"], value_vars=statistics, var_name="statistic")
+    return long.sort_values("centre", kind="stable")[TABLE_COLUMNS].astype({"value": float})
+
+
+def _pooled_rows(variable: str, pooled: dict) -> list[dict]:
+    heterogeneity = {key: pooled[key] for key in ("k", "tau2", "i2", "q", "q_df", "q_p")}
+    rows = []
+    for centre, name in ((POOLED_FIXED, "fixed"), (POOLED_RANDOM, "random")):
+        values = {estimate_name(variable): pooled[name],
+                  **{statistic: pooled[f"{name}_{statistic}"] for statistic in ("se", "ci_low", "ci_high", "z", "p")}}
+        rows += _rows(variable, centre, {**values, **heterogeneity})
+    return rows
+
+
+def _ols_rows(data: pd.DataFrame, variable: str, confidence: float) -> list[dict]:
+    rows = []
+    parts = clustering(data, variable)
+    for record in ols_comparison(data, variable, confidence).to_dict("records"):
+        values = {estimate_name(variable): record["estimate"]}
+        values.update({key: record[key] for key in ("se", "ci_low", "ci_high", "p", "n")})
+        if record["model"] == ADJUSTED_OLS:
+            values.update({key: parts[key] for key in ("icc", "mean_cluster_size", "design_effect")})
+        rows += _rows(variable, record["model"], values)
+    return rows
+
+
+def variable_rows(data: pd.DataFrame, variable: str, confidence: float = 0.95) -> pd.DataFrame:
+    """The long rows (:data:`TABLE_COLUMNS`) of one variable: centres, then the pooled and model rows (> 1 centre)."""
+    binary = variable in BINARY_OUTCOMES
+    if binary:
+        per_centre = per_centre_proportions(data, variable, confidence)
+    else:
+        per_centre = per_centre_differences(data, [variable], confidence)
+    rows = [_centre_rows(variable, per_centre)]
+    if len(per_centre) < 2:
+        return rows[0].reset_index(drop=True)
+    summary = []
+    if per_centre["se"].notna().sum() >= 2:
+        summary += _pooled_rows(variable, pool(per_centre[estimate_name(variable)], per_centre["se"] ** 2, confidence))
+    if binary and len(stratified_counts(data, variable)[0]) >= 2:
+        summary += _rows(variable, MANTEL_HAENSZEL, mantel_haenszel(data, variable, confidence))
+    summary += _ols_rows(data, variable, confidence)
+    rows.append(pd.DataFrame(summary, columns=TABLE_COLUMNS))
+    return pd.concat(rows, ignore_index=True)
+
+
+def centres_table(data: pd.DataFrame, variables: Iterable[str] = TABLE_VARIABLES, alpha: float = 0.05) -> pd.DataFrame:
+    """Everything of the multicentre analysis, tidy and long: exactly the columns ``variable, centre, statistic, value``.
+
+    ``data`` is a cohort's analysis table (:attr:`vertebroplasty.contract.cohort.Cohort.data`); intervals are 95 % intervals,
+    as everywhere in the report (``alpha`` is the significance level the sentences use).  Per variable, in this order:
+
+    * one block per centre (``centre`` = its name): ``n_A, n_B, mean_A, mean_B, mean_difference, se, ci_low,
+      ci_high``.  A yes/no outcome (``type_a_share``: cement distribution type A; ``cement_leakage``) has
+      ``count_A, count_B`` and ``risk_difference`` in place of the means and ``mean_difference`` — the risk
+      difference is the difference of the two shares, so it stands where a difference of means stands and is
+      pooled the same way — plus ``log_odds_ratio, log_odds_ratio_se``.  A centre without a usable estimate has NaN
+      values (its reason is in :func:`per_centre_differences` / :func:`per_centre_proportions`);
+    * ``pooled_fixed`` and ``pooled_random`` (:func:`pool`): the estimate, ``se, ci_low, ci_high, z, p`` and the
+      heterogeneity shared by both, ``k, tau2, i2`` (%), ``q, q_df, q_p``;
+    * for a yes/no outcome, ``pooled_mantel_haenszel`` (:func:`mantel_haenszel`): ``k, odds_ratio, ci_low,
+      ci_high, p, breslow_day_p``;
+    * ``crude_ols`` and ``adjusted_ols`` (:func:`ols_comparison`): the estimate, ``se, ci_low, ci_high, p, n``; the
+      adjusted rows also carry the outcome's ``icc``, ``mean_cluster_size`` and ``design_effect``
+      (:func:`clustering`).
+
+    A cohort of one centre gives its centre block only (no pooled, Mantel–Haenszel or OLS rows): the multicentre
+    chapter appears only with more than one centre.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"group": list("AABB"), "fvahl": [1.0, 2.0, 2.0, 4.0]})
+    >>> table = centres_table(frame, ["fvahl"])
+    >>> list(table.columns), sorted(table["centre"].unique())
+    (['variable', 'centre', 'statistic', 'value'], ['all'])
+    """
+    confidence = 0.95
+    parts = [variable_rows(data, variable, confidence) for variable in variables]
+    if not parts:
+        return pd.DataFrame(columns=TABLE_COLUMNS)
+    return pd.concat(parts, ignore_index=True)[TABLE_COLUMNS]
+
+
+def summary_row(table: pd.DataFrame, variable: str, centre: str = POOLED_RANDOM) -> dict[str, float]:
+    """One row block of :func:`centres_table` as ``{statistic: value}`` (empty when there is none)."""
+    block = table[(table["variable"] == variable) & (table["centre"] == centre)]
+    return dict(zip(block["statistic"], block["value"]))
+
+
+# --------------------------------------------------------------------------- forest plot
+
+
+# --------------------------------------------------------------------------- the chapter's tables
+
+
+
+
+
+
+

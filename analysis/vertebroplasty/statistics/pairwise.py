@@ -1,0 +1,170 @@
+"""Pairwise comparisons after a test across the cement-distribution types, one tidy row per variable and pair.
+
+Paper mode: Tukey's HSD (scipy), or Games–Howell (:func:`games_howell`, from each level's mean,
+SD and size — the same computation the audit uses on published summaries) where Levene's test rejects equal variances.  Robust
+mode: Dunn's test on the Kruskal–Wallis ranks with Holm's adjustment (scikit-posthocs).  However many levels are
+present, Tukey and Games–Howell compare every pair of levels with at least two values (each needs a variance);
+Dunn ranks every level with a value together, as the Kruskal–Wallis test does, and compares each pair of them.
+Where the omnibus test has no p (see :func:`vertebroplasty.statistics.comparisons.compare_several_groups`) no pair is given.
+
+Formulas (levels i, j with n_i values, mean m_i, variance s_i²; N values and k levels in all):
+
+* Tukey: q = |m_i − m_j| / √(MSE / 2 · (1/n_i + 1/n_j)), p from the studentized range with k and N − k degrees
+  of freedom (Tukey–Kramer for unequal sizes).
+* Games–Howell: t = (m_i − m_j) / √(s_i²/n_i + s_j²/n_j), Welch–Satterthwaite df, p from the studentized range
+  at |t| √2 with k levels (Games & Howell, 1976).
+* Dunn: z = (R̄_i − R̄_j) / √((N (N + 1) / 12 − Σ(t³ − t) / (12 (N − 1))) (1/n_i + 1/n_j)) on the mid-ranks of all
+  N values (t: sizes of the tied groups), two-sided normal p, Holm's adjustment over the k (k − 1) / 2 pairs
+  (Dunn, 1964).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from vertebroplasty.statistics import comparisons
+
+COLUMNS = ["variable", "method", "first", "second", "n_first", "n_second", "mean_difference", "ci_low", "ci_high", "p_adjusted"]
+METHOD_NAMES = {"tukey": "Tukey HSD", "games_howell": "Games–Howell", "dunn": "Dunn (Holm)"}
+
+
+def pairwise(data: pd.DataFrame, variable: str, between: str, method: str, confidence: float = 0.95) -> pd.DataFrame:
+    """All pairs of levels of ``between`` for one measurement: :data:`COLUMNS`.
+
+    ``mean_difference`` is first − second; ``ci_low``/``ci_high`` are Tukey's simultaneous interval (missing for
+    the other methods); ``p_adjusted`` is the method's multiplicity-adjusted p.  ``method`` is ``tukey``,
+    ``games_howell`` or ``dunn`` (formulas in the module docstring).  No rows (an empty frame with :data:`COLUMNS`)
+    when fewer than two levels can be compared, no value varies, or (Tukey, Games–Howell) no level varies within.
+
+    >>> frame = pd.DataFrame({"cement_distribution": list("AAABBB"), "x": [1.0, 2, 3, 4, 5, 7]})
+    >>> pairwise(frame, "x", "cement_distribution", "dunn")[["first", "second", "n_first"]].values.tolist()
+    [['A', 'B', 3]]
+    """
+    if method not in METHOD_NAMES:
+        raise ValueError(f"unknown pairwise method {method!r}")
+    levels = comparisons.defined_levels(data, between)
+    groups = dict(zip(levels, comparisons.samples(data, variable, between, levels)))
+    usable = [level for level in levels if len(groups[level]) >= (1 if method == "dunn" else 2)]
+    values = np.concatenate([groups[level] for level in usable]) if usable else np.array([])
+    if len(usable) < 2 or len(values) - len(usable) < 1 or np.ptp(values) == 0:
+        return pd.DataFrame(columns=COLUMNS)
+    if method != "dunn" and all(np.ptp(groups[level]) == 0 for level in usable):
+        return pd.DataFrame(columns=COLUMNS)  # no variation within any level: the F (and q, t) statistics are undefined
+    rows = []
+    if method == "tukey":
+        result = stats.tukey_hsd(*(groups[level] for level in usable))
+        interval = result.confidence_interval(confidence)
+        for (i, first), (j, second) in itertools.combinations(enumerate(usable), 2):
+            rows.append((first, second, float(interval.low[i, j]), float(interval.high[i, j]), float(result.pvalue[i, j])))
+    elif method == "games_howell":
+
+        means = [groups[level].mean() for level in usable]
+        sds = [groups[level].std(ddof=1) for level in usable]
+        sizes = [len(groups[level]) for level in usable]
+        for i, j in itertools.combinations(range(len(usable)), 2):
+            with np.errstate(divide="ignore", invalid="ignore"):  # two levels without variation: p is NaN, not an error
+                try:
+                    _, _, p = games_howell(means, sds, sizes, i, j)
+                except ZeroDivisionError:
+                    p = np.nan
+            rows.append((usable[i], usable[j], np.nan, np.nan, float(p)))
+    elif method == "dunn":
+        import scikit_posthocs
+
+        frame = pd.DataFrame({"value": np.concatenate([groups[level] for level in usable]),
+                              "level": np.repeat(usable, [len(groups[level]) for level in usable])})
+        matrix = scikit_posthocs.posthoc_dunn(frame, val_col="value", group_col="level", p_adjust="holm")
+        for first, second in itertools.combinations(usable, 2):
+            rows.append((first, second, np.nan, np.nan, float(matrix.loc[first, second])))
+    records = [{"variable": variable, "method": METHOD_NAMES[method], "first": first, "second": second,
+                "n_first": len(groups[first]), "n_second": len(groups[second]),
+                "mean_difference": float(groups[first].mean() - groups[second].mean()),
+                "ci_low": low, "ci_high": high, "p_adjusted": p} for first, second, low, high, p in rows]
+    return pd.DataFrame(records, columns=COLUMNS)
+
+
+def pairwise_comparisons(data: pd.DataFrame, variables: list[str], between: str = "cement_distribution", tests: str = "paper",
+                         alpha: float = 0.05) -> pd.DataFrame:
+    """Pairs for every measurement: Tukey or Games–Howell (by Levene's test) in paper mode, Dunn in robust mode."""
+    checks = comparisons.assumption_checks(data, variables, between, alpha).set_index("variable")
+    frames = []
+    for variable in variables:
+        if variable not in checks.index:
+            continue
+        method = "dunn" if tests == "robust" else ("tukey" if checks.loc[variable, "equal_variances"] else "games_howell")
+        frames.append(pairwise(data, variable, between, method))
+    frames = [frame for frame in frames if len(frame)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
+
+
+def tukey_kramer(means, sds, ns, first: int, second: int) -> tuple[float, float, float]:
+    r"""Tukey–Kramer comparison of groups ``first`` and ``second`` from summaries: ``(q, df, p)``.
+
+    .. math:: q = \frac{|\bar x_i - \bar x_j|}{\sqrt{\tfrac{MSE}{2}\left(\tfrac1{n_i} + \tfrac1{n_j}\right)}},
+              \quad MSE = \frac{\sum_g (n_g - 1) s_g^2}{N - k},\quad df = N - k,
+
+    p from the studentized range distribution with k groups, as :func:`scipy.stats.tukey_hsd` computes it from
+    raw values.
+
+    Parameters
+    ----------
+    means, sds, ns : array_like
+        Mean, SD and size of each of the k groups (all of them enter MSE).
+    first, second : int
+        Positions of the two groups compared.
+
+    Returns
+    -------
+    (q, df, p) : tuple of float
+
+    References
+    ----------
+    Kramer, C. Y. (1956). *Biometrics* 12(3), 307–310.
+    """
+    means, sds, ns = (np.asarray(x, dtype=float) for x in (means, sds, ns))
+    df = ns.sum() - len(ns)
+    mse = ((ns - 1) * sds**2).sum() / df
+    q, p = _studentized(means[first] - means[second], mse * (1 / ns[first] + 1 / ns[second]), len(ns), df)
+    return q, float(df), p
+
+
+def games_howell(means, sds, ns, first: int, second: int) -> tuple[float, float, float]:
+    r"""Games–Howell comparison (separate variances) of groups ``first`` and ``second`` from summaries: ``(q, df, p)``.
+
+    .. math:: q = \frac{|\bar x_i - \bar x_j|}{\sqrt{\tfrac12\left(\tfrac{s_i^2}{n_i} + \tfrac{s_j^2}{n_j}\right)}},
+              \quad df = \frac{(s_i^2/n_i + s_j^2/n_j)^2}{\frac{(s_i^2/n_i)^2}{n_i - 1} + \frac{(s_j^2/n_j)^2}{n_j - 1}}
+
+    (Welch–Satterthwaite), p from the studentized range distribution with k groups, as
+    :func:`pingouin.pairwise_gameshowell` computes it from raw values.
+
+    Parameters
+    ----------
+    means, sds, ns : array_like
+        Mean, SD and size of each of the k groups.
+    first, second : int
+        Positions of the two groups compared.
+
+    Returns
+    -------
+    (q, df, p) : tuple of float
+
+    References
+    ----------
+    Games, P. A. & Howell, J. F. (1976). *Journal of Educational Statistics* 1(2), 113–125.
+    """
+    means, sds, ns = (np.asarray(x, dtype=float) for x in (means, sds, ns))
+    v = sds**2 / ns
+    df = (v[first] + v[second]) ** 2 / (v[first] ** 2 / (ns[first] - 1) + v[second] ** 2 / (ns[second] - 1))
+    q, p = _studentized(means[first] - means[second], v[first] + v[second], len(ns), df)
+    return q, float(df), p
+
+
+def _studentized(difference: float, variance: float, k: int, df: float) -> tuple[float, float]:
+    """Studentized range statistic :math:`q = |d| / \\sqrt{V/2}` of a difference with variance V, and its p."""
+    q = abs(difference) / math.sqrt(variance / 2)
+    return q, float(stats.studentized_range.sf(q, k, df))

@@ -1,0 +1,1 @@
+"""Stage 4, writing: numbers, sentences, tables and figures from the statistics' tidy frames."""

@@ -1,0 +1,246 @@
+"""The study's questions, answered one by one from the results and worded by the strength of the evidence.
+
+Questions (those the source study set out to answer):
+
+1. Does aspiration change how the cement is distributed (more type A)?
+2. Does aspiration change pain during cementing?
+3. Does aspiration reduce recompression after surgery (FVAHL, AVHLR, LKA loss)?
+4. Is a type A distribution followed by less recompression than types B and C, pair by pair?
+
+Every answer follows the report's testing rule (:mod:`vertebroplasty.statistics.testing_rule`): *yes* only when the outcome is a
+finding under the rule (the primary outcome at alpha, a secondary outcome after Holm's adjustment) and the interval of
+that very contrast lies on the stated side of no difference; *partly* when some but not all of a question's outcomes
+(or, for the distribution, the distribution but not the type-A share) are; *not after adjustment* when p is below
+alpha but the row is not a finding under the rule; *baseline imbalance* when the difference disappears once the
+pre-operative value is taken into account; *no evidence* otherwise; *not computable* when the test could not be run.
+Pairwise comparisons of the types count only for an outcome whose overall test across the types is a finding.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from vertebroplasty import paths
+from vertebroplasty.contract import dictionary
+from vertebroplasty.writing import myst, numbers, sentences
+from vertebroplasty.writing.sentences import Results, effect_text
+
+RECOMPRESSION = ("fvahl", "avhlr", "lka_loss")
+VERDICT_WORDS = {"yes": "Yes", "partly": "Partly", "not after adjustment": "Not after adjustment",
+                 "baseline imbalance": "Not once the pre-operative value is taken into account",
+                 "no evidence": "Not shown", "opposite": "No — the opposite direction",
+                 "not computable": "Not computable"}
+
+
+#: How the closing sentences name each question's topic.
+TOPIC_PHRASES = {"cement distribution": "the distribution of the cement", "pain during cementing": "pain during cementing",
+                 "recompression": "recompression after surgery",
+                 "type A against B and C": "recompression after a type A distribution compared with types B and C"}
+
+
+def topic_phrase(topic: str) -> str:
+    return TOPIC_PHRASES.get(topic, topic)
+
+
+def _lower_after_aspiration(test) -> bool:
+    """Whether group A's values are lower, by the difference the sentence reports (Hodges–Lehmann for Mann–Whitney rows)."""
+    return (test["hodges_lehmann"] if test["test"] == "mann_whitney" else test["mean_difference"]) < 0
+
+
+def baseline_estimate(adjusted: pd.DataFrame | None, variable: str) -> pd.Series | None:
+    """The baseline-adjusted (ANCOVA) row of ``variable`` in ``results/adjusted.csv``'s frame, if there is one with an estimate."""
+    if adjusted is None:
+        return None
+    rows = adjusted[(adjusted["variable"] == variable) & (adjusted["model"] == "baseline")]
+    return rows.iloc[0] if len(rows) and pd.notna(rows.iloc[0]["ci_low"]) else None
+
+
+def _verdict(results: Results, variable: str, wanted_lower: bool = True) -> str:
+    evidence = results.evidence(variable)
+    if evidence == "not computable":
+        return "not computable"
+    direction = results.direction(variable)
+    if evidence == "significant" and direction:
+        if (direction == "lower") != wanted_lower:
+            return "opposite"
+        return "yes"
+    if variable in results.explained:  # not a finding: its difference disappears once the pre-operative value is adjusted for
+        return "baseline imbalance"
+    if evidence in ("significant", "unadjusted") and direction:
+        return "not after adjustment"
+    return "no evidence"
+
+
+def type_a_share(table1) -> pd.Series:
+    """The share of type A distributions compared between the groups: the type-A row of Table 1's per-category risk
+    differences (Newcombe interval), or missing values when there is none."""
+    row = table1.category_difference("cement_distribution", "A")
+    if row is None:
+        return pd.Series({"risk_difference": float("nan"), "ci_low": float("nan"), "ci_high": float("nan"),
+                          "percent_first": float("nan"), "percent_second": float("nan")})
+    return row
+
+
+def adjusted_share_text(adjusted: pd.DataFrame | None) -> str:
+    """The confounder-adjusted odds ratio of a type A distribution, in words ('' when there is none)."""
+    if adjusted is None:
+        return ""
+    rows = adjusted[(adjusted["variable"] == "type_a_share") & (adjusted["model"] == "confounders")]
+    if rows.empty or pd.isna(rows.iloc[0]["ci_low"]):
+        return ""
+    row = rows.iloc[0]
+    from vertebroplasty.writing.adjusted_text import confounder_names
+
+    covariates = [c.strip() for c in str(row.get("covariates", "")).split(",") if c.strip()]
+    named = confounder_names(covariates) if covariates else "the confounders"
+    return (f" Adjusted for {named}, the odds of a type A distribution in group A were "
+            f"{row['estimate']:.2f} times those in group B (95 % CI {row['ci_low']:.2f} to {row['ci_high']:.2f}, "
+            f"{numbers.format_p_in_text(row['p'])}).")
+
+
+def distribution_answer(table1: Results, share: pd.Series, adjusted: pd.DataFrame | None = None) -> tuple[str, str]:
+    """Question 1: whether the distribution differs (the test), and which types' shares differ (their own intervals)."""
+    verdict, sentence = _distribution_answer(table1, share)
+    return verdict, sentence + (adjusted_share_text(adjusted) if verdict != "not computable" else "")
+
+
+def _distribution_answer(table1: Results, share: pd.Series) -> tuple[str, str]:
+    if table1.evidence("cement_distribution") == "not computable":
+        return "not computable", f"The distribution types could not be compared ({table1.test('cement_distribution')['reason']})."
+    evidence = table1.evidence("cement_distribution")
+    a, b = share["percent_first"], share["percent_second"]
+    share_text = (f"type A in {a:.1f} % of group A and {b:.1f} % of group B (difference {share['risk_difference'] * 100:.1f} percentage "
+                  f"points, 95 % CI {share['ci_low'] * 100:.1f} to {share['ci_high'] * 100:.1f})" if pd.notna(share["ci_low"]) else
+                  "type A could not be compared")
+    named, codes = (sentences.category_differences_text(table1.differences, "cement_distribution", "A")
+                    if table1.differences is not None else ("", []))
+    p_text = table1.p_text("cement_distribution")
+    type_a_more = "A" in codes and share["risk_difference"] > 0
+    type_a_fewer = "A" in codes and share["risk_difference"] < 0
+    if evidence == "significant":
+        if type_a_more:
+            return "yes", f"The distribution types differed between the groups ({p_text}): {named}."
+        if type_a_fewer:
+            return "opposite", f"The distribution types differed between the groups ({p_text}), but not towards type A: {named}."
+        where = (f"the difference lies elsewhere: {named}" if named else "no single type's share differs by its own interval")
+        return "partly", (f"The distribution types differed between the groups ({p_text}), but the share of type A did not differ "
+                          f"by its own interval ({share_text}); {where}.")
+    if evidence == "unadjusted":
+        return "not after adjustment", (f"The distribution types gave p below {table1.alpha:g} ({p_text}), but "
+                                        f"{table1.why_not_a_finding('cement_distribution')}: {share_text}.")
+    return "no evidence", f"The distribution types did not differ significantly between the groups ({p_text}): {share_text}."
+
+
+def outcome_answer(results: Results, variable: str, adjusted: pd.DataFrame | None = None) -> tuple[str, str]:
+    label = dictionary.prose_label(variable)
+    verdict = _verdict(results, variable)
+    test = results.test(variable)
+    if verdict == "not computable":
+        return verdict, f"{label} could not be compared ({test['reason']})."
+    unit = dictionary.difference_unit(variable)
+    effect = effect_text(test, unit)
+    direction = results.direction(variable)
+    baseline = baseline_estimate(adjusted, variable)
+    baseline_text = (f"; adjusted for its pre-operative value, difference {baseline['estimate']:.2f}{unit}, 95 % CI "
+                     f"{baseline['ci_low']:.2f} to {baseline['ci_high']:.2f}" if baseline is not None else "")
+    words = {"yes": f"{label} was lower after aspiration", "opposite": f"{label} was higher after aspiration",
+             "baseline imbalance": (f"{label} was {direction} after aspiration, but the difference disappears once the pre-operative "
+                                    "value is taken into account: a baseline imbalance, not a treatment finding"),
+             "not after adjustment": f"{label} was {direction} after aspiration, but {results.why_not_a_finding(variable)}",
+             "no evidence": f"{label} did not differ significantly between the groups"}[verdict]
+    return verdict, f"{words} ({effect}; {results.p_text(variable)}{baseline_text})."
+
+
+def combine(verdicts: list[str]) -> str:
+    """One verdict for a question answered by several outcomes."""
+    if all(v == "yes" for v in verdicts):
+        return "yes"
+    if any(v in ("yes", "partly") for v in verdicts):
+        return "partly"
+    if any(v == "not after adjustment" for v in verdicts):
+        return "not after adjustment"
+    if any(v == "baseline imbalance" for v in verdicts):
+        return "baseline imbalance"
+    if all(v == "not computable" for v in verdicts):
+        return "not computable"
+    return "opposite" if any(v == "opposite" for v in verdicts) else "no evidence"
+
+
+def type_a_answer(pairs: pd.DataFrame, table3: Results, alpha: float) -> tuple[str, str]:
+    """Question 4, pair by pair — only for outcomes whose overall test across the types is a finding under the rule."""
+    parts, verdicts = [], []
+    for variable in RECOMPRESSION:
+        rows = pairs[(pairs["variable"] == variable) & (pairs["first"] == "A")]
+        label = dictionary.prose_label(variable)
+        if rows.empty or variable not in table3.tests.index or table3.evidence(variable) == "not computable":
+            parts.append(f"{label}: not computable")
+            verdicts.append("not computable")
+            continue
+        unit = dictionary.difference_unit(variable)
+        found = "; ".join(f"against type {r.second} {r.mean_difference:.2f}{unit}"
+                          + (f" (95 % CI {r.ci_low:.2f} to {r.ci_high:.2f}, " if pd.notna(r.ci_low) else " (")
+                          + f"adjusted {numbers.format_p_in_text(r.p_adjusted)})" for r in rows.itertuples())
+        overall = f"overall {table3.p_text(variable)}"
+        if table3.evidence(variable) != "significant":
+            verdicts.append("no evidence")
+            parts.append(f"{label}: the overall test across the types is not a finding ({overall}), so the pairs "
+                         f"({rows['method'].iloc[0]}: {found}) are exploratory and answer nothing")
+            continue
+        better = [r for r in rows.itertuples() if sentences.pair_differs(r, alpha) and r.mean_difference < 0]
+        verdicts.append("yes" if len(better) == len(rows) == 2 else "partly" if better else "no evidence")
+        parts.append(f"{label} ({overall}; {rows['method'].iloc[0]}): {found}")
+    caveat = (" The distribution type is itself a result of the operation and these comparisons are not adjusted for anything, "
+              "so they describe associations of the cement pattern, not its effects.")
+    return combine(verdicts), f"Type A against the other types, pair by pair — {'. '.join(parts)}.{caveat}"
+
+
+def answers(table1: Results, table2: Results, table3: Results, pairs: pd.DataFrame, share: pd.Series, alpha: float,
+            adjusted: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The four questions with a verdict and a sentence each: ``question, topic, verdict, sentence``."""
+    rows = []
+    verdict, sentence = distribution_answer(table1, share, adjusted)
+    rows.append(("Does aspiration change the distribution of the cement?", "cement distribution", verdict, sentence))
+    verdict, sentence = outcome_answer(table2, "vas_op", adjusted)
+    rows.append(("Does aspiration change pain during cementing?", "pain during cementing", verdict, sentence))
+    outcomes = [outcome_answer(table2, variable, adjusted) for variable in RECOMPRESSION]
+    rows.append(("Does aspiration reduce recompression after surgery?", "recompression",
+                 combine([v for v, _ in outcomes]), " ".join(s for _, s in outcomes)
+                 + " FVAHL and AVHLR are two measures of the same loss of anterior height, in millimetres and as a ratio."))
+    verdict, sentence = type_a_answer(pairs, table3, alpha)
+    rows.append(("Is type A followed by less recompression than types B and C?", "type A against B and C", verdict, sentence))
+    return pd.DataFrame(rows, columns=["question", "topic", "verdict", "sentence"])
+
+
+def conclusions_text(answered: pd.DataFrame, synthetic: bool = False) -> str:
+    """The Conclusions section: each question with its answer, then one closing statement worded by the verdicts."""
+    lines = [f"{index}. **{row.question}** {VERDICT_WORDS[row.verdict]}. {row.sentence}" for index, row in enumerate(answered.itertuples(), 1)]
+    supported = [topic_phrase(row.topic) for row in answered.itertuples() if row.verdict == "yes"]
+    partly = [topic_phrase(row.topic) for row in answered.itertuples() if row.verdict == "partly"]
+    if supported:
+        closing = f"Under the report's testing rule, the data show differences in {myst.english_list(supported)}"
+        closing += f", and in part in {myst.english_list(partly)}." if partly else "."
+    elif partly:
+        closing = f"Under the report's testing rule, the data answer only in part, for {myst.english_list(partly)}."
+    else:
+        closing = "Under the report's testing rule, the data show none of the differences asked about."
+    closing += (" These are associations in an observational comparison, not proven effects of aspiration: the groups were not "
+                "shown to be comparable in every respect, and the confidence intervals, not the p-values alone, give the size "
+                "of what is compatible with the data.")
+    if synthetic:
+        closing += (" With the synthetic default data these answers re-test the published summaries, which the synthetic cohort "
+                    "reproduces by construction; they are not new evidence.")
+    return "\n".join(lines) + "\n\n" + closing
+
+
+def headline_list(answered: pd.DataFrame) -> str:
+    """The summary's key results: one bullet per question."""
+    return "\n".join(f"- **{row.topic[0].upper() + row.topic[1:]}** — {VERDICT_WORDS[row.verdict].lower()}: {row.sentence}"
+                     for row in answered.itertuples())
+
+
+def beside_paper(answered: pd.DataFrame) -> str:
+    """The source study's conclusions (paraphrased, ``data/published/conclusions.csv``) beside this report's answers."""
+    paper = pd.read_csv(paths.PUBLISHED / "conclusions.csv", dtype=str, keep_default_na=False).set_index("topic")
+    rows = [[row.topic[0].upper() + row.topic[1:], myst.escape_markdown(paper.loc[row.topic, "paper"]) if row.topic in paper.index else "—",
+             VERDICT_WORDS[row.verdict]] for row in answered.itertuples()]
+    return myst.list_table(["Question", "The source study concluded (paraphrased)", "This report's answer"], rows, [25, 50, 25])

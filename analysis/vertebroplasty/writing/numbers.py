@@ -1,0 +1,92 @@
+"""Numbers as the report prints them: p-values, estimates with intervals, mean ± SD, counts with percentages."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from vertebroplasty.statistics import comparisons
+
+
+def number_text(value) -> str:
+    """A number for the CSV results: 10 significant digits, stable across runs; empty when missing.
+
+    >>> number_text(1 / 3), number_text(np.nan), number_text(42)
+    ('0.3333333333', '', '42')
+    """
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    return format(float(value), ".10g")
+
+
+def table_label(table: str) -> str:
+    """``table3`` -> ``Table 3``."""
+    return table.replace("table", "Table ")
+
+
+def patients(value: float) -> str:
+    """A number of patients for a table: ``1,234``, or ``—`` when missing."""
+    return "—" if value is None or pd.isna(value) else f"{int(value):,}"
+
+
+def format_p(p: float, star: bool = False) -> str:
+    """p as the tables print it: three decimals, ``<0.001`` below that, ``—`` when not tested; ``*`` marks a finding.
+
+    The star is given by the caller from the testing rule (:func:`vertebroplasty.statistics.testing_rule.is_finding`), never
+    from p alone.
+
+    >>> format_p(0.0004, star=True), format_p(0.034), format_p(float("nan"))
+    ('<0.001\\\\*', '0.034', '—')
+    """
+    if p is None or pd.isna(p):
+        return "—"
+    text = "<0.001" if p < 0.001 else f"{p:.3f}"
+    return text + ("\\*" if star else "")
+
+
+def format_p_in_text(p: float) -> str:
+    """p for running text: ``p < 0.001`` or ``p = 0.034`` (``not computable`` when missing)."""
+    if p is None or pd.isna(p):
+        return "not computable"
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def exact_p_text(test) -> str:
+    """The exact (or Monte Carlo) p of a row in running text, with its test; a Monte Carlo p with its simulation error.
+
+    >>> exact_p_text({"exact_test": "monte_carlo", "exact_p": 0.0312, "exact_p_error": 0.0017})[-43:]
+    'p = 0.031 (simulation standard error 0.002)'
+    """
+    name = comparisons.TEST_NAMES[test["exact_test"]]
+    text = f"{name}, {format_p_in_text(test['exact_p'])}"
+    error = test.get("exact_p_error") if hasattr(test, "get") else None
+    if test["exact_test"] == "monte_carlo" and error is not None and pd.notna(error):
+        text += f" (simulation standard error {error:.3f})"
+    return text
+
+
+def mean_sd(mean: float, sd: float, n: int | None = None, expected_n: int | None = None) -> str:
+    """``12.34 ± 5.67``, with the n used when it is less than the group's n (available cases)."""
+    if pd.isna(mean):
+        return "—"
+    text = f"{mean:.2f} ± {sd:.2f}" if not pd.isna(sd) else f"{mean:.2f}"
+    if n is not None and expected_n is not None and n < expected_n:
+        text += f" (n = {n})"
+    return text
+
+
+def count_percent(count: int, percent: float) -> str:
+    return f"{int(count)} ({percent:.2f} %)" if not pd.isna(percent) else f"{int(count)}"
+
+
+def estimate(value: float, low: float, high: float, decimals: int = 2) -> str:
+    """``1.23 (0.45 to 2.01)``; the value alone without an interval; ``—`` when missing."""
+    if value is None or pd.isna(value):
+        return "—"
+    if low is None or pd.isna(low):
+        return f"{value:.{decimals}f}"
+    return f"{value:.{decimals}f} ({low:.{decimals}f} to {high:.{decimals}f})"

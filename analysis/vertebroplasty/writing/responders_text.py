@@ -1,0 +1,59 @@
+"""Responders in words and tables (the computation is :mod:`vertebroplasty.statistics.responders`)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from vertebroplasty.contract import dictionary
+from vertebroplasty.writing import myst
+
+
+def responders_table(frame: pd.DataFrame) -> str:
+    """The responder shares as a list-table."""
+    rows = []
+    for r in frame.itertuples():
+        difference = ("—" if pd.isna(r.risk_difference) else
+                      f"{100 * r.risk_difference:.1f} ({100 * r.ci_low:.1f} to {100 * r.ci_high:.1f})")
+        rows.append([dictionary.prose_label(r.variable), f"{r.threshold:g} points",
+                     f"{r.count_first} of {r.n_first} ({r.percent_first:.1f} %)" if r.n_first else "—",
+                     f"{r.count_second} of {r.n_second} ({r.percent_second:.1f} %)" if r.n_second else "—", difference])
+    return myst.list_table(["Score", "Improvement of at least", "Group A", "Group B",
+                            "Difference, percentage points (95 % CI)"], rows, [22, 18, 18, 18, 24])
+
+
+#: Share of both groups above which a threshold is reached by nearly everyone and cannot tell the groups apart.
+CEILING = 0.9
+
+
+def importance_sentence(frame: pd.DataFrame, defaults: bool) -> str:
+    """The sentence on whether the pain and disability differences matter to patients, from the responders (plain text:
+    it is glued, so it carries no markup)."""
+    if frame.empty:
+        return "No pain or disability score with a pre-operative value was available to judge clinically important change."
+    source = (" (the minimal clinically important differences of Ostelo et al., 2008)" if defaults
+              else " (the thresholds given in the study description)")
+    parts, differ, ceiling = [], [], []
+    for r in frame.itertuples():
+        label = dictionary.prose_label(r.variable)
+        if pd.isna(r.risk_difference):
+            parts.append(f"{label}: not computable")
+            continue
+        parts.append(f"{label} {r.percent_first:.1f} % vs {r.percent_second:.1f} % (difference {100 * r.risk_difference:.1f} "
+                     f"percentage points, 95 % CI {100 * r.ci_low:.1f} to {100 * r.ci_high:.1f})")
+        if r.ci_low > 0 or r.ci_high < 0:
+            differ.append(f"{'more' if r.risk_difference > 0 else 'fewer'} patients of group A reached it for {label}")
+        if min(r.percent_first, r.percent_second) >= 100 * CEILING:
+            ceiling.append(label)
+    thresholds = myst.english_list(sorted({f"{r.threshold:g} points on the {dictionary.prose_label(r.variable).split(' ')[0]}"
+                                           for r in frame.itertuples()}))
+    text = (f"Whether a difference matters to patients is judged here by the share of each group whose score improved from "
+            f"before surgery by at least {thresholds}{source}: {'; '.join(parts)}.")
+    if differ:
+        text += f" By those intervals, {myst.english_list(differ)}."
+    else:
+        text += " No interval excludes equal shares, so the data do not show that aspiration changes how many patients improve noticeably."
+    if ceiling:
+        text += (f" For {myst.english_list(ceiling)} at least {100 * CEILING:.0f} % of both groups improved by that much, so the "
+                 "threshold is reached by nearly everyone and cannot tell the groups apart; the differences of means and their "
+                 "intervals (Tables 2 and 3) are then the better guide to size.")
+    return text
