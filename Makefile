@@ -17,13 +17,14 @@ export VERTEBROPLASTY_TESTS         := $(value TESTS)
 export VERTEBROPLASTY_ALLOW_COLUMNS := $(value ALLOW_COLUMNS)
 export VERTEBROPLASTY_STUDY         := $(value STUDY)
 export VERTEBROPLASTY_PUBLISHED     := $(value PUBLISHED)
+export VERTEBROPLASTY_MIN_CELL      := $(value MIN_CELL)
 
-.PHONY: help report pdf validate test check lint synthetic-data refresh lock bench system-packages clean
+.PHONY: help report pdf validate summary test check lint synthetic-data refresh lock bench system-packages clean
 
 help: ## list the targets and options
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 	@echo "options: DATA=file.csv|file.xlsx|folder/  OUT=folder  STUDY=study.yml  TESTS=paper|robust"
-	@echo "         CASE_IDS=id1,id2,id3  ALLOW_COLUMNS=column1,column2  PUBLISHED=yes|no"
+	@echo "         CASE_IDS=id1,id2,id3  ALLOW_COLUMNS=column1,column2  PUBLISHED=yes|no  MIN_CELL=5 (summary)"
 
 $(STAMP): requirements.txt pyproject.toml
 	@echo "setting up the virtual environment in $(VENV) from the pinned requirements.txt (first time: a few minutes)"
@@ -32,7 +33,7 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-build-isolation --no-deps -e .
 	@touch $(STAMP)
 
-report: $(STAMP) ## build the HTML report (DATA=, OUT=, STUDY=, TESTS=, CASE_IDS=, ALLOW_COLUMNS=, PUBLISHED=)
+report: $(STAMP) ## build the HTML report (DATA=, OUT=, STUDY=, TESTS=, CASE_IDS=, ALLOW_COLUMNS=, PUBLISHED=; MIN_CELL= for summaries)
 	$(RUN) report
 
 pdf: $(STAMP) system-packages ## build the HTML and PDF report (same options as report)
@@ -40,6 +41,9 @@ pdf: $(STAMP) system-packages ## build the HTML and PDF report (same options as 
 
 validate: $(STAMP) ## check a cohort file or folder against the data contract (DATA=, ALLOW_COLUMNS=)
 	$(RUN) validate
+
+summary: $(STAMP) ## write a centre's non-disclosive summary for a pooled report (DATA=, OUT=, MIN_CELL=, ALLOW_COLUMNS=)
+	$(RUN) summary
 
 test: $(STAMP) system-packages ## run every test: lint, unit, notebooks (nbval), whole-report builds, browser, PDF
 	$(BIN)/ruff check analysis tests scripts

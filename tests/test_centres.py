@@ -219,14 +219,86 @@ def test_intraclass_correlation_balanced_hand_example():
     result = centres.clustering(frame, "fvahl")
     assert (result["msb"], result["msw"], result["m0"]) == pytest.approx((msb, msw, 3.0))
     assert result["icc"] == pytest.approx((msb - msw) / (msb + 2 * msw), abs=TOLERANCE)  # 25 / 31
-    assert result["design_effect"] == pytest.approx(1 + 2 * 25 / 31)
+    assert "design_effect" not in result  # groups are compared within centres: no Kish inflation (see clustering)
     assert centres.intraclass_correlation(frame, "fvahl") == result["icc"]
 
 
 def test_intraclass_correlation_is_clipped_at_zero():
     frame = pd.DataFrame({"centre": list("xxyy"), "group": list("ABAB"), "fvahl": [1.0, 5.0, 1.0, 5.0]})
     result = centres.clustering(frame, "fvahl")
-    assert result["msb"] == 0 and result["icc"] == 0.0 and result["design_effect"] == 1.0
+    assert result["msb"] == 0 and result["icc"] == 0.0
+
+
+# --------------------------------------------------------------------------- Hartung–Knapp, prediction interval, mixed model
+
+# Independent values: Raudenbush (2009, Table 16.3) as printed in metafor's tests (DL and Knapp–Hartung), the BCG
+# trials (Colditz 1994; DL as printed by Stata metan) with HKSJ and the k−2 prediction interval computed by a separate
+# script from the formulas (numpy only), and a k = 3 example computed the same way.
+RAUDENBUSH_Y = [0.03, 0.12, -0.14, 1.18, 0.26, -0.06, -0.02, -0.32, 0.27, 0.80, 0.54, 0.18, -0.02, 0.23, -0.18, -0.06, 0.30,
+                0.07, -0.07]
+RAUDENBUSH_V = [0.0156, 0.0216, 0.0279, 0.1391, 0.1362, 0.0106, 0.0106, 0.0484, 0.0269, 0.0630, 0.0912, 0.0497, 0.0835,
+                0.0841, 0.0253, 0.0279, 0.0193, 0.0088, 0.0303]
+BCG = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619), (33, 5036, 47, 5761),
+       (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892), (29, 7470, 45, 7232), (17, 1699, 65, 1600),
+       (186, 50448, 141, 27197), (5, 2493, 3, 2338), (27, 16886, 29, 17825)]
+
+
+def test_hartung_knapp_equals_the_printed_raudenbush_example():
+    pooled = centres.pool(RAUDENBUSH_Y, RAUDENBUSH_V)
+    assert pooled["tau2"] == pytest.approx(0.0259, abs=5e-5) and pooled["random"] == pytest.approx(0.0893, abs=5e-5)
+    assert pooled["hk_se"] == pytest.approx(0.0636, abs=5e-5)
+    assert (pooled["hk_ci_low"], pooled["hk_ci_high"]) == pytest.approx((-0.0442, 0.2229), abs=5e-5)
+    assert pooled["random"] / pooled["hk_se"] == pytest.approx(1.405, abs=5e-4)  # the printed t
+
+
+@pytest.mark.parametrize("y, v, expected", [
+    ([np.log(a / (a + b) / (c / (c + d))) for a, b, c, d in BCG], [1 / a - 1 / (a + b) + 1 / c - 1 / (c + d) for a, b, c, d in BCG],
+     {"random": -0.7141172220732271, "tau2": 0.3087602628623764, "hk_ci_low": -1.1078213541683288,
+      "hk_ci_high": -0.32041308997812545, "pi_low": -1.998838495752119, "pi_high": 0.5706040516056646, "i2": 92.11734685456207}),
+    ([0.5, 1.2, -0.1], [0.04, 0.09, 0.0625],
+     {"random": 0.5159357119233455, "tau2": 0.27837662337662333, "hk_ci_low": -1.068604926267486,
+      "hk_ci_high": 2.100476350114177, "pi_low": -7.440960573137565, "pi_high": 8.472831996984256}),
+])
+def test_hartung_knapp_and_prediction_interval_equal_an_independent_computation(y, v, expected):
+    pooled = centres.pool(y, v)
+    for key, value in expected.items():
+        assert pooled[key] == pytest.approx(value, abs=1e-9), key
+
+
+def test_prediction_interval_needs_three_centres():
+    pooled = centres.pool([0.1, 0.4], [0.01, 0.02])
+    assert np.isnan(pooled["pi_low"]) and np.isnan(pooled["pi_high"]) and np.isfinite(pooled["hk_ci_low"])
+
+
+def test_mixed_model_from_cells_equals_the_fit_on_patient_rows(example):
+    """The random-intercept model fitted from the cells (pseudo-rows) is the model fitted on the patients themselves."""
+    import statsmodels.formula.api as smf
+
+    frame = centres.outcome_frame(example, "fvahl")
+    fit = smf.mixedlm("y ~ C(group, Treatment('B'))", frame, groups=frame["centre"]).fit(reml=True)
+    from_cells = centres.mixed_model(centres.cells(example, ["fvahl"]), "fvahl")
+    name = "C(group, Treatment('B'))[T.A]"
+    assert from_cells["estimate"] == pytest.approx(fit.fe_params[name], abs=1e-6)
+    assert from_cells["se"] == pytest.approx(fit.bse_fe[name], abs=1e-6)
+    assert from_cells["centre_variance"] == pytest.approx(fit.cov_re.iloc[0, 0], rel=1e-4)
+    assert from_cells["residual_variance"] == pytest.approx(fit.scale, rel=1e-6)
+
+
+def test_pseudo_rows_keep_every_cell_s_size_mean_and_sd(example):
+    found = centres.cells(example, ["lka_loss"])
+    rows = centres.pseudo_rows(found)
+    again = rows.groupby(["centre", "group"])["y"].agg(rows_n="count", rows_mean="mean", rows_sd="std").reset_index()
+    merged = found[found["n"] > 0].merge(again, on=["centre", "group"])
+    assert len(merged) == (found["n"] > 0).sum() and (merged["n"] == merged["rows_n"]).all()
+    assert np.allclose(merged["mean"], merged["rows_mean"], atol=1e-12)
+    assert np.allclose(merged["sd"].fillna(0), merged["rows_sd"].fillna(0), atol=1e-12)
+
+
+def test_the_table_from_cells_is_the_table_from_patient_rows(example):
+    """Every number of the multicentre table follows from the cells: computing it from them changes nothing."""
+    from_rows = centres.centres_table(example)
+    from_cells = centres.centres_table(centres.cells(example, centres.TABLE_VARIABLES))
+    pd.testing.assert_frame_equal(from_rows, from_cells)
 
 
 # --------------------------------------------------------------------------- the table
@@ -238,12 +310,15 @@ def test_centres_table_columns_and_rows(example_table):
     summaries = {centres.POOLED_FIXED, centres.POOLED_RANDOM, centres.CRUDE_OLS, centres.ADJUSTED_OLS}
     for variable in centres.TABLE_VARIABLES:
         rows = example_table[example_table["variable"] == variable]
-        expected = names | summaries | ({centres.MANTEL_HAENSZEL} if variable in centres.BINARY_OUTCOMES else set())
+        binary = variable in centres.BINARY_OUTCOMES
+        expected = names | summaries | ({centres.MANTEL_HAENSZEL} if binary else {centres.MIXED_MODEL})
         assert set(rows["centre"]) == expected
         estimate = centres.estimate_name(variable)
         for centre in names:
             assert {"n_A", "n_B", estimate, "se", "ci_low", "ci_high"} <= set(centres.summary_row(rows, variable, centre))
-        assert {estimate, "se", "ci_low", "ci_high", "p", "tau2", "i2", "q_p"} <= set(centres.summary_row(rows, variable))
+        assert {estimate, "se", "ci_low", "ci_high", "p", "tau2", "i2", "q_p", "hk_ci_low", "hk_ci_high", "pi_low",
+                "pi_high"} <= set(centres.summary_row(rows, variable))
+        assert not {"hk_ci_low", "pi_low"} & set(centres.summary_row(rows, variable, centres.POOLED_FIXED))
     mh = centres.summary_row(example_table, "type_a_share", centres.MANTEL_HAENSZEL)
     assert {"odds_ratio", "ci_low", "ci_high", "p"} <= set(mh)
     assert "icc" in centres.summary_row(example_table, "fvahl", centres.ADJUSTED_OLS)
@@ -257,12 +332,39 @@ def test_single_centre_cohort_has_no_pooled_rows():
     assert not table["centre"].isin(centres.SUMMARY_ROWS).any()
 
 
-def test_heterogeneity_sentence_follows_higgins_bands():
+def test_heterogeneity_sentence_follows_higgins_bands_and_names_centres_pointing_the_other_way():
     words = {10: "much the same", 30: "moderately", 60: "substantially", 80: "considerably"}
     for i2, word in words.items():
         sentence = centres_text.heterogeneity_sentence({"k": 4, "i2": i2, "q_p": 0.4}, "FVAHL")
-        assert sentence.startswith("Across the 4 centres") and word in sentence and f"I² = {i2} %" in sentence
-    assert "rejects" in centres_text.heterogeneity_sentence({"k": 5, "i2": 80.0, "q_p": 0.001}, "FVAHL")
+        assert sentence.startswith("FVAHL: the difference") and word in sentence and f"I² = {i2} %" in sentence
+    opposite = centres_text.heterogeneity_sentence({"k": 5, "i2": 80.0, "q_p": 0.001, "pi_low": -1.0, "pi_high": 2.0}, "FVAHL",
+                                                   ["north", "west"])
+    assert "north and west point the other way" in opposite and "between -1.00 and 2.00 (95 % prediction interval)" in opposite
+
+
+def test_heterogeneity_is_worded_once_per_outcome(example_table):
+    text = centres_text.heterogeneity_sentences(example_table)
+    lines = text.splitlines()
+    assert len(lines) == len(centres.HEADLINE_OUTCOMES) and len(set(lines)) == len(lines)
+    assert "Q test" not in text and "little power" not in text  # said once in the chapter, not per outcome
+    for variable in centres.HEADLINE_OUTCOMES:  # the centres named are exactly those whose estimate has the other sign
+        pooled = centres.summary_row(example_table, variable)[centres.estimate_name(variable)]
+        others = [c for c in example_table["centre"].unique() if c not in centres.SUMMARY_ROWS
+                  and np.sign(centres.summary_row(example_table, variable, c)[centres.estimate_name(variable)]) == -np.sign(pooled)]
+        assert centres_text.opposite_centres(example_table, variable) == others
+
+
+def test_multicentre_summary_names_a_direction_only_when_both_intervals_exclude_zero():
+    def rows(adjusted: tuple, random: tuple) -> pd.DataFrame:
+        values = [("adjusted_ols", "mean_difference", adjusted[0]), ("adjusted_ols", "ci_low", adjusted[1]),
+                  ("adjusted_ols", "ci_high", adjusted[2]), ("pooled_random", "mean_difference", random[0]),
+                  ("pooled_random", "hk_ci_low", random[1]), ("pooled_random", "hk_ci_high", random[2]), ("pooled_random", "k", 4)]
+        return pd.DataFrame([{"variable": "fvahl", "centre": c, "statistic": s, "value": v} for c, s, v in values])
+
+    assert "lower in group A than in group B by both" in centres_text.multicentre_summary(rows((-2, -3, -1), (-2, -3.5, -0.5)), ["fvahl"])
+    disagree = centres_text.multicentre_summary(rows((-2, -3, -1), (-2, -4.5, 0.5)), ["fvahl"])
+    assert "disagree" in disagree and "lower in" not in disagree
+    assert "no difference between the groups is shown" in centres_text.multicentre_summary(rows((-1, -3, 1), (-1, -4, 2)), ["fvahl"])
 
 
 def _png(figure) -> bytes:
@@ -273,19 +375,29 @@ def _png(figure) -> bytes:
     return buffer.getvalue()
 
 
-def test_forest_plot_is_deterministic_and_names_few_centres(example_table):
-    rows = example_table[example_table["variable"] == "fvahl"]
-    first, second = centres_text.forest_plot(rows, "FVAHL (mm)"), centres_text.forest_plot(rows, "FVAHL (mm)")
+def test_forest_plot_is_one_deterministic_figure_with_sizes_weights_and_favours(example_table):
+    first, second = centres_text.forest_plot(example_table), centres_text.forest_plot(example_table)
     assert _png(first) == _png(second)
-    labels = [label.get_text() for label in first.axes[0].get_yticklabels()]
+    assert len(first.axes) == len(centres.HEADLINE_OUTCOMES)  # one figure, a panel per outcome
+    top = first.axes[0]
+    labels = [label.get_text() for label in top.get_yticklabels()]
     assert "centre-north" in labels and len(labels) == 6
+    texts = [text.get_text() for text in top.texts]
+    rows = forest = centres_text.forest_data(example_table[example_table["variable"] == centres.HEADLINE_OUTCOMES[0]])
+    centre_rows = rows[rows["kind"] == "centre"]
+    assert {"n A / B", "weight"} <= set(texts)
+    for row in centre_rows.itertuples():  # n per group and the random-effects weight beside each centre
+        assert f"{int(row.n_A)} / {int(row.n_B)}" in texts and f"{100 * row.weight:.0f} %" in texts
+    assert forest["weight"].sum() == pytest.approx(1.0)
+    assert "favours group A" in top.get_xlabel() and "favours group B" in top.get_xlabel()
+    assert first.axes[-1].get_xlabel().startswith("← favours group B")  # type A share: higher is better
 
 
 def test_forest_plot_with_many_centres_names_only_pooled_rows():
     rng = np.random.default_rng(7)
     frame = pd.DataFrame({"centre": np.repeat([f"c{i:03d}" for i in range(100)], 10), "group": np.tile(list("AAAAABBBBB"), 100),
                           "fvahl": rng.normal(1.0, 1.0, 1000)})
-    figure = centres_text.forest_plot(centres.centres_table(frame, ["fvahl"]), "FVAHL (mm)")
+    figure = centres_text.forest_plot(centres.centres_table(frame, ["fvahl"]), ["fvahl"])
     labels = [label.get_text() for label in figure.axes[0].get_yticklabels()]
     assert labels == [centres_text.POOLED_NAMES[centres.POOLED_FIXED], centres_text.POOLED_NAMES[centres.POOLED_RANDOM]]
     assert "100 centres" in figure.axes[0].get_ylabel()

@@ -908,8 +908,3 @@ def test_sample_size_design_effect_limit_and_extremes():
     assert sizes.loc["e", ["n_per_group_80", "n_per_group_90"]].tolist() == [2, 2]
     clustered = power.sample_size(comparison.iloc[:1], design_effect=1.5).iloc[0]
     assert clustered["n_per_group_80"] == math.ceil(sizes.loc["a", "n_per_group_80"] * 1.5)
-
-
-def test_design_effect_by_hand():
-    assert power.design_effect(0.02, 11) == pytest.approx(1 + 10 * 0.02)
-    assert power.design_effect(-0.1, 11) == 1.0  # a negative ICC estimate counts as none

@@ -82,7 +82,7 @@ def test_notebooks_read_only_what_they_declare(tmp_path):
         read = set(json.loads((tmp_path / f"reads.{name}.py.json").read_text()))
         declared = set().union(*(special.get(entry, {entry}) for entry in notebook.reads))
         undeclared = {path for path in read if not any(path == d or path.startswith(d + "/") for d in declared)}
-        assert not undeclared, f"{name} reads {sorted(undeclared)} without declaring it in analysis/declaration.toml"
+        assert not undeclared, f"{name} reads {sorted(undeclared)} without declaring it in analysis/pipeline.toml"
 
 
 def test_cache_keys_follow_every_declared_input_and_the_environment(monkeypatch):

@@ -194,7 +194,7 @@ def test_main_results_and_other_facts():
     assert statuses(strobe.checklist(study))[16] == C
     unadjusted = strobe.checklist(study, {"adjusted_estimates": False}).set_index("item")
     assert unadjusted.at[16, "status"] == P and unadjusted.at[16, "where"].endswith("#radiographic-and-clinical-outcomes-table-2")
-    assert strobe.checklist(None, {"multicentre": True}).set_index("item").at[17, "where"] == "book/centres#heterogeneity"
+    assert strobe.checklist(None, {"multicentre": True}).set_index("item").at[17, "where"] == "book/centres#how-much-the-centres-differ"
     assert statuses(strobe.checklist(SimpleNamespace(background="why")))[2] == C
     assert statuses(strobe.checklist(SimpleNamespace(background="why"), {"has_background": False}))[2] == P
     titled = SimpleNamespace(title="T", design="a cohort study")

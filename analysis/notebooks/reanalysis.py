@@ -75,13 +75,11 @@ from vertebroplasty.statistics import power
 from vertebroplasty.writing import figures
 
 outcomes = computed[(computed["table"] == "table2") & computed["variable"].map(reanalysis.is_outcome)]
-design = reanalysis.design_effects(data.data, list(outcomes["variable"])) if data.multicentre else None
+correlations = reanalysis.centre_correlations(data.data, list(outcomes["variable"])) if data.multicentre else None
 sizes = power.sample_size(outcomes, alpha)
-if design is not None:
-    sizes = reanalysis.with_design_effects(sizes, design)
 out.results(sizes, "sample_size.csv")
 out.markdown("sample_size", reanalysis.sample_size_table(sizes))
-out.glue("design_effect_note", reanalysis.design_effect_note(design))
+out.markdown("clustering_note", reanalysis.clustering_note(correlations))
 out.glue("type_a_sample_size", reanalysis.type_a_sample_size(data.data, alpha))
 figure, _ = figures.sample_size_figure(sizes)
 out.figure("sample_size_figure", figure)

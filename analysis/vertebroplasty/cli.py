@@ -1,7 +1,7 @@
-"""Command line: ``python -m vertebroplasty {validate,report,pdf,refresh,synthetic-data,check}``; the Makefile calls it.
+"""Command line: ``python -m vertebroplasty {validate,summary,report,pdf,refresh,synthetic-data,check}``; the Makefile calls it.
 
 Options come from arguments or, when absent, from environment variables (``VERTEBROPLASTY_DATA``, ``_OUT``,
-``_CASE_IDS``, ``_TESTS``, ``_ALLOW_COLUMNS``, ``_STUDY``, ``_PUBLISHED``), which is how ``make`` passes ``DATA=`` and friends: a
+``_CASE_IDS``, ``_TESTS``, ``_ALLOW_COLUMNS``, ``_STUDY``, ``_PUBLISHED``, ``_MIN_CELL``), which is how ``make`` passes ``DATA=`` and friends: a
 file name never passes through a shell.  Every error a user can cause ends in a few plain lines and a non-zero
 exit status; no traceback.
 """
@@ -40,6 +40,11 @@ def parser() -> argparse.ArgumentParser:
     commands = main_parser.add_subparsers(dest="command", required=True)
     validate = commands.add_parser("validate", help="check a cohort file (or folder) against the data contract")
     _add_data_arguments(validate)
+    summary = commands.add_parser("summary", help="write a centre's non-disclosive summary for pooling (aggregates only)")
+    _add_data_arguments(summary)
+    summary.add_argument("--out", default=_environment("OUT"), help="folder the summary file is written into")
+    summary.add_argument("--min-cell", default=_environment("MIN_CELL") or "5",
+                         help="smallest non-zero number of patients a summary may show (default 5)")
     for name, what in (("report", "the HTML report"), ("pdf", "the HTML and PDF report")):
         command = commands.add_parser(name, help=f"validate, analyse and build {what}")
         _add_data_arguments(command)
@@ -51,6 +56,8 @@ def parser() -> argparse.ArgumentParser:
                              help="yes: add the comparison with the published source study (default for the synthetic data); no: leave it out "
                                   "(default for your own data)")
         command.add_argument("--alpha", type=float, default=0.05, help="two-sided significance level")
+        command.add_argument("--min-cell", default=_environment("MIN_CELL"),
+                             help="for a folder of centre summaries: the smallest non-zero number of patients accepted (default: each file's own)")
         command.add_argument("--no-cache", action="store_true", help="run every notebook again (and keep nothing)")
     synthetic = commands.add_parser("synthetic-data", help="regenerate the synthetic default cohort data/cohort.csv (and the multicentre example)")
     synthetic.add_argument("--seed", type=int, default=None, help="random seed (default: the project's fixed seed)")
@@ -66,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
               "not installed with the package): clone it and run `make report` there", file=sys.stderr)
         return EXIT_INPUT
     from vertebroplasty.contract.description import StudyDescriptionError
+    from vertebroplasty.contract.summary_file import SummaryFileError
     from vertebroplasty.contract.validation import CohortValidationError
     from vertebroplasty.pipeline.book import BookError
     from vertebroplasty.pipeline.declaration import PipelineError
@@ -75,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return run(arguments)
-    except (CohortValidationError, OutputError, OptionError, StudyDescriptionError) as error:
+    except (CohortValidationError, OutputError, OptionError, StudyDescriptionError, SummaryFileError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INPUT
     except (NotebookError, PipelineError, BookError) as error:
@@ -99,12 +107,27 @@ def run(arguments: argparse.Namespace) -> int:
         centres = f", {cohort.data['centre'].nunique()} centres" if "centre" in cohort.data and cohort.data["centre"].nunique() > 1 else ""
         print(f"{source}: valid — {len(cohort.data)} patients ({groups}){centres}; sha256 {cohort.sha256}")
         return 0
-    if arguments.command in ("report", "pdf"):
-        from vertebroplasty.pipeline.report import build_report
+    if arguments.command == "summary":
+        from vertebroplasty.contract.summary_file import SummaryFileError
+        from vertebroplasty.pipeline.summary import write_summaries
 
+        if not str(arguments.min_cell).isdigit() or int(arguments.min_cell) < 1:
+            raise SummaryFileError(f"MIN_CELL={arguments.min_cell} must be a whole number of at least 1")
+        min_cell = int(arguments.min_cell)
+        for path in write_summaries(arguments.data, arguments.out, min_cell, tuple(arguments.allow_column)):
+            print(f"wrote {path} (aggregates only: send this file, not the data)")
+        return 0
+    if arguments.command in ("report", "pdf"):
+        from vertebroplasty.pipeline.report import OptionError, build_report
+
+        min_cell = None
+        if arguments.min_cell:
+            if not arguments.min_cell.isdigit() or int(arguments.min_cell) < 1:
+                raise OptionError(f"MIN_CELL={arguments.min_cell} must be a whole number of at least 1")
+            min_cell = int(arguments.min_cell)
         build_report(data=arguments.data, out=arguments.out, allowed_identifier_columns=tuple(arguments.allow_column),
                      case_ids=arguments.case_ids, tests=arguments.tests, alpha=arguments.alpha, pdf=arguments.command == "pdf",
-                     study=arguments.study, use_cache=not arguments.no_cache, published=arguments.published)
+                     study=arguments.study, use_cache=not arguments.no_cache, published=arguments.published, min_cell=min_cell)
         return 0
     if arguments.command == "synthetic-data":
         from vertebroplasty.paper.synthetic.multicentre import write_multicentre_example
@@ -125,6 +148,6 @@ def run(arguments: argparse.Namespace) -> int:
 
         notebooks = declaration.load()
         declaration.check_references(notebooks, declaration.chapter_references())
-        print(f"analysis/declaration.toml: {len(notebooks)} notebooks; every chapter reference is declared")
+        print(f"analysis/pipeline.toml: {len(notebooks)} notebooks; every chapter reference is declared")
         return 0
     return EXIT_FAILED

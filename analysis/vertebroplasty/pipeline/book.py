@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -15,6 +16,8 @@ from vertebroplasty.pipeline.declaration import PATH_PARAMETERS, Notebook
 
 #: Chapters and notebooks that appear only in a multicentre report.
 MULTICENTRE_ONLY = ("book/centres", "book/generated/centres")
+#: A block of a chapter shown only in a multicentre report lies between these two lines.
+MULTICENTRE_BLOCK = re.compile(r"\n<!-- multicentre-only -->\n.*?\n<!-- end multicentre-only -->\n", re.DOTALL)
 #: Chapters about the published source study: in the default (source-study) build, and on a user's data only with
 #: PUBLISHED=yes, then as an appendix of their own.
 PAPER_ONLY = ("book/source-study", "book/audit", "book/generated/audit")
@@ -76,6 +79,10 @@ def copy_sources(target: Path, multicentre: bool, paper: bool = True, synthetic:
             shutil.copyfile(origin, target / name)
     if not multicentre:
         drop_chapters(target, MULTICENTRE_ONLY)
+        for chapter in (target / "book").glob("*.md"):
+            text = chapter.read_text(encoding="utf-8")
+            if MULTICENTRE_BLOCK.search(text):
+                chapter.write_text(MULTICENTRE_BLOCK.sub("\n", text), encoding="utf-8")
     if not paper:
         drop_chapters(target, PAPER_ONLY)
     elif not synthetic:
@@ -86,6 +93,29 @@ def copy_sources(target: Path, multicentre: bool, paper: bool = True, synthetic:
     source = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5" / "tex-svg.js"
     (target / "_static" / "mathjax").mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, target / "_static" / "mathjax" / "tex-svg.js")
+
+
+#: The pages of a report built from centre summaries (:func:`from_summaries_only`), under the root page.
+SUMMARIES_PAGES = {"Report": ["book/centres"], "Reproducibility": ["book/references"], "Computation notebooks": ["book/generated/centres"]}
+SUMMARIES_ROOT = "book/pooled-summaries.md"
+SUMMARIES_TITLE = "Vertebroplasty with and without fracture-haemorrhage aspiration: multicentre analysis from centre summaries"
+
+
+def from_summaries_only(target: Path) -> None:
+    """Make the book in ``target`` the report of a folder of centre summaries: its own summary page as the root, the
+    multicentre chapter, the references and the multicentre notebook; every other page needs patient rows and goes."""
+    shutil.copyfile(target / SUMMARIES_ROOT, target / "book" / "index.md")
+    toc = yaml.safe_load((target / "_toc.yml").read_text())
+    toc["parts"] = [{"caption": caption, "chapters": [{"file": name} for name in names]} for caption, names in SUMMARIES_PAGES.items()]
+    (target / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False, allow_unicode=True))
+    kept = {f"{name}.md" for names in SUMMARIES_PAGES.values() for name in names} | {"book/index.md"}
+    for page in (target / "book").glob("*.md"):
+        if f"book/{page.name}" not in kept:
+            page.unlink()
+    config_file = target / "_config.yml"
+    config = yaml.safe_load(config_file.read_text())
+    config["title"] = SUMMARIES_TITLE
+    config_file.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
 
 
 def set_title(target: Path, study, synthetic: bool) -> None:

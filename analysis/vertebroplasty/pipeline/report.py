@@ -13,10 +13,12 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from vertebroplasty import paths
-from vertebroplasty.contract import description, validation
+from vertebroplasty.contract import description, summary_file, validation
 from vertebroplasty.contract.cohort import save_validated
 from vertebroplasty.pipeline import book, cache, declaration, execute, output
 from vertebroplasty.statistics.comparisons import TEST_OPTIONS
@@ -59,19 +61,53 @@ def check_options(tests: str, alpha: float, published: str = "") -> None:
         raise OptionError(f"alpha={alpha} must lie between 0 and 1")
 
 
+@dataclass
+class Plan:
+    """Everything a build will do, decided and checked before any notebook runs (:func:`plan`)."""
+
+    out: Path
+    source: Path
+    notebooks: dict[str, declaration.Notebook]
+    references: list
+    parameters: dict
+    inputs: dict[str, str]  # SHA-256 of the special inputs the cache keys use: "cohort", "study"
+    write_input: Callable[[Path], Path]  # writes what the notebooks read (cohort Parquet or gathered summaries) into staging
+    multicentre: bool
+    with_paper: bool
+    synthetic: bool
+    study_description: description.StudyDescription
+    pdf: bool
+    from_summaries: bool = False
+
+
 def build_report(data: str = "", out: str | Path = paths.DEFAULT_OUTPUT, allowed_identifier_columns: tuple[str, ...] = (),
                  case_ids: str = "", tests: str = "paper", alpha: float = 0.05, pdf: bool = False, study: str = "",
-                 use_cache: bool = True, published: str = "") -> Path:
-    """Validate ``data``, execute the notebooks and build the book into ``out``.
+                 use_cache: bool = True, published: str = "", min_cell: int | None = None) -> Path:
+    """Validate ``data``, execute the notebooks and build the book into ``out``: :func:`plan`, then :func:`execute`.
 
     ``out`` receives ``html/`` (the report), ``results/`` (tidy CSV files) and, with ``pdf=True``, ``pdf/report.pdf``.
-    Every check a user's option or file can fail is made before any notebook runs.  ``published`` (``yes``/``no``; empty:
+    ``data`` is a cohort file, a folder of centre files, or a folder of centre summaries (``*.summary.json``, written
+    by ``make summary``), from which the multicentre chapter alone is built (``min_cell``: the coordinator's disclosure
+    threshold, when higher than the files' own).  ``published`` (``yes``/``no``; empty:
     yes for the synthetic default data, no for a user's own) adds the chapters on the published source study.
     """
     started = time.perf_counter()
+    planned = plan(data, out, allowed_identifier_columns, case_ids, tests, alpha, pdf, study, published, min_cell)
+    return execute_plan(planned, use_cache, started)
+
+
+def plan(data: str = "", out: str | Path = paths.DEFAULT_OUTPUT, allowed_identifier_columns: tuple[str, ...] = (),
+         case_ids: str = "", tests: str = "paper", alpha: float = 0.05, pdf: bool = False, study: str = "",
+         published: str = "", min_cell: int | None = None) -> Plan:
+    """Every check a user's options and files can fail, made at once and before any notebook runs."""
     check_options(tests, alpha, published)
     out = output.check_output_folder(out)
     source = paths.resolve_data_path(data)
+    if summary_file.is_summary_folder(source):
+        return _plan_from_summaries(source, out, allowed_identifier_columns, case_ids, tests, alpha, pdf, study, published, min_cell)
+    if min_cell is not None:
+        raise OptionError("MIN_CELL applies to centre summaries (make summary, or make report on a folder of *.summary.json); "
+                          f"{source.name} holds patient rows")
     validated = validation.load_cohort(source, allowed_identifier_columns)
     for notice in validated.notices:
         _log(f"notice: {notice}")
@@ -86,7 +122,48 @@ def build_report(data: str = "", out: str | Path = paths.DEFAULT_OUTPUT, allowed
             raise OptionError(str(error)) from None
     centres = validated.data["centre"].nunique() if "centre" in validated.data else 1
     _log(f"{source.name}: {len(validated.data)} patients{f', {centres} centres' if centres > 1 else ''}, sha256 {validated.sha256[:12]}…")
+    declared, references = _declared()
+    notebooks = {name: notebook for name, notebook in declared.items() if name != "centres" or centres > 1}
 
+    def write_input(staging: Path) -> Path:
+        written = save_validated(validated, staging / "cohort.parquet", source.name)
+        validated.data = validated.data.iloc[:0]  # the notebooks read the Parquet copy: free the memory for their kernels
+        gc.collect()
+        return written
+
+    parameters = {"data_label": source.name, "alpha": float(alpha), "tests": tests, "case_ids": case_ids,
+                  "study_path": str(study_path or "")}
+    inputs = {"cohort": validated.sha256, "study": validation.file_sha256(study_path) if study_path else ""}
+    return Plan(out, source, notebooks, references, parameters, inputs, write_input, centres > 1, with_paper, synthetic,
+                study_description, pdf)
+
+
+def _plan_from_summaries(source: Path, out: Path, allowed_identifier_columns: tuple[str, ...], case_ids: str, tests: str,
+                         alpha: float, pdf: bool, study: str, published: str, min_cell: int | None) -> Plan:
+    """A folder of centre summaries: the multicentre chapter alone, from aggregates (no patient row exists here)."""
+    needs_rows = [option for option, given in (("CASE_IDS", case_ids.strip()), ("TESTS=robust", tests == "robust"),
+                                               ("PUBLISHED=yes", published == "yes"), ("STUDY", study),
+                                               ("ALLOW_COLUMNS", allowed_identifier_columns)) if given]
+    if needs_rows:
+        raise OptionError(f"{', '.join(needs_rows)}: not available for a report built from centre summaries — they need "
+                          "patient rows or the full report, and a summary has neither; leave them out")
+    gathered = summary_file.read_folder(source, min_cell)
+    content = summary_file.write_gathered(gathered, Path(tempfile.mkdtemp()) / "gathered.summaries.json")
+    digest = validation.file_sha256(content)
+    shutil.rmtree(content.parent, ignore_errors=True)
+    patients = int(gathered.sources[["patients_A", "patients_B"]].to_numpy().sum())
+    _log(f"{source.name}: summaries of {len(gathered.sources)} centres ({patients} patients), no patient rows")
+    declared, references = _declared()
+
+    def write_input(staging: Path) -> Path:
+        return summary_file.write_gathered(gathered, staging / "centres.summaries.json")
+
+    parameters = {"data_label": source.name, "alpha": float(alpha), "tests": tests, "case_ids": "", "study_path": ""}
+    return Plan(out, source, {"centres": declared["centres"]}, references, parameters, {"cohort": digest, "study": ""}, write_input,
+                True, False, False, description.load(None), pdf, from_summaries=True)
+
+
+def _declared() -> tuple[dict[str, declaration.Notebook], list]:
     declared = declaration.load()
     changed = declaration.out_of_sync(declared)
     if changed:
@@ -94,16 +171,20 @@ def build_report(data: str = "", out: str | Path = paths.DEFAULT_OUTPUT, allowed
                           "executed: run `make refresh` (it syncs and re-executes the notebooks), then build again")
     references = declaration.chapter_references()
     declaration.check_references(declared, references)
-    notebooks = {name: notebook for name, notebook in declared.items() if name != "centres" or centres > 1}
+    return declared, references
+
+
+def execute_plan(planned: Plan, use_cache: bool = True, started: float | None = None) -> Path:
+    """Run the planned notebooks (cached where nothing changed), assemble the book and put it into place in one step."""
+    started = time.perf_counter() if started is None else started
+    out, notebooks = planned.out, planned.notebooks
     cache_root = paths.cache_root() if use_cache else None
     notebook_cache = cache.NotebookCache(cache_root)
-    study_sha = validation.file_sha256(study_path) if study_path else ""
-    parameters = {"data_label": source.name, "alpha": float(alpha), "tests": tests, "case_ids": case_ids,
-                  "study_path": str(study_path or "")}
     keys: dict[str, str] = {}
     for name in declaration.order(notebooks):
-        keys[name] = cache.notebook_key(notebooks[name], parameters, {"cohort": validated.sha256, "study": study_sha}, keys)
-    build_key = hashlib.sha256(json.dumps([keys, _book_digest(), pdf, with_paper], sort_keys=True).encode()).hexdigest()
+        keys[name] = cache.notebook_key(notebooks[name], planned.parameters, planned.inputs, keys)
+    build_key = hashlib.sha256(json.dumps([keys, _book_digest(), planned.pdf, planned.with_paper, planned.from_summaries],
+                                          sort_keys=True).encode()).hexdigest()
     if use_cache and output.build_key_of(out) == build_key and (out / "html" / "index.html").is_file():
         _log(f"nothing changed since the last build of {out}; kept as it is ({time.perf_counter() - started:.1f} s)")
         return out
@@ -112,14 +193,12 @@ def build_report(data: str = "", out: str | Path = paths.DEFAULT_OUTPUT, allowed
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
     try:
         inputs = staging / "notebooks"
-        cohort_path = save_validated(validated, staging / "cohort.parquet", source.name)
-        validated.data = validated.data.iloc[:0]  # the notebooks read the Parquet copy: free the memory for their kernels
-        gc.collect()
-        run_parameters = {name: {**parameters, "cohort_path": str(cohort_path), "inputs_dir": str(inputs)} for name in notebooks}
+        cohort_path = planned.write_input(staging)
+        run_parameters = {name: {**planned.parameters, "cohort_path": str(cohort_path), "inputs_dir": str(inputs)} for name in notebooks}
         runner = execute.Runner(notebook_cache, staging, inputs)
-        _log(f"running {len(notebooks)} notebooks with papermill ({workers()} at a time)")
+        _log(f"running {len(notebooks)} notebook{'s' if len(notebooks) > 1 else ''} with papermill ({workers()} at a time)")
         runs = execute.run_all(notebooks, keys, run_parameters, runner, workers(), log=_log)
-        problems = {name: declaration.check_outputs(notebooks[name], run.entry / "files", run.entry / "notebook.ipynb", references)
+        problems = {name: declaration.check_outputs(notebooks[name], run.entry / "files", run.entry / "notebook.ipynb", planned.references)
                     for name, run in runs.items()}
         problems = {name: found for name, found in problems.items() if found}
         if problems:
@@ -130,13 +209,15 @@ def build_report(data: str = "", out: str | Path = paths.DEFAULT_OUTPUT, allowed
         (final / "results").mkdir(parents=True)
         sources = staging / "source"
         sources.mkdir()
-        book.copy_sources(sources, multicentre=centres > 1, paper=with_paper, synthetic=synthetic)
-        book.set_title(sources, study_description, synthetic)
+        book.copy_sources(sources, multicentre=planned.multicentre, paper=planned.with_paper, synthetic=planned.synthetic)
+        if planned.from_summaries:
+            book.from_summaries_only(sources)
+        book.set_title(sources, planned.study_description, planned.synthetic)
         for name, run in runs.items():
             book.place_outputs(notebooks[name], run.entry, sources / "book" / "generated", final / "results", run_parameters[name])
         book.place_study_references(sources)
         book_dir = _book_folder(out, staging, cache_root)
-        book_state = json.dumps({"keys": keys, "paper": with_paper}, sort_keys=True)
+        book_state = json.dumps({"keys": keys, "paper": planned.with_paper, "summaries": planned.from_summaries}, sort_keys=True)
         incremental = all(run.how == "cached" for run in runs.values()) and (book_dir / "keys.json").is_file() and \
             (book_dir / "keys.json").read_text() == book_state
         if not incremental and book_dir.exists():
@@ -145,7 +226,7 @@ def build_report(data: str = "", out: str | Path = paths.DEFAULT_OUTPUT, allowed
         _log(f"building the HTML with jupyter-book ({'changed pages only' if incremental else 'all pages'})")
         html = book.build_html(book_dir, staging / "html-build.log")
         shutil.copytree(html, final / "html")
-        if pdf:
+        if planned.pdf:
             from vertebroplasty.pipeline.pdf import build_pdf
 
             _log("building the PDF with LaTeX")
@@ -160,7 +241,7 @@ def build_report(data: str = "", out: str | Path = paths.DEFAULT_OUTPUT, allowed
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     _log(f"done in {time.perf_counter() - started:.1f} s: {out / 'html' / 'index.html'}")
-    if pdf:
+    if planned.pdf:
         _log(f"PDF: {out / 'pdf' / 'report.pdf'}")
     return out
 

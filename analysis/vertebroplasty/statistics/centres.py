@@ -11,15 +11,21 @@ column.  Each centre is then analysed as one study of a meta-analysis and the ce
   Q and I², computed by statsmodels' ``combine_effects``;
 * :func:`mantel_haenszel` — the Mantel–Haenszel odds ratio over the centres (statsmodels ``StratifiedTable``),
   with the Cochran–Mantel–Haenszel test and the Breslow–Day test of equal odds ratios;
+* :func:`pool` also gives the Hartung–Knapp–Sidik–Jonkman interval (:func:`hartung_knapp`) and the prediction
+  interval of a new centre's difference (:func:`prediction_interval`);
 * :func:`ols_comparison` — the patient-level alternative: ordinary least squares with centre as a factor beside
-  the crude model, and :func:`intraclass_correlation` of the outcome by centre (:func:`clustering`: with the
-  design effect);
+  the crude model; :func:`mixed_model` — a random centre intercept instead; and :func:`intraclass_correlation` of
+  the outcome by centre (:func:`clustering`);
 * :func:`centres_table` — all of it, tidy and long (:data:`TABLE_COLUMNS`), as the build writes it to
   ``results/centres.csv``; :func:`heterogeneity_sentence` and :func:`forest_plot` present it.
 
-Estimates are always group A minus group B.  A cohort of one centre (a single file, such as the default cohort)
-has nothing to pool: :func:`centres_table` then gives that centre's rows only, with no pooled, Mantel–Haenszel or
-OLS rows, and the report shows the multicentre chapter only when there is more than one centre.
+Every one of them is computed from :func:`cells` — per centre and group, the n, mean and SD of a measurement or
+the count of a yes/no outcome — so a coordinating centre gets the same numbers from centres' summary files
+(:mod:`vertebroplasty.contract.summary_file`) as from their patient rows.
+
+Estimates are always group A minus group B.  A cohort of one centre (a single file, such as the default cohort) has
+nothing to pool: :func:`centres_table` then gives that centre's rows only, with no pooled, Mantel–Haenszel or OLS rows,
+and the report shows the multicentre chapter only when there is more than one centre.
 
 References
 ----------
@@ -30,7 +36,14 @@ consistent in both sparse data and large-strata limiting models. *Biometrics* 19
 Breslow NE, Day NE. *Statistical Methods in Cancer Research I*. IARC, 1980.
 Higgins JPT, Thompson SG, Deeks JJ, Altman DG. Measuring inconsistency in meta-analyses. *BMJ* 2003;327:557–560.
 Donner A. A review of inference procedures for the intraclass correlation coefficient in the one-way random
-effects model. *Int Stat Rev* 1986;54:67–82.  Kish L. *Survey Sampling*. Wiley, 1965.
+effects model. *Int Stat Rev* 1986;54:67–82.  Hartung J, Knapp G. On tests of the overall treatment effect in
+meta-analysis with normally distributed responses. *Stat Med* 2001;20:1771–1782.  Sidik K, Jonkman JN. A simple
+confidence interval for meta-analysis. *Stat Med* 2002;21:3153–3159.  Higgins JPT, Thompson SG, Spiegelhalter DJ. A
+re-evaluation of random-effects meta-analysis. *J R Stat Soc A* 2009;172:137–159.  IntHout J, Ioannidis JPA, Borm GF.
+The Hartung-Knapp-Sidik-Jonkman method for random effects meta-analysis is straightforward and considerably
+outperforms the standard DerSimonian-Laird method. *BMC Med Res Methodol* 2014;14:25.  Vierron E, Giraudeau B.
+Sample size calculation for multicenter randomized trial: taking the center effect into account. *Contemp Clin
+Trials* 2007;28:451–458.
 """
 
 from __future__ import annotations
@@ -40,8 +53,6 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 from scipy import stats
-
-from vertebroplasty.statistics import power
 
 GROUPS = ("A", "B")
 #: Fewest values a group needs in a centre for that centre's difference (the contract's minimum per group).
@@ -58,8 +69,11 @@ POOLED_RANDOM = "pooled_random"
 MANTEL_HAENSZEL = "pooled_mantel_haenszel"
 ADJUSTED_OLS = "adjusted_ols"
 CRUDE_OLS = "crude_ols"
+MIXED_MODEL = "mixed_random_intercept"
+#: Statistics of the random-effects row beyond those of the fixed-effect one: Hartung–Knapp and the prediction interval.
+RANDOM_EXTRAS = ("hk_se", "hk_ci_low", "hk_ci_high", "hk_p", "pi_low", "pi_high")
 #: Values of the table's ``centre`` column that are not centres.
-SUMMARY_ROWS = (POOLED_FIXED, POOLED_RANDOM, MANTEL_HAENSZEL, CRUDE_OLS, ADJUSTED_OLS)
+SUMMARY_ROWS = (POOLED_FIXED, POOLED_RANDOM, MANTEL_HAENSZEL, CRUDE_OLS, ADJUSTED_OLS, MIXED_MODEL)
 #: The centre name of a cohort without a ``centre`` column (one file).
 SINGLE_CENTRE = "all"
 DIFFERENCE_COLUMNS = ["variable", "centre", "n_A", "n_B", "mean_A", "mean_B", "sd_A", "sd_B", "mean_difference", "se",
@@ -116,17 +130,78 @@ def outcome_frame(data: pd.DataFrame, variable: str) -> pd.DataFrame:
     return frame[frame["y"].notna() & frame["group"].isin(GROUPS)].reset_index(drop=True)
 
 
-def _group_summaries(frame: pd.DataFrame, centres: list[str]) -> pd.DataFrame:
-    """One row per centre: ``n_A, n_B, mean_A, mean_B, sd_A, sd_B, count_A, count_B`` (count: the sum of ``y``, i.e. the
-    number of "yes" of a yes/no outcome)."""
-    summary = frame.groupby(["centre", "group"], sort=True)["y"].agg(n="count", mean="mean", sd="std", count="sum")
-    wide = summary.unstack("group")
+#: The columns of :func:`cells`: one row per variable, centre and group.
+CELL_COLUMNS = ["variable", "centre", "group", "n", "mean", "sd", "count"]
+
+
+def cells(data: pd.DataFrame, variables: Iterable[str], centres: list[str] | None = None) -> pd.DataFrame:
+    """Per variable, centre and group: ``n`` (values), ``mean``, ``sd`` (n − 1) and ``count`` (:data:`CELL_COLUMNS`).
+
+    Everything the multicentre analysis computes — per-centre differences, pooling, Mantel–Haenszel, the OLS and
+    mixed models, the ICC — is a function of these cells, so a centre that may not share patient rows can share them
+    instead (:mod:`vertebroplasty.contract.summary_file`) and the coordinator's results are those of the patient rows.
+    For a yes/no outcome ``count`` is the number of "yes" and ``mean``/``sd`` are computed from it (the share and
+    the SD of the 0/1 values, :func:`binary_cell_moments`), so both routes give the same floating-point numbers; for a
+    measurement ``count`` is NaN.  Every centre (``centres``; by default those of ``data``) has a row per group, with
+    n = 0 where a group has no value.
+
+    >>> frame = pd.DataFrame({"group": list("AABB"), "cement_distribution": list("AABC"), "lka_loss": [1.0, 3.0, 2.0, 2.0]})
+    >>> found = cells(frame, ["type_a_share", "lka_loss"])
+    >>> found[["variable", "group", "n", "mean", "count"]].values.tolist()[:3]
+    [['type_a_share', 'A', 2, 1.0, 2.0], ['type_a_share', 'B', 2, 0.0, 0.0], ['lka_loss', 'A', 2, 2.0, nan]]
+    """
+    centres = sorted(centre_labels(data).unique()) if centres is None else centres
+    parts = []
+    for variable in variables:
+        frame = outcome_frame(data, variable)
+        summary = frame.groupby(["centre", "group"], sort=True)["y"].agg(n="count", mean="mean", sd="std", count="sum")
+        summary = summary.reindex(pd.MultiIndex.from_product([centres, GROUPS], names=["centre", "group"]))
+        summary["n"] = summary["n"].fillna(0).astype("int64")
+        if variable in BINARY_OUTCOMES:
+            summary["count"] = summary["count"].fillna(0).astype("int64")
+            summary["mean"], summary["sd"] = binary_cell_moments(summary["count"], summary["n"])
+        else:
+            summary["count"] = np.nan
+        parts.append(summary.reset_index().assign(variable=variable))
+    if not parts:
+        return pd.DataFrame(columns=CELL_COLUMNS)
+    return pd.concat(parts, ignore_index=True)[CELL_COLUMNS]
+
+
+def binary_cell_moments(count, n) -> tuple[pd.Series, pd.Series]:
+    """Mean (the share) and SD (n − 1) of n values of 0/1 with ``count`` ones: p and √(n·p(1 − p)/(n − 1)).
+
+    >>> mean, sd = binary_cell_moments(pd.Series([1]), pd.Series([4]))  # values 1, 0, 0, 0
+    >>> float(mean[0]), round(float(sd[0]), 6), round(float(np.std([1, 0, 0, 0], ddof=1)), 6)
+    (0.25, 0.5, 0.5)
+    """
+    count, n = pd.Series(count, dtype=float), pd.Series(n, dtype=float)
+    share = count / n.where(n > 0)
+    sd = np.sqrt(n * share * (1 - share) / (n - 1).where(n > 1))
+    return share, sd
+
+
+def _group_summaries(variable_cells: pd.DataFrame) -> pd.DataFrame:
+    """One row per centre from one variable's :func:`cells`: ``n_A, n_B, mean_A, mean_B, sd_A, sd_B, count_A, count_B``."""
+    wide = variable_cells.pivot(index="centre", columns="group", values=["n", "mean", "sd", "count"])
     wide.columns = [f"{statistic}_{group}" for statistic, group in wide.columns]
     wanted = [f"{statistic}_{group}" for statistic in ("n", "mean", "sd", "count") for group in GROUPS]
-    wide = wide.reindex(index=centres, columns=wanted)
+    wide = wide.reindex(columns=wanted)
     sizes = [f"n_{group}" for group in GROUPS]
     wide[sizes] = wide[sizes].fillna(0).astype("int64")
     return wide.rename_axis("centre").reset_index()
+
+
+def is_cells(source: pd.DataFrame) -> bool:
+    """Whether ``source`` is a frame of :func:`cells` rather than patient rows."""
+    return set(CELL_COLUMNS) <= set(source.columns)
+
+
+def variable_cells(source: pd.DataFrame, variable: str) -> pd.DataFrame:
+    """One variable's :func:`cells`, from patient rows or from a frame of cells (e.g. read from centres' summary files)."""
+    if is_cells(source):
+        return source[source["variable"] == variable].reset_index(drop=True)
+    return cells(source, [variable])
 
 
 def _too_few(wide: pd.DataFrame) -> pd.Series:
@@ -176,8 +251,7 @@ def per_centre_differences(data: pd.DataFrame, variables: Iterable[str], confide
     """
     parts = []
     for variable in variables:
-        frame = outcome_frame(data, variable)
-        wide = _group_summaries(frame, sorted(centre_labels(data).unique()))
+        wide = _group_summaries(variable_cells(data, variable))
         wide["mean_difference"] = wide["mean_A"] - wide["mean_B"]
         wide["se"] = np.sqrt(wide["sd_A"] ** 2 / wide["n_A"] + wide["sd_B"] ** 2 / wide["n_B"])
         wide["reason"] = _reasons(wide, wide["se"], "every value within each group is the same: the SE is zero")
@@ -212,8 +286,7 @@ def per_centre_proportions(data: pd.DataFrame, variable: str, confidence: float 
     >>> float(row.risk_difference), round(float(row.log_odds_ratio), 4)  # 3/4 - 1/4; log(3·3 / (1·1))
     (0.5, 2.1972)
     """
-    frame = outcome_frame(data, variable)
-    wide = _group_summaries(frame, sorted(centre_labels(data).unique()))
+    wide = _group_summaries(variable_cells(data, variable))
     wide[["count_A", "count_B"]] = wide[["count_A", "count_B"]].fillna(0).astype("int64")
     for group in GROUPS:
         wide[f"share_{group}"] = wide[f"count_{group}"] / wide[f"n_{group}"].where(wide[f"n_{group}"] > 0)
@@ -256,8 +329,10 @@ def pool(estimates, variances, confidence: float = 0.95) -> dict:
 
     Estimates with a missing or non-positive variance are left out.  Returns a dict: ``k``; for ``fixed`` and
     ``random`` the estimate and its ``_se``, ``_ci_low``, ``_ci_high``, ``_z``, ``_p``; ``tau2``, ``q``, ``q_df``,
-    ``q_p``, ``i2`` (in %), and ``weights_fixed``/``weights_random`` (relative weights, aligned with the input; NaN
-    where left out).  Raises ``ValueError`` with fewer than two usable estimates.
+    ``q_p``, ``i2`` (in %); the random-effects estimate's Hartung–Knapp interval ``hk_se, hk_ci_low, hk_ci_high, hk_p``
+    (:func:`hartung_knapp`) and prediction interval ``pi_low, pi_high`` (:func:`prediction_interval`); and
+    ``weights_fixed``/``weights_random`` (relative weights, aligned with the input; NaN where left out).
+    Raises ``ValueError`` with fewer than two usable estimates.
 
     Examples
     --------
@@ -286,7 +361,58 @@ def pool(estimates, variances, confidence: float = 0.95) -> dict:
     homogeneity = result.test_homogeneity()
     pooled.update(tau2=tau2, q=float(result.q), q_df=float(result.df_resid), q_p=float(homogeneity.pvalue),
                   i2=100 * max(float(result.i2), 0.0) if np.isfinite(result.i2) else 0.0)
+    pooled.update(hartung_knapp(y[usable], v[usable], tau2, pooled["random"], confidence))
+    pooled.update(prediction_interval(pooled["random"], pooled["random_se"], tau2, k, confidence))
     return pooled
+
+
+def hartung_knapp(estimates, variances, tau2: float, estimate: float, confidence: float = 0.95) -> dict[str, float]:
+    r"""The Hartung–Knapp–Sidik–Jonkman interval of a random-effects estimate (``hk_se, hk_ci_low, hk_ci_high, hk_p``).
+
+    .. math::
+
+        w_i^* = \frac{1}{v_i + \hat\tau^2}, \quad
+        \mathrm{SE}_{HK} = \sqrt{\frac{\sum w_i^* (y_i - \hat\mu)^2}{(k - 1)\sum w_i^*}}, \quad
+        \hat\mu \pm t_{k-1,\,1-\alpha/2}\,\mathrm{SE}_{HK}
+
+    (Hartung & Knapp 2001; Sidik & Jonkman 2002), without truncating the scale factor at 1 (IntHout et al. 2014
+    discuss the variant).  With few centres the normal-theory DerSimonian–Laird interval is too narrow; this one keeps
+    its coverage.  Raudenbush's (2009) teacher-expectancy example, as metafor prints it (Viechtbauer's test suite):
+
+    >>> y = [0.03, 0.12, -0.14, 1.18, 0.26, -0.06, -0.02, -0.32, 0.27, 0.80, 0.54, 0.18, -0.02, 0.23, -0.18, -0.06,
+    ...      0.30, 0.07, -0.07]
+    >>> v = [0.0156, 0.0216, 0.0279, 0.1391, 0.1362, 0.0106, 0.0106, 0.0484, 0.0269, 0.0630, 0.0912, 0.0497, 0.0835,
+    ...      0.0841, 0.0253, 0.0279, 0.0193, 0.0088, 0.0303]
+    >>> dl = pool(y, v)
+    >>> [round(dl[key], 4) for key in ("tau2", "random", "hk_se", "hk_ci_low", "hk_ci_high")]
+    [0.0259, 0.0893, 0.0636, -0.0442, 0.2229]
+    """
+    y, v = np.asarray(estimates, dtype=float), np.asarray(variances, dtype=float)
+    k = len(y)
+    weights = 1 / (v + tau2)
+    se = float(np.sqrt(np.sum(weights * (y - estimate) ** 2) / ((k - 1) * np.sum(weights))))
+    critical = float(stats.t.isf((1 - confidence) / 2, k - 1))
+    p = float(2 * stats.t.sf(abs(estimate / se), k - 1)) if se > 0 else np.nan
+    return {"hk_se": se, "hk_ci_low": estimate - critical * se, "hk_ci_high": estimate + critical * se, "hk_p": p}
+
+
+def prediction_interval(estimate: float, se: float, tau2: float, k: int, confidence: float = 0.95) -> dict[str, float]:
+    r"""Where the difference of a new centre is expected to lie (``pi_low, pi_high``; Higgins, Thompson & Spiegelhalter 2009).
+
+    .. math::
+
+        \hat\mu \pm t_{k-2,\,1-\alpha/2}\,\sqrt{\hat\tau^2 + \mathrm{SE}(\hat\mu)^2}
+
+    with the random-effects estimate and its DerSimonian–Laird SE.  Undefined (NaN) with fewer than three centres.
+
+    >>> interval = prediction_interval(0.5, 0.2, 0.09, 5)  # 0.5 ± t(3) · √0.13 = 0.5 ± 3.1824 × 0.3606
+    >>> round(interval["pi_low"], 4), round(interval["pi_high"], 4)
+    (-0.6474, 1.6474)
+    """
+    if k < 3:
+        return {"pi_low": np.nan, "pi_high": np.nan}
+    half = float(stats.t.isf((1 - confidence) / 2, k - 2)) * float(np.sqrt(tau2 + se ** 2))
+    return {"pi_low": estimate - half, "pi_high": estimate + half}
 
 
 def _normal_summary(name: str, estimate: float, se: float, confidence: float) -> dict[str, float]:
@@ -299,8 +425,7 @@ def _normal_summary(name: str, estimate: float, se: float, confidence: float) ->
 
 def stratified_counts(data: pd.DataFrame, variable: str) -> tuple[list[str], np.ndarray]:
     """The centres with patients in both groups and their 2 × 2 × K tables ``[[a, b], [c, d]]`` (rows A, B; yes, no)."""
-    frame = outcome_frame(data, variable)
-    wide = _group_summaries(frame, sorted(frame["centre"].unique()))
+    wide = _group_summaries(variable_cells(data, variable))
     wide = wide[(wide["n_A"] > 0) & (wide["n_B"] > 0)]
     yes_a, yes_b = wide["count_A"], wide["count_B"]
     return list(wide["centre"]), np.array([[yes_a, wide["n_A"] - yes_a], [yes_b, wide["n_B"] - yes_b]], dtype=float)
@@ -349,15 +474,15 @@ def ols_comparison(data: pd.DataFrame, variable: str, confidence: float = 0.95) 
     """
     import statsmodels.formula.api as smf
 
-    frame = outcome_frame(data, variable)
-    cells = frame.groupby(["centre", "group"], sort=True)["y"].agg(n="count", mean="mean", var="var").reset_index()
-    within = float(((cells["n"] - 1) * cells["var"].fillna(0)).sum())
-    n = int(cells["n"].sum())
+    cell_frame = variable_cells(data, variable)
+    cell_frame = cell_frame[cell_frame["n"] > 0].assign(var=lambda frame: frame["sd"] ** 2)
+    within = float(((cell_frame["n"] - 1) * cell_frame["var"].fillna(0)).sum())
+    n = int(cell_frame["n"].sum())
     group_term = "C(group, Treatment('B'))"
     coefficient = f"{group_term}[T.A]"
     rows = []
     for model, formula in ((CRUDE_OLS, f"mean ~ {group_term}"), (ADJUSTED_OLS, f"mean ~ {group_term} + C(centre)")):
-        fit = smf.wls(formula, cells, weights=cells["n"]).fit()
+        fit = smf.wls(formula, cell_frame, weights=cell_frame["n"]).fit()
         df_resid = n - int(fit.df_model) - 1
         se = float(np.sqrt(fit.normalized_cov_params.loc[coefficient, coefficient] * (fit.ssr + within) / df_resid))
         estimate = float(fit.params[coefficient])
@@ -365,6 +490,61 @@ def ols_comparison(data: pd.DataFrame, variable: str, confidence: float = 0.95) 
         rows.append({"model": model, "estimate": estimate, "se": se, "ci_low": estimate - half, "ci_high": estimate + half,
                      "p": float(2 * stats.t.sf(abs(estimate / se), df_resid)), "n": n, "df_resid": df_resid})
     return pd.DataFrame(rows)
+
+
+def pseudo_rows(cell_frame: pd.DataFrame) -> pd.DataFrame:
+    """Patient-like rows (``centre, group, y``) with exactly the n, mean and SD of every cell.
+
+    A cell of n values with mean m and SD s becomes m + s·z, where z = (0, 1, …, n − 1) centred and scaled to SD 1;
+    one value is m.  A model whose likelihood depends on the data only through each centre × group cell's size, sum
+    and sum of squares — the linear models with group and centre used here, fixed or random centre intercept — fits
+    these rows exactly as it fits the patients' own, so it can be fitted from summaries.
+
+    >>> rows = pseudo_rows(pd.DataFrame({"centre": ["x"], "group": ["A"], "n": [3], "mean": [2.0], "sd": [0.5]}))
+    >>> rows["y"].tolist(), float(rows["y"].std())
+    ([1.5, 2.0, 2.5], 0.5)
+    """
+    parts = []
+    for cell in cell_frame[cell_frame["n"] > 0].itertuples():
+        n = int(cell.n)
+        z = np.arange(n) - (n - 1) / 2
+        z = z / z.std(ddof=1) if n > 1 else z
+        spread = 0.0 if pd.isna(cell.sd) else float(cell.sd)
+        parts.append(pd.DataFrame({"centre": cell.centre, "group": cell.group, "y": float(cell.mean) + spread * z}))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["centre", "group", "y"])
+
+
+def mixed_model(data: pd.DataFrame, variable: str, confidence: float = 0.95) -> dict[str, float]:
+    r"""Group A − B from a linear mixed model with a random centre intercept, ``y ~ group + (1 | centre)`` (REML).
+
+    Fitted by statsmodels ``MixedLM`` on :func:`pseudo_rows` of the :func:`cells` (``data``: patient rows or
+    cells): the restricted likelihood of this model depends on the data only through each cell's size, sum and sum
+    of squares, so the fit equals the fit on the patient rows (a test checks it) and a coordinator can fit it from
+    centres' summaries.  Returns ``estimate, se, ci_low, ci_high`` (Wald, normal), ``p``, ``centre_variance`` (the
+    intercepts' variance), ``residual_variance`` and ``converged`` (1 or 0); empty with fewer than two centres with
+    values or when the fit fails.
+    """
+    import warnings
+
+    import statsmodels.formula.api as smf
+
+    rows = pseudo_rows(variable_cells(data, variable))
+    if rows["centre"].nunique() < 2 or rows["group"].nunique() < 2:
+        return {}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            fit = smf.mixedlm("y ~ C(group, Treatment('B'))", rows, groups=rows["centre"]).fit(reml=True)
+        except (ValueError, np.linalg.LinAlgError):
+            return {}
+    name = "C(group, Treatment('B'))[T.A]"
+    estimate, se = float(fit.fe_params[name]), float(fit.bse_fe[name])
+    half = critical_value(confidence) * se
+    converged = bool(fit.converged) and not any("converge" in str(w.message).lower() for w in caught)
+    return {"estimate": estimate, "se": se, "ci_low": estimate - half, "ci_high": estimate + half,
+            "p": float(2 * stats.norm.sf(abs(estimate / se))) if se > 0 else np.nan,
+            "centre_variance": float(fit.cov_re.iloc[0, 0]), "residual_variance": float(fit.scale),
+            "converged": float(converged)}
 
 
 def clustering(data: pd.DataFrame, variable: str) -> dict:
@@ -379,31 +559,39 @@ def clustering(data: pd.DataFrame, variable: str) -> dict:
         m_0 = \frac{N - \sum_i n_i^2 / N}{k - 1}, \quad
         \rho = \max\Bigl(0, \frac{\mathrm{MSB} - \mathrm{MSW}}{\mathrm{MSB} + (m_0 - 1)\,\mathrm{MSW}}\Bigr)
 
-    (:math:`m_0` is the adjusted mean cluster size of unbalanced designs; Donner 1986).  Returns ``icc, msb, msw,
-    m0, k, n, mean_cluster_size`` (N/k) and ``design_effect`` = :func:`vertebroplasty.statistics.power.design_effect` of the
-    ICC and the mean cluster size; ``icc`` is NaN with fewer than two centres.
+    (:math:`m_0` is the adjusted mean cluster size of unbalanced designs; Donner 1986), computed from the
+    :func:`cells` (``data``: patient rows or cells): a centre's size, mean and within-centre sum of squares are those of
+    its two group cells combined.  Returns ``icc, msb, msw, m0, k, n, mean_cluster_size`` (N/k); ``icc`` is NaN with
+    fewer than two centres.
+
+    No design effect is derived from it: both groups are treated in every centre and compared within it, so the
+    centre effect is not confounded with the group (Kish's 1 + (m − 1)ρ is for whole clusters given one treatment);
+    with an analysis adjusted for centre the clustering, if anything, narrows the interval (Vierron & Giraudeau 2007).
 
     Examples
     --------
     >>> frame = pd.DataFrame({"centre": list("xxyy"), "group": list("ABAB"), "v": [1.0, 2.0, 3.0, 4.0]})
-    >>> parts = clustering(frame, "v")  # MSB = 4, MSW = 0.5, m0 = 2: 3.5 / 4.5
-    >>> round(parts["icc"], 4), round(parts["design_effect"], 4)  # 1 + (2 - 1) × 0.7778
-    (0.7778, 1.7778)
+    >>> round(clustering(frame, "v")["icc"], 4)  # MSB = 4, MSW = 0.5, m0 = 2: 3.5 / 4.5
+    0.7778
     """
-    frame = outcome_frame(data, variable)
-    by_centre = frame.groupby("centre")["y"].agg(["count", "mean", "var"])
+    cell_frame = variable_cells(data, variable)
+    cell_frame = cell_frame[cell_frame["n"] > 0].assign(total=lambda frame: frame["n"] * frame["mean"])
+    by_centre = cell_frame.groupby("centre", sort=True).agg(count=("n", "sum"), total=("total", "sum"))
+    by_centre["mean"] = by_centre["total"] / by_centre["count"]
+    deviations = cell_frame["mean"] - cell_frame["centre"].map(by_centre["mean"])
+    within = ((cell_frame["n"] - 1) * (cell_frame["sd"] ** 2).fillna(0) + cell_frame["n"] * deviations ** 2).sum()
     k, n = len(by_centre), int(by_centre["count"].sum())
     result = {"icc": np.nan, "msb": np.nan, "msw": np.nan, "m0": np.nan, "k": k, "n": n,
-              "mean_cluster_size": n / k if k else np.nan, "design_effect": np.nan}
+              "mean_cluster_size": n / k if k else np.nan}
     if k < 2 or n - k < 1:
         return result
-    msb = float((by_centre["count"] * (by_centre["mean"] - frame["y"].mean()) ** 2).sum() / (k - 1))
-    msw = float(((by_centre["count"] - 1) * by_centre["var"].fillna(0)).sum() / (n - k))
+    grand_mean = by_centre["total"].sum() / n
+    msb = float((by_centre["count"] * (by_centre["mean"] - grand_mean) ** 2).sum() / (k - 1))
+    msw = float(within / (n - k))
     m0 = float((n - (by_centre["count"] ** 2).sum() / n) / (k - 1))
     denominator = msb + (m0 - 1) * msw
     icc = max((msb - msw) / denominator, 0.0) if denominator > 0 else np.nan
     result.update(icc=icc, msb=msb, msw=msw, m0=m0)
-    result["design_effect"] = power.design_effect(icc, result["mean_cluster_size"]) if np.isfinite(icc) else np.nan
     return result
 
 
@@ -430,6 +618,8 @@ def _pooled_rows(variable: str, pooled: dict) -> list[dict]:
     for centre, name in ((POOLED_FIXED, "fixed"), (POOLED_RANDOM, "random")):
         values = {estimate_name(variable): pooled[name],
                   **{statistic: pooled[f"{name}_{statistic}"] for statistic in ("se", "ci_low", "ci_high", "z", "p")}}
+        if name == "random":
+            values.update({key: pooled[key] for key in RANDOM_EXTRAS})
         rows += _rows(variable, centre, {**values, **heterogeneity})
     return rows
 
@@ -441,7 +631,7 @@ def _ols_rows(data: pd.DataFrame, variable: str, confidence: float) -> list[dict
         values = {estimate_name(variable): record["estimate"]}
         values.update({key: record[key] for key in ("se", "ci_low", "ci_high", "p", "n")})
         if record["model"] == ADJUSTED_OLS:
-            values.update({key: parts[key] for key in ("icc", "mean_cluster_size", "design_effect")})
+            values.update({key: parts[key] for key in ("icc", "mean_cluster_size")})
         rows += _rows(variable, record["model"], values)
     return rows
 
@@ -462,6 +652,10 @@ def variable_rows(data: pd.DataFrame, variable: str, confidence: float = 0.95) -
     if binary and len(stratified_counts(data, variable)[0]) >= 2:
         summary += _rows(variable, MANTEL_HAENSZEL, mantel_haenszel(data, variable, confidence))
     summary += _ols_rows(data, variable, confidence)
+    if not binary:
+        mixed = mixed_model(data, variable, confidence)
+        if mixed:
+            summary += _rows(variable, MIXED_MODEL, {estimate_name(variable): mixed.pop("estimate"), **mixed})
     rows.append(pd.DataFrame(summary, columns=TABLE_COLUMNS))
     return pd.concat(rows, ignore_index=True)
 
@@ -469,7 +663,8 @@ def variable_rows(data: pd.DataFrame, variable: str, confidence: float = 0.95) -
 def centres_table(data: pd.DataFrame, variables: Iterable[str] = TABLE_VARIABLES, alpha: float = 0.05) -> pd.DataFrame:
     """Everything of the multicentre analysis, tidy and long: exactly the columns ``variable, centre, statistic, value``.
 
-    ``data`` is a cohort's analysis table (:attr:`vertebroplasty.contract.cohort.Cohort.data`); intervals are 95 % intervals,
+    ``data`` is a cohort's analysis table (:attr:`vertebroplasty.contract.cohort.Cohort.data`) or its :func:`cells` —
+    for instance gathered from centres' summary files — and both give the same numbers; intervals are 95 % intervals,
     as everywhere in the report (``alpha`` is the significance level the sentences use).  Per variable, in this order:
 
     * one block per centre (``centre`` = its name): ``n_A, n_B, mean_A, mean_B, mean_difference, se, ci_low,
@@ -478,13 +673,16 @@ def centres_table(data: pd.DataFrame, variables: Iterable[str] = TABLE_VARIABLES
       difference is the difference of the two shares, so it stands where a difference of means stands and is
       pooled the same way — plus ``log_odds_ratio, log_odds_ratio_se``.  A centre without a usable estimate has NaN
       values (its reason is in :func:`per_centre_differences` / :func:`per_centre_proportions`);
-    * ``pooled_fixed`` and ``pooled_random`` (:func:`pool`): the estimate, ``se, ci_low, ci_high, z, p`` and the
-      heterogeneity shared by both, ``k, tau2, i2`` (%), ``q, q_df, q_p``;
+    * ``pooled_fixed`` and ``pooled_random`` (:func:`pool`): the estimate, ``se, ci_low, ci_high, z, p`` (the
+      DerSimonian–Laird interval on the random row) and the heterogeneity shared by both, ``k, tau2, i2`` (%), ``q,
+      q_df, q_p``; the random row also has the Hartung–Knapp ``hk_se, hk_ci_low, hk_ci_high, hk_p`` and the
+      prediction interval ``pi_low, pi_high`` (NaN with fewer than three centres);
     * for a yes/no outcome, ``pooled_mantel_haenszel`` (:func:`mantel_haenszel`): ``k, odds_ratio, ci_low,
       ci_high, p, breslow_day_p``;
     * ``crude_ols`` and ``adjusted_ols`` (:func:`ols_comparison`): the estimate, ``se, ci_low, ci_high, p, n``; the
-      adjusted rows also carry the outcome's ``icc``, ``mean_cluster_size`` and ``design_effect``
-      (:func:`clustering`).
+      adjusted rows also carry the outcome's ``icc`` and ``mean_cluster_size`` (:func:`clustering`);
+    * for a measurement, ``mixed_random_intercept`` (:func:`mixed_model`): the estimate, ``se, ci_low, ci_high, p,
+      centre_variance, residual_variance, converged``.
 
     A cohort of one centre gives its centre block only (no pooled, Mantel–Haenszel or OLS rows): the multicentre
     chapter appears only with more than one centre.
@@ -497,7 +695,9 @@ def centres_table(data: pd.DataFrame, variables: Iterable[str] = TABLE_VARIABLES
     (['variable', 'centre', 'statistic', 'value'], ['all'])
     """
     confidence = 0.95
-    parts = [variable_rows(data, variable, confidence) for variable in variables]
+    variables = list(variables)
+    source = data if is_cells(data) else cells(data, variables)
+    parts = [variable_rows(source, variable, confidence) for variable in variables]
     if not parts:
         return pd.DataFrame(columns=TABLE_COLUMNS)
     return pd.concat(parts, ignore_index=True)[TABLE_COLUMNS]

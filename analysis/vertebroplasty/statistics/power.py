@@ -53,15 +53,6 @@ def sample_size(comparison: pd.DataFrame, alpha: float = 0.05, powers: tuple[flo
     return pd.DataFrame(rows, columns=["variable", "hedges_g", *[f"n_per_group_{int(p * 100)}" for p in powers]])
 
 
-def design_effect(intraclass_correlation: float, mean_cluster_size: float) -> float:
-    """Design effect of a clustered (multicentre) design: 1 + (m − 1) ρ (Kish, 1965).
-
-    >>> design_effect(0.05, 21)
-    2.0
-    """
-    return float(1 + (mean_cluster_size - 1) * max(intraclass_correlation, 0.0))
-
-
 def proportion_sample_size(first: float, second: float, alpha: float = 0.05, powers: tuple[float, ...] = (0.8, 0.9),
                            limit: int = 100_000) -> dict:
     """Patients per group to detect proportions ``first`` vs ``second`` (two-sided; Cohen's h, statsmodels ``NormalIndPower``).

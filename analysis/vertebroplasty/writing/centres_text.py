@@ -15,6 +15,7 @@ from vertebroplasty.statistics.centres import (
     CRUDE_OLS,
     HEADLINE_OUTCOMES,
     MANTEL_HAENSZEL,
+    MIXED_MODEL,
     POOLED_FIXED,
     POOLED_RANDOM,
     SUMMARY_ROWS,
@@ -43,31 +44,66 @@ BAND_WORDING = {"low": "was much the same in every centre",
                 "considerable": "varied considerably from centre to centre"}
 
 
-def heterogeneity_sentence(pooled: Mapping[str, float], label: str) -> str:
-    """A plain sentence on how much the group difference varied between centres, worded by I² and Cochran's Q.
+def opposite_centres(table: pd.DataFrame, variable: str) -> list[str]:
+    """The centres whose difference points the other way from the random-effects estimate (by the sign of the estimate).
 
-    ``pooled`` holds ``k``, ``i2`` (%) and ``q_p`` (and optionally ``tau2``): a :func:`pool` result or
-    :func:`summary_row` of the table.  The I² band follows Higgins et al. (2003); the Q test is reported with its
-    p, and a non-significant Q is not read as proof of homogeneity (it has little power with few centres).
+    >>> rows = pd.DataFrame({"variable": "v", "centre": ["x", "y", "z", "pooled_random"], "statistic": "mean_difference",
+    ...                      "value": [-1.0, 0.5, -2.0, -0.8]})
+    >>> opposite_centres(rows, "v")
+    ['y']
+    """
+    pooled = summary_row(table, variable, POOLED_RANDOM)
+    name = estimate_name(variable)
+    if not pooled or not np.isfinite(pooled.get(name, np.nan)) or pooled[name] == 0:
+        return []
+    rows = table[(table["variable"] == variable) & ~table["centre"].isin(SUMMARY_ROWS) & (table["statistic"] == name)]
+    return [row.centre for row in rows.itertuples() if np.isfinite(row.value) and np.sign(row.value) == -np.sign(pooled[name])]
+
+
+def heterogeneity_sentence(pooled: Mapping[str, float], label: str, opposite: Iterable[str] = ()) -> str:
+    """How much one outcome's group difference varied between centres, in one sentence (said once per outcome).
+
+    ``pooled`` holds ``k``, ``i2`` (%), ``q_p`` and optionally ``tau2`` and ``pi_low``/``pi_high`` (the random-effects
+    row of the table); ``opposite`` names the centres whose difference points the other way (:func:`opposite_centres`).
+    The I² band follows Higgins et al. (2003).  What the Q test can and cannot show with few centres is said once in
+    the chapter, not in every sentence.
 
     Examples
     --------
-    >>> sentence = heterogeneity_sentence({"k": 4, "i2": 12.3, "q_p": 0.334, "tau2": 0.01}, "FVAHL")
-    >>> sentence.split(" (")[0]
-    'Across the 4 centres, the difference between the groups in FVAHL was much the same in every centre'
-    >>> sentence[sentence.index("(I²"):sentence.index(")") + 1]
-    '(I² = 12 %, low heterogeneity; τ² = 0.0100; Q-test p = 0.334)'
+    >>> heterogeneity_sentence({"k": 4, "i2": 12.3, "q_p": 0.334, "tau2": 0.01}, "FVAHL")[-56:]
+    'Q-test p = 0.334), and every centre points the same way.'
+    >>> sentence = heterogeneity_sentence({"k": 4, "i2": 55.0, "q_p": 0.08, "tau2": 0.5, "pi_low": -3.1, "pi_high": 1.2},
+    ...                                   "LKA loss", ["centre-b"])
+    >>> sentence[:79]
+    'LKA loss: the difference varied substantially from centre to centre (I² = 55 %,'
+    >>> sentence[sentence.index("); ") + 3:]
+    "centre-b points the other way, and a new centre's difference would be expected between -3.10 and 1.20 (95 % prediction interval)."
     """
     k, i2, q_p = int(pooled["k"]), float(pooled["i2"]), float(pooled["q_p"])
-    start = f"Across the {k} centres, the difference between the groups in {label}"
     if not np.isfinite(i2) or not np.isfinite(q_p):
-        return f"{start} could not be compared between centres."
+        return f"{label}: the difference could not be compared between the {k} centres."
     band = heterogeneity_band(i2)
-    tau2 = f"; τ² = {pooled['tau2']:#.3g}" if "tau2" in pooled and np.isfinite(pooled["tau2"]) else ""
-    first = f"{start} {BAND_WORDING[band]} (I² = {i2:.0f} %, {band} heterogeneity{tau2}; Q-test {numbers.format_p_in_text(q_p)})."
-    if q_p < 0.05:
-        return f"{first} The Q test rejects one common difference, so the random-effects estimate is the one to read."
-    return f"{first} The Q test finds no heterogeneity beyond chance, although with {k} centres it has little power to find it."
+    tau2 = f"; τ² = {pooled['tau2']:#.3g}" if np.isfinite(pooled.get("tau2", np.nan)) else ""
+    sentence = (f"{label}: the difference {BAND_WORDING[band]} (I² = {i2:.0f} %, {band}{tau2}; "
+                f"Q-test {numbers.format_p_in_text(q_p)})")
+    opposite = [myst.escape_markdown(name) for name in opposite]
+    direction = (f"{myst.english_list(opposite)} point{'s' if len(opposite) == 1 else ''} the other way" if opposite
+                 else "every centre points the same way")
+    low, high = pooled.get("pi_low", np.nan), pooled.get("pi_high", np.nan)
+    if np.isfinite(low) and np.isfinite(high) and i2 > 0:
+        return (f"{sentence}; {direction}, and a new centre's difference would be expected between {low:.2f} and {high:.2f} "
+                "(95 % prediction interval).")
+    return f"{sentence}, and {direction}."
+
+
+def heterogeneity_sentences(table: pd.DataFrame, variables: Iterable[str] = HEADLINE_OUTCOMES) -> str:
+    """One :func:`heterogeneity_sentence` per outcome, as a bullet list (MyST)."""
+    lines = []
+    for variable in variables:
+        pooled = summary_row(table, variable, POOLED_RANDOM)
+        lines.append(heterogeneity_sentence(pooled, label_of(variable), opposite_centres(table, variable)) if pooled
+                     else f"{label_of(variable)}: fewer than two centres have an estimate, so nothing is pooled.")
+    return "\n".join(f"- {line}" for line in lines)
 
 
 #: Up to this many centres each is named on the plot; beyond it the rows are unnamed and the fonts shrink.
@@ -78,8 +114,9 @@ def forest_data(rows: pd.DataFrame) -> pd.DataFrame:
     """The rows a forest plot draws, from one variable's :func:`centres_table` rows.
 
     One row per centre (in table order) then ``pooled_fixed`` and ``pooled_random``: ``centre, estimate, ci_low,
-    ci_high, weight, kind`` (``centre`` or ``pooled``).  A centre's weight is its random-effects weight
-    1/(se² + τ²), as a share of the total (NaN without an SE).
+    ci_high, n_A, n_B, weight, kind`` (``centre`` or ``pooled``).  A centre's weight is its random-effects weight
+    1/(se² + τ²), as a share of the total (NaN without an SE); the random-effects row's interval is the Hartung–Knapp
+    one, and it carries the prediction interval in ``pi_low``/``pi_high``.
     """
     order = list(dict.fromkeys(rows["centre"]))
     wide = rows.pivot(index="centre", columns="statistic", values="value").reindex(order)
@@ -88,10 +125,16 @@ def forest_data(rows: pd.DataFrame) -> pd.DataFrame:
     pooled = [centre for centre in (POOLED_FIXED, POOLED_RANDOM) if centre in wide.index]
     tau2 = float(wide.loc[POOLED_RANDOM, "tau2"]) if POOLED_RANDOM in wide.index else 0.0
     weights = 1 / (wide.loc[centres, "se"] ** 2 + tau2)
-    frame = wide.loc[centres + pooled, [estimate, "ci_low", "ci_high"]].rename(columns={estimate: "estimate"})
+    columns = [estimate, "ci_low", "ci_high", "n_A", "n_B"] + [c for c in ("hk_ci_low", "hk_ci_high", "pi_low", "pi_high") if c in wide]
+    frame = wide.loc[centres + pooled, columns].rename(columns={estimate: "estimate"})
+    if POOLED_RANDOM in frame.index and "hk_ci_low" in frame:
+        frame.loc[POOLED_RANDOM, ["ci_low", "ci_high"]] = frame.loc[POOLED_RANDOM, ["hk_ci_low", "hk_ci_high"]].to_numpy()
+    for column in ("pi_low", "pi_high"):
+        frame[column] = frame.get(column, np.nan)
     frame["weight"] = (weights / weights.sum()).reindex(frame.index)
     frame["kind"] = ["centre"] * len(centres) + ["pooled"] * len(pooled)
-    return frame.rename_axis("centre").reset_index()
+    return frame.rename_axis("centre").reset_index()[["centre", "estimate", "ci_low", "ci_high", "n_A", "n_B", "weight",
+                                                      "pi_low", "pi_high", "kind"]]
 
 
 def heterogeneity_caption(pooled: Mapping[str, float]) -> str:
@@ -107,63 +150,91 @@ def heterogeneity_caption(pooled: Mapping[str, float]) -> str:
 
 #: Row layout of the forest plot: (inches per row, square size for the largest weight, font size, diamond half-height
 #: and rows between the pooled estimates), with named centres and without.
-FOREST_LAYOUT = {True: (0.26, 110.0, 8, 0.35, 1.0), False: (0.1, 14.0, 6, 1.0, 2.5)}
+FOREST_LAYOUT = {True: (0.24, 110.0, 7.5, 0.35, 1.0), False: (0.1, 14.0, 6, 1.0, 2.5)}
+POOLED_NAMES = {POOLED_FIXED: "Fixed effect", POOLED_RANDOM: "Random effects (HK CI)"}
+#: Where the columns of text beside a forest plot start, as fractions of the figure's width.
+TEXT_COLUMNS = (0.72, 0.8, 0.87)
 
 
-POOLED_NAMES = {POOLED_FIXED: "Fixed effect (inverse variance)", POOLED_RANDOM: "Random effects (DerSimonian–Laird)"}
+def favours(variable: str) -> tuple[str, str]:
+    """The labels under the two sides of zero: which group a difference A − B on that side favours.
+
+    >>> favours("lka_loss"), favours("type_a_share")
+    (('favours group A', 'favours group B'), ('favours group B', 'favours group A'))
+    """
+    from vertebroplasty.writing.adjusted_text import better_direction
+
+    lower_is_better = better_direction(variable) == "lower"
+    return ("favours group A", "favours group B") if lower_is_better else ("favours group B", "favours group A")
 
 
-def forest_plot(rows: pd.DataFrame, label: str, heterogeneity: str | None = None):
-    """A forest plot of one variable's :func:`centres_table` rows; returns a matplotlib Figure.
+def forest_plot(table: pd.DataFrame, variables: Iterable[str] = HEADLINE_OUTCOMES, labels: Mapping[str, str] | None = None):
+    """One figure of forest plots, a panel per outcome stacked on the same centre rows; returns a matplotlib Figure.
 
-    Each centre is a square at its estimate (area proportional to its random-effects weight) with its confidence
-    interval; the fixed-effect and random-effects pooled estimates are diamonds spanning their intervals; the dashed
-    line is no difference (0).  With up to :data:`LABELLED_CENTRES` (40) centres each row is named and its estimate
-    and interval are written beside it.  With more (the plot stays readable up to about 100 centres) the centre rows
-    are unnamed, in table order (by name), the squares, row spacing and fonts shrink, and the axis says how many
-    centres there are; only the pooled rows are named.  ``heterogeneity`` is the subtitle; by default
-    :func:`heterogeneity_caption` of the pooled random-effects row.
-
-    The figure is a plain :class:`matplotlib.figure.Figure` on an Agg canvas (no pyplot, no global state), and
-    nothing in it is random, so the same rows give the same image.
+    In each panel a centre is a square at its difference A − B (area proportional to its random-effects weight) with its
+    95 % CI; the fixed-effect diamond spans its interval, the random-effects diamond its Hartung–Knapp interval, and the
+    thin bar through it the 95 % prediction interval of a new centre.  Beside each row: the patients of groups A and B
+    with a value, the random-effects weight and the estimate with its interval; under the axis, which group each side of
+    zero favours, and the heterogeneity.  With more than :data:`LABELLED_CENTRES` centres the centre rows are unnamed,
+    without the text columns, and the rows shrink.  A plain Figure on an Agg canvas (no pyplot, no global state), so
+    the same table gives the same image.
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.patches import Polygon
+    from matplotlib.transforms import blended_transform_factory
 
-    data = forest_data(rows)
-    is_centre = data["kind"].to_numpy() == "centre"
-    centres, pooled = data[is_centre], data[~is_centre]
-    labelled = len(centres) <= LABELLED_CENTRES
+    variables = [v for v in variables if v in set(table["variable"])]
+    labels = dict(labels or {})
+    panels = [(variable, forest_data(table[table["variable"] == variable])) for variable in variables]
+    count = max((int((data["kind"] == "centre").sum()) for _, data in panels), default=0)
+    labelled = count <= LABELLED_CENTRES
     inches, square, font, half_height, gap = FOREST_LAYOUT[labelled]
-    y = np.concatenate([np.arange(len(centres), 0, -1.0), -gap * np.arange(1, len(pooled) + 1)])
-    figure = Figure(figsize=(7.2 if labelled else 6.4, 1.6 + inches * (y.max() - y.min() + 2)), layout="constrained")
+    heights = [1.1 + inches * (len(data) + 2 * gap + 1) for _, data in panels]
+    figure = Figure(figsize=(9.6 if labelled else 6.4, sum(heights) + 0.3), layout="constrained")
+    if labelled:  # keep the right-hand quarter for the columns of text beside the plots
+        figure.get_layout_engine().set(rect=(0, 0, 0.7, 1))
     FigureCanvasAgg(figure)
-    axis = figure.add_subplot()
-    axis.hlines(y[is_centre], centres["ci_low"], centres["ci_high"], color="#444444", linewidth=0.8 if labelled else 0.5)
-    sizes = square * centres["weight"].fillna(0) / max(centres["weight"].max(), 1e-12)
-    axis.scatter(centres["estimate"], y[is_centre], s=sizes.clip(lower=4), marker="s", color="#1b6ca8", zorder=3)
-    for row, position in zip(pooled.itertuples(), y[~is_centre]):
-        axis.add_patch(Polygon([(row.ci_low, position), (row.estimate, position + half_height), (row.ci_high, position),
-                                (row.estimate, position - half_height)], closed=True, zorder=3,
-                               color="#d1495b" if row.centre == POOLED_RANDOM else "#6c757d"))
-    axis.axvline(0, color="black", linewidth=0.8, linestyle="--")
-    shown = data if labelled else pooled
-    names = [POOLED_NAMES.get(centre, centre) for centre in shown["centre"]]
-    axis.set_yticks(y[data.index.isin(shown.index)], names, fontsize=font)
-    if labelled:
-        for row, position in zip(data.itertuples(), y):
-            text = "not estimable" if pd.isna(row.ci_low) else f"{row.estimate:.2f} [{row.ci_low:.2f}, {row.ci_high:.2f}]"
-            axis.annotate(text.replace("-", "−"), (1.01, position), xycoords=("axes fraction", "data"), va="center",
-                          fontsize=font)
-    else:
-        axis.set_ylabel(f"{len(centres)} centres, by name (squares)", fontsize=font)
-    axis.set_ylim(y.min() - 1.5 * half_height - 0.5, y.max() + 1)
-    axis.tick_params(axis="x", labelsize=font)
-    axis.set_xlabel(f"{label}: group A − group B", fontsize=font + 1)
-    subtitle = heterogeneity_caption(summary_row(rows, rows["variable"].iloc[0])) if heterogeneity is None else heterogeneity
-    axis.set_title(label + (f"\n{subtitle}" if subtitle else ""), fontsize=font + 2)
-    axis.spines[["top", "right"]].set_visible(False)
+    axes = figure.subplots(len(panels), 1, gridspec_kw={"height_ratios": heights}, squeeze=False)[:, 0]
+    for axis, (variable, data) in zip(axes, panels):
+        is_centre = data["kind"].to_numpy() == "centre"
+        centres, pooled = data[is_centre], data[~is_centre]
+        y = np.concatenate([np.arange(len(centres), 0, -1.0), -gap * np.arange(1, len(pooled) + 1)])
+        axis.hlines(y[is_centre], centres["ci_low"], centres["ci_high"], color="#444444", linewidth=0.8 if labelled else 0.5)
+        sizes = square * centres["weight"].fillna(0) / max(centres["weight"].max(), 1e-12)
+        axis.scatter(centres["estimate"], y[is_centre], s=sizes.clip(lower=4), marker="s", color="#1b6ca8", zorder=3)
+        for row, position in zip(pooled.itertuples(), y[~is_centre]):
+            if row.centre == POOLED_RANDOM and np.isfinite(row.pi_low):
+                axis.hlines(position, row.pi_low, row.pi_high, color="#d1495b", linewidth=1.2, zorder=2)
+            axis.add_patch(Polygon([(row.ci_low, position), (row.estimate, position + half_height), (row.ci_high, position),
+                                    (row.estimate, position - half_height)], closed=True, zorder=3,
+                                   color="#d1495b" if row.centre == POOLED_RANDOM else "#6c757d"))
+        axis.axvline(0, color="black", linewidth=0.8, linestyle="--")
+        shown = data if labelled else pooled
+        axis.set_yticks(y[data.index.isin(shown.index)], [POOLED_NAMES.get(c, c) for c in shown["centre"]], fontsize=font)
+        if labelled:  # columns of text at fixed places of the figure, on the rows of the plot
+            beside = blended_transform_factory(figure.transFigure, axis.transData)
+            for column, heading in zip(TEXT_COLUMNS, ("n A / B", "weight", "A − B [95 % CI]")):
+                axis.text(column, y.max() + 0.9, heading, transform=beside, va="center", fontsize=font, fontweight="bold",
+                          clip_on=False, in_layout=False)
+            for row, position in zip(data.itertuples(), y):
+                sizes_text = f"{int(row.n_A)} / {int(row.n_B)}" if row.kind == "centre" else ""
+                weight = f"{100 * row.weight:.0f} %" if row.kind == "centre" and np.isfinite(row.weight) else ""
+                interval = ("not estimable" if pd.isna(row.ci_low) else
+                            f"{numbers.signed(row.estimate)} [{numbers.signed(row.ci_low)}, {numbers.signed(row.ci_high)}]")
+                for column, text in zip(TEXT_COLUMNS, (sizes_text, weight, interval)):
+                    axis.text(column, position, text, transform=beside, va="center", fontsize=font, clip_on=False, in_layout=False)
+        else:
+            axis.set_ylabel(f"{len(centres)} centres (squares)", fontsize=font)
+        axis.set_ylim(y.min() - 1.5 * half_height - 0.5, y.max() + 1.4)
+        axis.tick_params(axis="x", labelsize=font)
+        left, right = favours(variable)
+        label = labels.get(variable, label_of(variable))
+        caption = heterogeneity_caption(summary_row(table, variable, POOLED_RANDOM))
+        axis.set_xlabel(f"← {left}   |   {right} →\n{label}: group A − group B" + (f"; {caption}" if caption else ""),
+                        fontsize=font)
+        axis.set_title(label, fontsize=font + 1.5, loc="left")
+        axis.spines[["top", "right"]].set_visible(False)
     return figure
 
 
@@ -172,20 +243,65 @@ def label_of(variable: str) -> str:
 
 
 def pooled_table(table: pd.DataFrame, variables: Iterable[str] = HEADLINE_OUTCOMES) -> str:
-    """Per outcome: crude and centre-adjusted OLS differences, fixed and random pooled estimates, I² and Q p (MyST)."""
-    def estimate(row: dict, name: str) -> str:
-        return numbers.estimate(row.get(name, row.get("estimate")), row.get("ci_low"), row.get("ci_high")) if row else "—"
+    """Per outcome, group A − B with its 95 % CI: patients pooled as one centre (crude OLS), adjusted for centre (OLS with
+    centre as a factor; mixed model with a random centre intercept), and the centres pooled as a meta-analysis
+    (fixed effect; random effects with the Hartung–Knapp interval and the prediction interval) (MyST)."""
+    def estimate(row: dict, name: str, low: str = "ci_low", high: str = "ci_high") -> str:
+        return numbers.estimate(row.get(name), row.get(low), row.get(high)) if row else "—"
 
     rows = []
     for variable in variables:
         name = estimate_name(variable)
-        random, fixed = summary_row(table, variable, POOLED_RANDOM), summary_row(table, variable, POOLED_FIXED)
-        crude, adjusted = summary_row(table, variable, CRUDE_OLS), summary_row(table, variable, ADJUSTED_OLS)
-        heterogeneity = f"{random['i2']:.0f} %; {numbers.format_p_in_text(random['q_p'])}" if random else "—"
-        rows.append([label_of(variable), estimate(crude, "estimate"), estimate(adjusted, "estimate"), estimate(fixed, name),
-                     estimate(random, name), heterogeneity])
-    return myst.list_table(["Outcome (A − B)", "Crude (OLS)", "Adjusted for centre (OLS)", "Fixed effect", "Random effects (DL)",
-                            "I²; Q test"], rows, [22, 16, 16, 16, 16, 14])
+        random = summary_row(table, variable, POOLED_RANDOM)
+        mixed = summary_row(table, variable, MIXED_MODEL)
+        prediction = (f"{random['pi_low']:.2f} to {random['pi_high']:.2f}"
+                      if random and np.isfinite(random.get("pi_low", np.nan)) else "—")
+        rows.append([label_of(variable), estimate(summary_row(table, variable, CRUDE_OLS), name),
+                     estimate(summary_row(table, variable, ADJUSTED_OLS), name),
+                     estimate(mixed, name) if mixed else "not fitted (yes/no outcome)" if variable in BINARY_OUTCOMES else "—",
+                     estimate(summary_row(table, variable, POOLED_FIXED), name),
+                     estimate(random, name, "hk_ci_low", "hk_ci_high"), prediction])
+    return myst.list_table(["Outcome (A − B)", "Crude, one pool (OLS)", "Adjusted for centre (OLS)", "Random centre intercept (mixed model)",
+                            "Fixed effect (meta-analysis)", "Random effects (DL, Hartung–Knapp CI)", "95 % prediction interval"],
+                           rows, [16, 14, 14, 14, 14, 15, 13])
+
+
+def multicentre_summary(table: pd.DataFrame, variables: Iterable[str] = HEADLINE_OUTCOMES) -> str:
+    """The headline outcomes as a multicentre study reads them: within centres (adjusted for centre) and across
+    centres (random effects with the Hartung–Knapp interval), a direction named only where that interval excludes no
+    difference (MyST bullet list)."""
+    lines = []
+    for variable in variables:
+        name = estimate_name(variable)
+        adjusted, random = summary_row(table, variable, ADJUSTED_OLS), summary_row(table, variable, POOLED_RANDOM)
+        if not adjusted:
+            continue
+        parts = [f"adjusted for centre {numbers.estimate(adjusted[name], adjusted['ci_low'], adjusted['ci_high'])}"]
+        if random:
+            parts.append(f"random effects over {int(random['k'])} centres "
+                         f"{numbers.estimate(random[name], random['hk_ci_low'], random['hk_ci_high'])} (Hartung–Knapp 95 % CI)")
+        verdicts = [interval_direction(adjusted["ci_low"], adjusted["ci_high"])]
+        if random:
+            verdicts.append(interval_direction(random["hk_ci_low"], random["hk_ci_high"]))
+        if all(verdicts) and len(set(verdicts)) == 1:
+            reading = f"{verdicts[0]} in group A than in group B by both estimates"
+        elif any(verdicts):
+            reading = "the two estimates disagree on whether the groups differ, so no direction is claimed"
+        else:
+            reading = "no difference between the groups is shown once centres are taken into account"
+        lines.append(f"- {label_of(variable)}, group A − B: {'; '.join(parts)} — {reading}.")
+    return "\n".join(lines)
+
+
+def interval_direction(low: float, high: float) -> str:
+    """``lower``/``higher`` when an interval of A − B excludes zero, else ``""`` (the report's rule for directions).
+
+    >>> interval_direction(-2.0, -0.1), interval_direction(-2.0, 0.3), interval_direction(0.2, 1.0)
+    ('lower', '', 'higher')
+    """
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return ""
+    return "lower" if high < 0 else "higher" if low > 0 else ""
 
 
 def mantel_haenszel_sentence(table: pd.DataFrame) -> str:
@@ -220,3 +336,57 @@ def characteristics_table(data: pd.DataFrame, variables: Iterable[str]) -> str:
             rows.append([dictionary.label(variable), *[numbers.mean_sd(by_level.loc[(c, ""), "mean"], by_level.loc[(c, ""), "sd"])
                                                        if (c, "") in by_level.index else "—" for c in centres]])
     return myst.list_table(header, rows, [30] + [max(8, 70 // len(centres))] * len(centres))
+
+
+def combined_cells(cells: pd.DataFrame) -> pd.DataFrame:
+    """Per variable and centre, the two groups' cells combined: ``n, mean, sd`` of all the centre's values.
+
+    >>> cells = pd.DataFrame({"variable": "v", "centre": "x", "group": ["A", "B"], "n": [2, 2], "mean": [1.0, 3.0],
+    ...                       "sd": [2 ** 0.5, 2 ** 0.5], "count": np.nan})  # values 0, 2 and 2, 4
+    >>> row = combined_cells(cells).iloc[0]
+    >>> int(row.n), float(row["mean"]), round(float(row.sd), 6), round(float(np.std([0, 2, 2, 4], ddof=1)), 6)
+    (4, 2.0, 1.632993, 1.632993)
+    """
+    frame = cells[cells["n"] > 0].assign(total=lambda part: part["n"] * part["mean"])
+    combined = frame.groupby(["variable", "centre"], sort=False).agg(n=("n", "sum"), total=("total", "sum")).reset_index()
+    combined["mean"] = combined["total"] / combined["n"]
+    frame = frame.merge(combined[["variable", "centre", "mean"]], on=["variable", "centre"], suffixes=("", "_centre"))
+    frame["squares"] = (frame["n"] - 1) * frame["sd"].fillna(0) ** 2 + frame["n"] * (frame["mean"] - frame["mean_centre"]) ** 2
+    squares = frame.groupby(["variable", "centre"], sort=False)["squares"].sum().reset_index()
+    combined = combined.merge(squares, on=["variable", "centre"])
+    combined["sd"] = np.sqrt(combined["squares"] / (combined["n"] - 1).where(combined["n"] > 1))
+    return combined[["variable", "centre", "n", "mean", "sd"]]
+
+
+def characteristics_from_cells(cells: pd.DataFrame, variables: Iterable[str], sources: pd.DataFrame | None = None) -> str:
+    """Table 1 per centre from centres' summaries: patients per group and the mean ± SD of each measured characteristic
+    (both groups together, as :func:`characteristics_table` shows them from patient rows) (MyST)."""
+    combined = combined_cells(cells[cells["variable"].isin(list(variables))]).set_index(["variable", "centre"])
+    centres = list(dict.fromkeys(cells["centre"]))
+    header = ["Characteristic", *[myst.escape_markdown(centre) for centre in centres]]
+    rows = []
+    if sources is not None:
+        by_centre = sources.set_index("centre")
+        rows.append(["Patients, group A / B", *[f"{int(by_centre.loc[c, 'patients_A'])} / {int(by_centre.loc[c, 'patients_B'])}"
+                                                for c in centres]])
+    for variable in variables:
+        rows.append([dictionary.label(variable), *[numbers.mean_sd(combined.loc[(variable, c), "mean"], combined.loc[(variable, c), "sd"])
+                                                   if (variable, c) in combined.index else "—" for c in centres]])
+    return myst.list_table(header, rows, [30] + [max(8, 70 // max(len(centres), 1))] * len(centres))
+
+
+def sources_table(sources: pd.DataFrame) -> str:
+    """The centres' summary files: centre, patients per group, data file and its SHA-256, package version, date (MyST)."""
+    rows = [[myst.escape_markdown(r.centre), f"{int(r.patients_A)} / {int(r.patients_B)}", myst.code_span(r.data_file),
+             myst.code_span(r.data_sha256[:16] + "…"), myst.escape_markdown(r.package_version), myst.escape_markdown(r.created),
+             str(int(r.min_cell))] for r in sources.itertuples()]
+    return myst.list_table(["Centre", "Patients, A / B", "Data file", "SHA-256 of the data file", "Package version", "Summarised",
+                            "MIN_CELL"], rows, [16, 12, 18, 18, 12, 12, 12])
+
+
+def summaries_banner(sources: pd.DataFrame) -> str:
+    """The data statement of a report built from centres' summaries (MyST)."""
+    patients = int(sources["patients_A"].sum() + sources["patients_B"].sum())
+    return (f"**Data:** the summaries of {len(sources)} centres ({patients} patients), each written at its centre by `make summary` "
+            "from its own cohort file. No patient row left any centre: every number in this report is computed from the "
+            "summaries' per-group counts, means and SDs, and equals what the patient rows would give.")

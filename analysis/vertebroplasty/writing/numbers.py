@@ -90,3 +90,14 @@ def estimate(value: float, low: float, high: float, decimals: int = 2) -> str:
     if low is None or pd.isna(low):
         return f"{value:.{decimals}f}"
     return f"{value:.{decimals}f} ({low:.{decimals}f} to {high:.{decimals}f})"
+
+
+def signed(value: float, decimals: int = 2) -> str:
+    """A number for running text with a true minus sign (U+2212): ``−3.10``; ``—`` when missing.
+
+    >>> signed(-3.1), signed(0.456, 1), signed(float("nan"))
+    ('−3.10', '0.5', '—')
+    """
+    if value is None or pd.isna(value):
+        return "—"
+    return f"{value:.{decimals}f}".replace("-", "\u2212")

@@ -49,48 +49,39 @@ def sparse_sentence(categorical: pd.DataFrame) -> str:
     return f"{count} an expected count below 5: {myst.english_list(labels)}."
 
 
-def design_effects(data: pd.DataFrame, variables: list[str]) -> pd.DataFrame:
-    """Intraclass correlation by centre and the design effect 1 + (m − 1) ρ of each outcome (multicentre cohorts)."""
+def centre_correlations(data: pd.DataFrame, variables: list[str]) -> pd.DataFrame:
+    """Intraclass correlation of each outcome by centre, and the centres with both groups (multicentre cohorts)."""
     from vertebroplasty.statistics import centres
 
-    rows = []
-    for variable in variables:
-        found = centres.clustering(data, variable)
-        rows.append({"variable": variable, "icc": found["icc"], "mean_centre_size": found["mean_cluster_size"],
-                     "design_effect": found["design_effect"]})
+    both = data.assign(centre=centres.centre_labels(data)).groupby("centre")["group"].nunique().eq(2)
+    rows = [{"variable": variable, "icc": centres.clustering(data, variable)["icc"], "centres": len(both),
+             "centres_with_both_groups": int(both.sum())} for variable in variables]
     return pd.DataFrame(rows)
 
 
-def with_design_effects(sizes: pd.DataFrame, design: pd.DataFrame) -> pd.DataFrame:
-    """The sample sizes with the clustered-design columns added: ``icc``, ``design_effect``, ``n_per_group_80_multicentre`` …"""
-    merged = sizes.merge(design[["variable", "icc", "design_effect"]], on="variable", how="left")
-    for column in [c for c in sizes.columns if c.startswith("n_per_group_")]:
-        merged[f"{column}_multicentre"] = np.ceil(merged[column] * merged["design_effect"])
-    return merged
-
-
-def design_effect_note(design: pd.DataFrame | None) -> str:
-    if design is None:
-        return ("With one centre there is no between-centre variance to estimate; a multicentre study would multiply these "
-                "numbers by its design effect, 1 + (m − 1) ρ, for m patients per centre and intraclass correlation ρ.")
-    return (f"With {design['mean_centre_size'].iloc[0]:.0f} patients per centre on average, the intraclass correlations by centre "
-            f"(from {design['icc'].min():.3f} to {design['icc'].max():.3f}) give design effects from {design['design_effect'].min():.2f} to "
-            f"{design['design_effect'].max():.2f}; the last columns multiply the per-group numbers by them.")
+def clustering_note(correlations: pd.DataFrame | None) -> str:
+    """Why the sample sizes are not multiplied by a design effect (MyST)."""
+    stratified = ("a comparison made within every centre and adjusted for centre needs no more patients than this: its "
+                  "design effect is about 1 − ρ for an intraclass correlation ρ, at most 1 {cite:p}`vierron2007`. Kish's "
+                  "1 + (m − 1)ρ would apply only if whole centres received one technique")
+    if correlations is None:
+        return f"The numbers are for one centre; in a multicentre study that treats both groups in every centre, {stratified}."
+    iccs = correlations["icc"].dropna()
+    spread = (f"the intraclass correlations by centre run from {iccs.min():.3f} to {iccs.max():.3f}" if len(iccs)
+              else "no intraclass correlation could be estimated")
+    centres_text = (f"both groups were treated in all {correlations['centres'].iloc[0]} centres" if
+                    correlations["centres_with_both_groups"].iloc[0] == correlations["centres"].iloc[0] else
+                    f"both groups were treated in {correlations['centres_with_both_groups'].iloc[0]} of the "
+                    f"{correlations['centres'].iloc[0]} centres")
+    return (f"Here {centres_text} and {spread}. The numbers are not inflated for clustering: {stratified}.")
 
 
 def sample_size_table(sizes: pd.DataFrame) -> str:
-    """Patients per group for 80 % and 90 % power at the observed effect (and with the design effect), as a list-table."""
-    multicentre = "design_effect" in sizes.columns
+    """Patients per group for 80 % and 90 % power at the observed effect, as a list-table."""
     header = ["Outcome", "Observed Hedges' g", "Per group, 80 % power", "Per group, 90 % power"]
-    if multicentre:
-        header += ["Design effect", "80 %, multicentre", "90 %, multicentre"]
-    rows = []
-    for r in sizes.to_dict("records"):
-        row = [dictionary.label(r["variable"]), f"{r['hedges_g']:.2f}", *[numbers.patients(r[f"n_per_group_{p}"]) for p in (80, 90)]]
-        if multicentre:
-            row += [f"{r['design_effect']:.2f}", *[numbers.patients(r[f"n_per_group_{p}_multicentre"]) for p in (80, 90)]]
-        rows.append(row)
-    return myst.list_table(header, rows, [30, 14, 14, 14] + ([10, 9, 9] if multicentre else []))
+    rows = [[dictionary.label(r["variable"]), f"{r['hedges_g']:.2f}", *[numbers.patients(r[f"n_per_group_{p}"]) for p in (80, 90)]]
+            for r in sizes.to_dict("records")]
+    return myst.list_table(header, rows, [30, 14, 14, 14])
 
 
 def type_a_sample_size(data: pd.DataFrame, alpha: float) -> str:

@@ -84,7 +84,7 @@ items    default place
 14       ``book/results#patients-and-treatment-table-1``
 15       ``book/results#radiographic-and-clinical-outcomes-table-2`` (and item 16 without adjusted estimates)
 16       ``book/results#adjusted-estimates``
-17       ``book/reanalysis``; ``book/centres#heterogeneity`` when ``multicentre``
+17       ``book/reanalysis``; ``book/centres#how-much-the-centres-differ`` when ``multicentre``
 18       ``book/conclusions``
 20       ``book/discussion``
 21       the ``generalisability_section`` place; ``book/methods#patients-and-procedure`` when only the criteria are given
@@ -122,7 +122,7 @@ CHAPTERS: dict[str, tuple[str, tuple[str, ...]]] = {
                                  "Adjusted estimates", "Clinically important improvement in pain and disability",
                                  "Outcomes by cement-distribution type (Table 3)")),
     "book/cases": ("Case presentations", ()),
-    "book/centres": ("Centres", ("The centres", "Pooled differences", "Heterogeneity")),
+    "book/centres": ("Centres", ("The difference between the groups, accounting for centre", "How much the centres differ", "The centres")),
     "book/discussion": ("Discussion", ("What the data show", "How aspiration could act", "Generalisability")),
     "book/conclusions": ("Conclusions", ()),
     "book/limitations": ("Limitations", ()),
@@ -333,7 +333,7 @@ def _rules(study, facts: dict) -> dict[int, tuple[str, str, str]]:
         rules[16] = ("partly", place("results", "Adjusted estimates"), "the estimates are adjusted for the report's default "
                      "confounders (age and sex); the study description names none and gives no reason for them")
 
-    rules[17] = ("covered", place("centres", "Heterogeneity") if facts["multicentre"] else place("reanalysis"), "")
+    rules[17] = ("covered", place("centres", "How much the centres differ") if facts["multicentre"] else place("reanalysis"), "")
     rules[18] = ("covered", place("conclusions"), "")
     rules[19] = ("covered", place("limitations"), "")
 
