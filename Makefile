@@ -47,7 +47,7 @@ summary: $(STAMP) ## write a centre's non-disclosive summary for a pooled report
 
 test: $(STAMP) system-packages ## run every test: lint, unit, notebooks (nbval), whole-report builds, browser, PDF
 	$(BIN)/ruff check analysis tests scripts
-	$(BIN)/python -m pytest -n auto --dist load
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 check: $(STAMP) ## fast checks (under a minute): lint, pipeline declaration, unit tests and doctests, no builds
 	$(BIN)/ruff check analysis tests scripts

@@ -62,13 +62,33 @@ def awkward_tiny(folder: Path) -> Path:
     return write(table, folder / "tiny.csv")
 
 
+def optional_columns(table: pd.DataFrame) -> list[str]:
+    """The columns of ``table`` that the data contract does not require (the centre aside)."""
+    from vertebroplasty.contract import dictionary
+
+    known = dictionary.load_dictionary()
+    return [column for column in table.columns if column in known.index and not known.loc[column, "required"] and column != "centre"]
+
+
 def awkward_constant(folder: Path) -> Path:
-    """30 patients all of type A (one distribution type only), operation time empty for everyone, VAS (op) 5 for everyone."""
+    """30 patients all of type A (one distribution type only), operation time empty for everyone, VAS (op) 5 for
+    everyone, and every other optional column the same value for everyone (aspirated blood in group A only)."""
     table = resample(15, 15, "CONST", 3)
+    for column in optional_columns(table):
+        table[column] = table[column].iloc[0]
+    table.loc[table["group"] == "B", "aspirated_blood_ml"] = ""
     table["cement_distribution"] = "A"
     table["operation_min"] = ""
     table["vas_op"] = "5"
     return write(table, folder / "constant.csv")
+
+
+def awkward_empty(folder: Path) -> Path:
+    """24 patients with only the required columns filled: every measurement, score and characteristic empty."""
+    table = resample(12, 12, "EMPTY", 5)
+    for column in optional_columns(table):
+        table[column] = ""
+    return write(table, folder / "empty.csv")
 
 
 def write(table: pd.DataFrame, path: Path) -> Path:

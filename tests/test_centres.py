@@ -258,6 +258,10 @@ def test_hartung_knapp_equals_the_printed_raudenbush_example():
     ([0.5, 1.2, -0.1], [0.04, 0.09, 0.0625],
      {"random": 0.5159357119233455, "tau2": 0.27837662337662333, "hk_ci_low": -1.068604926267486,
       "hk_ci_high": 2.100476350114177, "pi_low": -7.440960573137565, "pi_high": 8.472831996984256}),
+    # centres that agree more than their SEs predict (q = 0.0405 < 1): the scale factor is kept at 1
+    ([0.2, 0.3, 0.25], [0.04, 0.09, 0.0625],
+     {"random": 0.2366737739872068, "tau2": 0.0, "hk_scale": 0.04051172707889124, "hk_ci_low": -0.359360355584995,
+      "hk_ci_high": 0.8327079035594086, "pi_low": -1.523480288116954, "pi_high": 1.9968278360913678}),
 ])
 def test_hartung_knapp_and_prediction_interval_equal_an_independent_computation(y, v, expected):
     pooled = centres.pool(y, v)
@@ -319,6 +323,8 @@ def test_centres_table_columns_and_rows(example_table):
         assert {estimate, "se", "ci_low", "ci_high", "p", "tau2", "i2", "q_p", "hk_ci_low", "hk_ci_high", "pi_low",
                 "pi_high"} <= set(centres.summary_row(rows, variable))
         assert not {"hk_ci_low", "pi_low"} & set(centres.summary_row(rows, variable, centres.POOLED_FIXED))
+        random = centres.summary_row(rows, variable)
+        assert random["hk_ci_high"] - random["hk_ci_low"] >= random["ci_high"] - random["ci_low"]  # never narrower than DL
     mh = centres.summary_row(example_table, "type_a_share", centres.MANTEL_HAENSZEL)
     assert {"odds_ratio", "ci_low", "ci_high", "p"} <= set(mh)
     assert "icc" in centres.summary_row(example_table, "fvahl", centres.ADJUSTED_OLS)
@@ -333,13 +339,15 @@ def test_single_centre_cohort_has_no_pooled_rows():
 
 
 def test_heterogeneity_sentence_follows_higgins_bands_and_names_centres_pointing_the_other_way():
-    words = {10: "much the same", 30: "moderately", 60: "substantially", 80: "considerably"}
+    words = {10: "little variation", 30: "moderately", 60: "substantially", 80: "considerably"}
     for i2, word in words.items():
         sentence = centres_text.heterogeneity_sentence({"k": 4, "i2": i2, "q_p": 0.4}, "FVAHL")
         assert sentence.startswith("FVAHL: the difference") and word in sentence and f"I² = {i2} %" in sentence
     opposite = centres_text.heterogeneity_sentence({"k": 5, "i2": 80.0, "q_p": 0.001, "pi_low": -1.0, "pi_high": 2.0}, "FVAHL",
-                                                   ["north", "west"])
-    assert "north and west point the other way" in opposite and "between -1.00 and 2.00 (95 % prediction interval)" in opposite
+                                                   [("north", True), ("west", False)])
+    assert "north differs in the opposite direction (the interval excludes zero)" in opposite
+    assert "the estimate of west lies on the other side of zero, though its interval includes zero" in opposite
+    assert "between -1.00 and 2.00 (95 % prediction interval)" in opposite
 
 
 def test_heterogeneity_is_worded_once_per_outcome(example_table):
@@ -351,20 +359,29 @@ def test_heterogeneity_is_worded_once_per_outcome(example_table):
         pooled = centres.summary_row(example_table, variable)[centres.estimate_name(variable)]
         others = [c for c in example_table["centre"].unique() if c not in centres.SUMMARY_ROWS
                   and np.sign(centres.summary_row(example_table, variable, c)[centres.estimate_name(variable)]) == -np.sign(pooled)]
-        assert centres_text.opposite_centres(example_table, variable) == others
+        found = centres_text.opposite_centres(example_table, variable)
+        assert [name for name, _ in found] == others
+        for name, excludes in found:  # "differs in the opposite direction" only when that centre's own interval excludes zero
+            row = centres.summary_row(example_table, variable, name)
+            assert excludes == (row["ci_low"] > 0 or row["ci_high"] < 0)
 
 
-def test_multicentre_summary_names_a_direction_only_when_both_intervals_exclude_zero():
+def test_multicentre_summary_words_each_contrast_by_its_own_interval():
     def rows(adjusted: tuple, random: tuple) -> pd.DataFrame:
         values = [("adjusted_ols", "mean_difference", adjusted[0]), ("adjusted_ols", "ci_low", adjusted[1]),
                   ("adjusted_ols", "ci_high", adjusted[2]), ("pooled_random", "mean_difference", random[0]),
                   ("pooled_random", "hk_ci_low", random[1]), ("pooled_random", "hk_ci_high", random[2]), ("pooled_random", "k", 4)]
         return pd.DataFrame([{"variable": "fvahl", "centre": c, "statistic": s, "value": v} for c, s, v in values])
 
-    assert "lower in group A than in group B by both" in centres_text.multicentre_summary(rows((-2, -3, -1), (-2, -3.5, -0.5)), ["fvahl"])
-    disagree = centres_text.multicentre_summary(rows((-2, -3, -1), (-2, -4.5, 0.5)), ["fvahl"])
-    assert "disagree" in disagree and "lower in" not in disagree
-    assert "no difference between the groups is shown" in centres_text.multicentre_summary(rows((-1, -3, 1), (-1, -4, 2)), ["fvahl"])
+    holds = centres_text.multicentre_summary(rows((-2, -3, -1), (-2, -3.5, -0.5)), ["fvahl"])
+    assert "adjusted for centre -2.00 (-3.00 to -1.00), lower in group A" in holds and "shown within the centres and across them" in holds
+    within = centres_text.multicentre_summary(rows((-2, -3, -1), (-2, -4.5, 0.5)), ["fvahl"])
+    assert "-2.00 (-4.50 to 0.50), interval includes zero (Hartung–Knapp)" in within  # each contrast by its own interval
+    assert "not shown to carry over to other centres" in within
+    none = centres_text.multicentre_summary(rows((-1, -3, 1), (-1, -4, 2)), ["fvahl"])
+    assert "no difference shown once centres are taken into account" in none and "lower in" not in none
+    conclusion = centres_text.multicentre_conclusion(rows((-2, -3, -1), (-2, -4.5, 0.5)), ["fvahl"])
+    assert conclusion.startswith("Taking the 4 centres into account") and "FVAHL (mm): shown within these centres, but not" in conclusion
 
 
 def _png(figure) -> bytes:

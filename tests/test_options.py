@@ -58,6 +58,15 @@ def test_one_type_only_an_empty_column_and_a_constant_one(build, cohort_folder):
     assert "fewer than two types have patients with a value" in results
     conclusions = built.page("conclusions")
     assert "Not computable" in conclusions
+    assert "No outcome has an observed difference between the groups to plan from" in built.page("reanalysis")
+
+
+@pytest.mark.slow
+def test_a_cohort_with_only_the_required_columns_builds_and_says_what_is_missing(build, cohort_folder):
+    built = build("empty", DATA=str(cohorts.awkward_empty(cohort_folder / "empty")), PUBLISHED="yes")
+    assert_readable(built)
+    assert "the comparison is not computable" in built.page("results")
+    assert "no patient has complete FVAH measurements" in built.page("cases")
 
 
 @pytest.mark.slow
@@ -95,8 +104,15 @@ def test_multicentre_folder_pools_the_centres(build):
         pooled = rows[rows["centre"] == "pooled_random"].set_index("statistic")["value"].astype(float)
         assert pooled[name] == pytest.approx(random, abs=1e-9) and pooled["tau2"] == pytest.approx(tau2, abs=1e-9)
     centres = built.page("centres")
-    assert "Across the 4 centres" in centres and "I²" in centres
-    assert "centres" in built.page("index").lower()
+    assert "The cohort comes from 4 centres" in centres and "I²" in centres
+    # the pooled table fills every model's column (crude, adjusted for centre, mixed model, meta-analyses, prediction)
+    pooled = centres[centres.index("Outcome (A − B)"):centres.index("Pooled over the centres with the Mantel–Haenszel")]
+    lka = pooled[pooled.index("LKA loss"):pooled.index("FVAHL")]
+    assert lka.count(" to ") == 6 and "—" not in lka
+    # Summary and Conclusions read the centre-adjusted and random-effects estimates
+    for page in ("index", "conclusions"):
+        assert "Across the centres." in built.page(page) and "adjusted for centre" in built.page(page)
+    assert "Across the centres." not in build("default", "pdf").page("index")  # only in a multicentre report
 
 
 @pytest.mark.slow

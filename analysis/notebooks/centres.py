@@ -55,6 +55,7 @@ out.results(table, "centres.csv")
 out.glue("n_centres", len(centre_names))
 out.markdown("pooled", centres_text.pooled_table(table))
 out.markdown("multicentre_summary", centres_text.multicentre_summary(table))
+out.markdown("multicentre_conclusion", centres_text.multicentre_conclusion(table))
 out.glue("mantel_haenszel", centres_text.mantel_haenszel_sentence(table))
 print(f"{len(centre_names)} centres: {', '.join(centre_names)}" + (" (from their summary files)" if federated else ""))
 

@@ -157,6 +157,37 @@ class StudyDescriptionError(ValueError):
     """A study description that cannot be used, with every problem named."""
 
 
+#: Largest study description read (a description is a page of text, never megabytes).
+MAXIMUM_BYTES = 1_000_000
+
+
+class StudyFileRuleError(ValueError):
+    """The YAML breaks a rule of study descriptions (an alias, a duplicated key)."""
+
+
+class StrictLoader(yaml.SafeLoader):
+    """YAML as a study description may use it: no aliases (``*name``: a small file could expand to gigabytes, the
+    "billion laughs") and no key given twice in one mapping (YAML keeps the last silently).  Each refusal names the
+    key and the line."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise StudyFileRuleError(f"line {event.start_mark.line + 1}: the alias *{event.anchor} is not allowed — write the "
+                                     "value out (aliases are refused so that no file can expand without bound)")
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if key in seen:
+                raise StudyFileRuleError(f"line {key_node.start_mark.line + 1}: key {key!r} is given twice (first on line "
+                                         f"{seen[key]}); give each key once")
+            seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep)
+
+
 def load(path: str | Path | None) -> StudyDescription:
     """Read and validate a ``study.yml``; an empty path gives an empty description (nothing described)."""
     if not path:
@@ -164,8 +195,13 @@ def load(path: str | Path | None) -> StudyDescription:
     path = Path(path)
     if not path.is_file():
         raise StudyDescriptionError(f"{path}: the study description must be an existing YAML file")
+    size = path.stat().st_size
+    if size > MAXIMUM_BYTES:
+        raise StudyDescriptionError(f"{path}: {size:,} bytes; a study description may have at most {MAXIMUM_BYTES:,} bytes")
     try:
-        content = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        content = yaml.load(path.read_text(encoding="utf-8"), Loader=StrictLoader) or {}
+    except StudyFileRuleError as error:
+        raise StudyDescriptionError(f"{path}: {error}") from None
     except (yaml.YAMLError, UnicodeDecodeError) as error:
         raise StudyDescriptionError(f"{path}: not readable as YAML ({error})") from None
     if not isinstance(content, dict):

@@ -111,11 +111,12 @@ def side_by_side(statistics_long: pd.DataFrame) -> pd.DataFrame:
     recomputed = statistics_long[statistics_long["statistic"].isin(["mean", "sd", "n"])].copy()
     recomputed["number"] = pd.to_numeric(recomputed["value"], errors="coerce")
     this = recomputed.pivot_table(index=["table", "variable", "stratum"], columns="statistic", values="number").reset_index()
+    this = this.reindex(columns=["table", "variable", "stratum", "mean", "sd", "n"])  # a cohort without any measurement has none
     joined = published_wide.merge(this, on=["table", "variable", "stratum"], how="left", suffixes=("_published", "_this"))
     joined["published_n"] = joined["stratum"].map(sizes)
     out = pd.DataFrame({
         "table": joined["table"], "variable": joined["variable"], "stratum": joined["stratum"],
-        "this_mean": joined["mean_this"], "this_sd": joined["sd_this"], "this_n": joined.get("n"),
+        "this_mean": joined["mean_this"], "this_sd": joined["sd_this"], "this_n": joined["n"],
         "published_mean": joined["mean_published"], "published_sd": joined["sd_published"], "published_n": joined["published_n"],
     })
     out["difference"] = out["this_mean"] - out["published_mean"]

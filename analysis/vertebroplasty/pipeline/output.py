@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -43,8 +44,15 @@ def check_output_folder(out: str | Path) -> Path:
             raise OutputError(f"OUT={out} is a folder with files that this package did not make; it will not replace it. "
                               "Choose a new or empty folder")
         listed = _listed(marker)
-        unknown = sorted(str(p.relative_to(target)) for p in target.rglob("*") if p.is_file() and str(p.relative_to(target)) not in listed)
-        if unknown and listed:
+        if not listed:
+            raise OutputError(f"OUT={out}: the list of files the earlier report wrote ({MARKER}) cannot be read (damaged, or "
+                              "from an older version), so anything in the folder may be yours; move what you want to keep and "
+                              "delete the folder, or choose another OUT")
+        unknown = sorted(str(p.relative_to(target)) for p in target.rglob("*") if (p.is_file() or p.is_symlink())
+                         and str(p.relative_to(target)) not in listed)
+        unknown += sorted(f"{p.relative_to(target)}/" for p in target.rglob("*")  # an empty folder is the user's too
+                          if p.is_dir() and not p.is_symlink() and not any(p.iterdir()))
+        if unknown:
             shown = ", ".join(unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
             raise OutputError(f"OUT={out} holds files that the earlier report did not write ({shown}); move them elsewhere "
                               "first, so that replacing the report does not delete them")
@@ -55,11 +63,49 @@ def check_output_folder(out: str | Path) -> Path:
 
 
 def _listed(marker: Path) -> set[str]:
-    """Files an earlier report listed in its marker (empty for markers of older versions, which listed none)."""
+    """Files an earlier report listed in its marker (empty when the marker cannot be read or lists none)."""
     try:
-        return set(json.loads(marker.read_text())["files"]) | {MARKER}
-    except (ValueError, KeyError):
+        files = json.loads(marker.read_text(encoding="utf-8"))["files"]
+    except (OSError, ValueError, KeyError, TypeError):
         return set()
+    if not isinstance(files, list) or not files or not all(isinstance(name, str) for name in files):
+        return set()
+    return set(files) | {MARKER}
+
+
+#: Left beside OUT or in the cache by a build that was killed: ``<prefix><pid>-…`` (the pid of the build that made it).
+ABANDONED = re.compile(r"^\..+\.(?:staging|old)-(\d+)(?:-.*)?$|^\..+-running-(\d+)-\d+$")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_abandoned(folder: Path) -> list[Path]:
+    """Remove what killed builds left in ``folder``: staging folders (with their patient-level Parquet copy of the
+    cohort), retired reports and notebook scratch runs whose build process no longer exists.  Returns what was removed.
+
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / ".out.staging-999999999-abc").mkdir(), (folder / f".out.staging-{os.getpid()}-x").mkdir()
+    >>> [path.name for path in remove_abandoned(folder)]
+    ['.out.staging-999999999-abc']
+    """
+    removed = []
+    if not folder.is_dir():
+        return removed
+    for path in sorted(folder.iterdir()):
+        match = ABANDONED.match(path.name)
+        if match and path.is_dir() and not path.is_symlink() and not _alive(int(match.group(1) or match.group(2))):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
 
 
 def build_key_of(out: Path) -> str | None:

@@ -190,7 +190,10 @@ def execute_plan(planned: Plan, use_cache: bool = True, started: float | None = 
         return out
 
     out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
+    cached = [notebook_cache.folder, cache_root / "book"] if cache_root else []
+    for leftover in [path for folder in (out.parent, *cached) for path in output.remove_abandoned(folder)]:
+        _log(f"removed {leftover.name}, left by a build that was stopped")
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-{os.getpid()}-", dir=out.parent))
     try:
         inputs = staging / "notebooks"
         cohort_path = planned.write_input(staging)
@@ -220,8 +223,10 @@ def execute_plan(planned: Plan, use_cache: bool = True, started: float | None = 
         book_state = json.dumps({"keys": keys, "paper": planned.with_paper, "summaries": planned.from_summaries}, sort_keys=True)
         incremental = all(run.how == "cached" for run in runs.values()) and (book_dir / "keys.json").is_file() and \
             (book_dir / "keys.json").read_text() == book_state
-        if not incremental and book_dir.exists():
-            shutil.rmtree(book_dir)
+        if not incremental and book_dir.exists():  # moved aside first: a killed build's Sphinx may still be writing in it
+            retired = book_dir.with_name(f".{book_dir.name}.old-{os.getpid()}-{time.monotonic_ns()}")
+            os.replace(book_dir, retired)
+            shutil.rmtree(retired, ignore_errors=True)
         book.sync_tree(sources, book_dir / "source")
         _log(f"building the HTML with jupyter-book ({'changed pages only' if incremental else 'all pages'})")
         html = book.build_html(book_dir, staging / "html-build.log")

@@ -112,8 +112,12 @@ def choose_case_ids(data: pd.DataFrame, case_ids: str = "") -> tuple[list[str], 
     found = published_case_ids(data)
     if found:
         return found, "the paper's three case patients (found in the data by age, sex, level, distribution type and FVAH)", True
-    return representative_case_ids(data), ("one patient per cement-distribution type, the one whose FVAHL is closest to "
-                                           "the type's median (complete FVAH measurements; lowest patient_id on ties)"), False
+    chosen = representative_case_ids(data)
+    if not chosen:
+        return [], ("none: no patient has complete FVAH measurements (before and after surgery and at the final visit), "
+                    "so there is no case to present"), False
+    return chosen, ("one patient per cement-distribution type, the one whose FVAHL is closest to "
+                    "the type's median (complete FVAH measurements; lowest patient_id on ties)"), False
 
 
 def case_paragraph(patient: pd.Series, published_case: bool = False) -> str:

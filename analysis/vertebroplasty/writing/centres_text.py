@@ -38,46 +38,58 @@ def heterogeneity_band(i2: float) -> str:
     return next(band for start, band in I2_BANDS if i2 >= start)
 
 
-BAND_WORDING = {"low": "was much the same in every centre",
+BAND_WORDING = {"low": "showed little variation between centres by I²",
                 "moderate": "varied moderately from centre to centre",
                 "substantial": "varied substantially from centre to centre",
                 "considerable": "varied considerably from centre to centre"}
 
 
-def opposite_centres(table: pd.DataFrame, variable: str) -> list[str]:
-    """The centres whose difference points the other way from the random-effects estimate (by the sign of the estimate).
+def opposite_centres(table: pd.DataFrame, variable: str) -> list[tuple[str, bool]]:
+    """The centres whose estimate lies on the other side of zero from the random-effects estimate, each with whether
+    its own 95 % interval excludes zero (only then does that centre differ in the opposite direction).
 
-    >>> rows = pd.DataFrame({"variable": "v", "centre": ["x", "y", "z", "pooled_random"], "statistic": "mean_difference",
-    ...                      "value": [-1.0, 0.5, -2.0, -0.8]})
+    >>> rows = pd.DataFrame({"variable": "v", "centre": ["x", "y", "z", "pooled_random"] * 3,
+    ...                      "statistic": ["mean_difference"] * 4 + ["ci_low"] * 4 + ["ci_high"] * 4,
+    ...                      "value": [-1.0, 0.5, -2.0, -0.8, -2, -0.5, -3, -1, 0, 1.5, -1, 0]})
     >>> opposite_centres(rows, "v")
-    ['y']
+    [('y', False)]
     """
     pooled = summary_row(table, variable, POOLED_RANDOM)
     name = estimate_name(variable)
     if not pooled or not np.isfinite(pooled.get(name, np.nan)) or pooled[name] == 0:
         return []
-    rows = table[(table["variable"] == variable) & ~table["centre"].isin(SUMMARY_ROWS) & (table["statistic"] == name)]
-    return [row.centre for row in rows.itertuples() if np.isfinite(row.value) and np.sign(row.value) == -np.sign(pooled[name])]
+    found = []
+    for centre in dict.fromkeys(table.loc[(table["variable"] == variable) & ~table["centre"].isin(SUMMARY_ROWS), "centre"]):
+        row = summary_row(table, variable, centre)
+        value = row.get(name, np.nan)
+        if np.isfinite(value) and np.sign(value) == -np.sign(pooled[name]):
+            low, high = row.get("ci_low", np.nan), row.get("ci_high", np.nan)
+            found.append((centre, bool(np.isfinite(low) and np.isfinite(high) and (low > 0 or high < 0))))
+    return found
 
 
-def heterogeneity_sentence(pooled: Mapping[str, float], label: str, opposite: Iterable[str] = ()) -> str:
+def heterogeneity_sentence(pooled: Mapping[str, float], label: str, opposite: Iterable[tuple[str, bool]] = ()) -> str:
     """How much one outcome's group difference varied between centres, in one sentence (said once per outcome).
 
     ``pooled`` holds ``k``, ``i2`` (%), ``q_p`` and optionally ``tau2`` and ``pi_low``/``pi_high`` (the random-effects
-    row of the table); ``opposite`` names the centres whose difference points the other way (:func:`opposite_centres`).
-    The I² band follows Higgins et al. (2003).  What the Q test can and cannot show with few centres is said once in
-    the chapter, not in every sentence.
+    row of the table); ``opposite`` names the centres whose estimate lies on the other side of zero, and whether each
+    one's own interval excludes zero (:func:`opposite_centres`): a centre is said to differ in the opposite direction
+    only then.  The I² band follows Higgins et al. (2003).  What the Q test can and cannot show with few centres is
+    said once in the chapter, not in every sentence.
 
     Examples
     --------
     >>> heterogeneity_sentence({"k": 4, "i2": 12.3, "q_p": 0.334, "tau2": 0.01}, "FVAHL")[-56:]
     'Q-test p = 0.334), and every centre points the same way.'
     >>> sentence = heterogeneity_sentence({"k": 4, "i2": 55.0, "q_p": 0.08, "tau2": 0.5, "pi_low": -3.1, "pi_high": 1.2},
-    ...                                   "LKA loss", ["centre-b"])
+    ...                                   "LKA loss", [("centre-b", False)])
     >>> sentence[:79]
     'LKA loss: the difference varied substantially from centre to centre (I² = 55 %,'
-    >>> sentence[sentence.index("); ") + 3:]
-    "centre-b points the other way, and a new centre's difference would be expected between -3.10 and 1.20 (95 % prediction interval)."
+    >>> rest = sentence[sentence.index("); ") + 3:]
+    >>> rest[:78]
+    'the estimate of centre-b lies on the other side of zero, though its interval i'
+    >>> rest[-94:]
+    "a new centre's difference would be expected between -3.10 and 1.20 (95 % prediction interval)."
     """
     k, i2, q_p = int(pooled["k"]), float(pooled["i2"]), float(pooled["q_p"])
     if not np.isfinite(i2) or not np.isfinite(q_p):
@@ -86,14 +98,24 @@ def heterogeneity_sentence(pooled: Mapping[str, float], label: str, opposite: It
     tau2 = f"; τ² = {pooled['tau2']:#.3g}" if np.isfinite(pooled.get("tau2", np.nan)) else ""
     sentence = (f"{label}: the difference {BAND_WORDING[band]} (I² = {i2:.0f} %, {band}{tau2}; "
                 f"Q-test {numbers.format_p_in_text(q_p)})")
-    opposite = [myst.escape_markdown(name) for name in opposite]
-    direction = (f"{myst.english_list(opposite)} point{'s' if len(opposite) == 1 else ''} the other way" if opposite
-                 else "every centre points the same way")
+    opposite = list(opposite)
+    clear = [myst.escape_markdown(name) for name, excludes in opposite if excludes]
+    unclear = [myst.escape_markdown(name) for name, excludes in opposite if not excludes]
+    parts = []
+    if clear:
+        parts.append(f"{myst.english_list(clear)} differ{'s' if len(clear) == 1 else ''} in the opposite direction (the "
+                     f"interval{'s' if len(clear) > 1 else ''} exclude{'s' if len(clear) == 1 else ''} zero)")
+    if unclear:
+        parts.append(f"the estimate{'s' if len(unclear) > 1 else ''} of {myst.english_list(unclear)} "
+                     f"lie{'s' if len(unclear) == 1 else ''} on the other side of zero, though "
+                     f"{'its interval includes' if len(unclear) == 1 else 'their intervals include'} zero")
+    direction = "; ".join(parts) if parts else "and every centre points the same way"
     low, high = pooled.get("pi_low", np.nan), pooled.get("pi_high", np.nan)
-    if np.isfinite(low) and np.isfinite(high) and i2 > 0:
-        return (f"{sentence}; {direction}, and a new centre's difference would be expected between {low:.2f} and {high:.2f} "
-                "(95 % prediction interval).")
-    return f"{sentence}, and {direction}."
+    prediction = (f"a new centre's difference would be expected between {low:.2f} and {high:.2f} (95 % prediction interval)"
+                  if np.isfinite(low) and np.isfinite(high) and i2 > 0 else "")
+    if not parts:
+        return f"{sentence}, {direction}" + (f"; {prediction}." if prediction else ".")
+    return f"{sentence}; {direction}" + (f"; {prediction}." if prediction else ".")
 
 
 def heterogeneity_sentences(table: pd.DataFrame, variables: Iterable[str] = HEADLINE_OUTCOMES) -> str:
@@ -150,7 +172,7 @@ def heterogeneity_caption(pooled: Mapping[str, float]) -> str:
 
 #: Row layout of the forest plot: (inches per row, square size for the largest weight, font size, diamond half-height
 #: and rows between the pooled estimates), with named centres and without.
-FOREST_LAYOUT = {True: (0.24, 110.0, 7.5, 0.35, 1.0), False: (0.1, 14.0, 6, 1.0, 2.5)}
+FOREST_LAYOUT = {True: (0.26, 110.0, 8.5, 0.35, 1.0), False: (0.1, 14.0, 6, 1.0, 2.5)}
 POOLED_NAMES = {POOLED_FIXED: "Fixed effect", POOLED_RANDOM: "Random effects (HK CI)"}
 #: Where the columns of text beside a forest plot start, as fractions of the figure's width.
 TEXT_COLUMNS = (0.72, 0.8, 0.87)
@@ -224,9 +246,13 @@ def forest_plot(table: pd.DataFrame, variables: Iterable[str] = HEADLINE_OUTCOME
                             f"{numbers.signed(row.estimate)} [{numbers.signed(row.ci_low)}, {numbers.signed(row.ci_high)}]")
                 for column, text in zip(TEXT_COLUMNS, (sizes_text, weight, interval)):
                     axis.text(column, position, text, transform=beside, va="center", fontsize=font, clip_on=False, in_layout=False)
+                if row.centre == POOLED_RANDOM and np.isfinite(row.pi_low):
+                    axis.text(TEXT_COLUMNS[2], position - 0.75, f"prediction interval [{numbers.signed(row.pi_low)}, "
+                              f"{numbers.signed(row.pi_high)}]", transform=beside, va="center", fontsize=font - 0.5,
+                              color="#d1495b", clip_on=False, in_layout=False)
         else:
             axis.set_ylabel(f"{len(centres)} centres (squares)", fontsize=font)
-        axis.set_ylim(y.min() - 1.5 * half_height - 0.5, y.max() + 1.4)
+        axis.set_ylim(y.min() - 1.5 * half_height - 0.8, y.max() + 1.4)
         axis.tick_params(axis="x", labelsize=font)
         left, right = favours(variable)
         label = labels.get(variable, label_of(variable))
@@ -266,31 +292,73 @@ def pooled_table(table: pd.DataFrame, variables: Iterable[str] = HEADLINE_OUTCOM
                            rows, [16, 14, 14, 14, 14, 15, 13])
 
 
+READINGS = {
+    "holds": "shown within the centres and across them",
+    "within": "shown within these centres, but not shown to carry over to other centres (the random-effects interval includes zero)",
+    "across": "shown across centres by the random-effects estimate, but not within them once centre is adjusted for",
+    "none": "no difference shown once centres are taken into account",
+}
+
+
+def multicentre_reading(table: pd.DataFrame, variable: str) -> str:
+    """Which of :data:`READINGS` an outcome's centre-adjusted and random-effects (Hartung–Knapp) intervals support."""
+    adjusted, random = summary_row(table, variable, ADJUSTED_OLS), summary_row(table, variable, POOLED_RANDOM)
+    within = interval_direction(adjusted.get("ci_low", np.nan), adjusted.get("ci_high", np.nan)) if adjusted else ""
+    across = interval_direction(random.get("hk_ci_low", np.nan), random.get("hk_ci_high", np.nan)) if random else ""
+    if within and across == within:
+        return "holds"
+    if within and not across:
+        return "within"
+    if across and not within:
+        return "across"
+    return "none"
+
+
+def _worded(row: Mapping[str, float], name: str, low: str = "ci_low", high: str = "ci_high") -> str:
+    """An estimate with its interval and, only when the interval excludes zero, its direction."""
+    direction = interval_direction(row[low], row[high])
+    said = f", {direction} in group A" if direction else ", interval includes zero"
+    return numbers.estimate(row[name], row[low], row[high]) + said
+
+
 def multicentre_summary(table: pd.DataFrame, variables: Iterable[str] = HEADLINE_OUTCOMES) -> str:
-    """The headline outcomes as a multicentre study reads them: within centres (adjusted for centre) and across
-    centres (random effects with the Hartung–Knapp interval), a direction named only where that interval excludes no
-    difference (MyST bullet list)."""
+    """The headline outcomes as a multicentre study reads them (MyST bullet list): pooled as one centre, adjusted for
+    centre and across centres (random effects, Hartung–Knapp interval), each contrast worded by its own interval, then
+    what the two centre-aware estimates support together (:func:`multicentre_reading`)."""
     lines = []
     for variable in variables:
         name = estimate_name(variable)
-        adjusted, random = summary_row(table, variable, ADJUSTED_OLS), summary_row(table, variable, POOLED_RANDOM)
+        crude, adjusted = summary_row(table, variable, CRUDE_OLS), summary_row(table, variable, ADJUSTED_OLS)
+        random = summary_row(table, variable, POOLED_RANDOM)
         if not adjusted:
             continue
-        parts = [f"adjusted for centre {numbers.estimate(adjusted[name], adjusted['ci_low'], adjusted['ci_high'])}"]
+        parts = [f"pooled as one centre {_worded(crude, name)}"] if crude else []
+        parts.append(f"adjusted for centre {_worded(adjusted, name)}")
         if random:
-            parts.append(f"random effects over {int(random['k'])} centres "
-                         f"{numbers.estimate(random[name], random['hk_ci_low'], random['hk_ci_high'])} (Hartung–Knapp 95 % CI)")
-        verdicts = [interval_direction(adjusted["ci_low"], adjusted["ci_high"])]
-        if random:
-            verdicts.append(interval_direction(random["hk_ci_low"], random["hk_ci_high"]))
-        if all(verdicts) and len(set(verdicts)) == 1:
-            reading = f"{verdicts[0]} in group A than in group B by both estimates"
-        elif any(verdicts):
-            reading = "the two estimates disagree on whether the groups differ, so no direction is claimed"
-        else:
-            reading = "no difference between the groups is shown once centres are taken into account"
-        lines.append(f"- {label_of(variable)}, group A − B: {'; '.join(parts)} — {reading}.")
+            parts.append(f"random effects over {int(random['k'])} centres {_worded(random, name, 'hk_ci_low', 'hk_ci_high')} "
+                         "(Hartung–Knapp)")
+        lines.append(f"- {label_of(variable)}, group A − B: {'; '.join(parts)} — {READINGS[multicentre_reading(table, variable)]}.")
     return "\n".join(lines)
+
+
+def multicentre_conclusion(table: pd.DataFrame, variables: Iterable[str] = HEADLINE_OUTCOMES) -> str:
+    """One paragraph for the Summary and the Conclusions: which headline results hold within and across the centres.
+
+    Outcomes are grouped by :func:`multicentre_reading`; the estimates are in the chapter on centres.
+    """
+    groups: dict[str, list[str]] = {}
+    for variable in variables:
+        if summary_row(table, variable, ADJUSTED_OLS):
+            groups.setdefault(multicentre_reading(table, variable), []).append(label_of(variable))
+    k = int(summary_row(table, next(iter(variables)), POOLED_RANDOM).get("k", 0)) if variables else 0
+    sentences = []
+    for reading in ("holds", "within", "across", "none"):
+        if reading in groups:
+            labels = myst.english_list(groups[reading])
+            sentences.append(f"{labels}: {READINGS[reading]}.")
+    opening = (f"Taking the {k} centres into account (group A − B compared within centres, and across them with random effects "
+               "and the Hartung–Knapp interval; a direction only where an interval excludes zero):")
+    return opening + " " + " ".join(sentences) + " The estimates are in the chapter on centres."
 
 
 def interval_direction(low: float, high: float) -> str:

@@ -7,7 +7,12 @@ from vertebroplasty.writing import myst
 
 
 def _bullets(items: list[str]) -> str:
-    return "\n".join(f"- {myst.escape_markdown(item)}" for item in items)
+    """A MyST bullet list, one line per item: an item written over several lines of the study file stays one item.
+
+    >>> _bullets(["age over 60", "a fracture\\nbelow T10"])
+    '- age over 60\\n- a fracture below T10'
+    """
+    return "\n".join(f"- {myst.escape_markdown(' '.join(str(item).split()))}" for item in items)
 
 
 def methods_text(description: StudyDescription, n_patients: int, sizes: dict[str, int]) -> str:

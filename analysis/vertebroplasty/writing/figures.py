@@ -178,6 +178,11 @@ def cement_schematic() -> tuple[plt.Figure, pd.DataFrame]:
 def case_figure(data: pd.DataFrame, patients: pd.DataFrame) -> tuple[plt.Figure, pd.DataFrame]:
     """Each presented patient's FVAH, AVHR and LKA over time against the mean of their treatment group (one row each)."""
     measures = (("fvah", "FVAH (mm)"), ("avhr", "AVHR (%)"), ("lka", "LKA (°)"))
+    if len(patients) == 0:  # nothing to draw: the figure says so instead of failing the build
+        figure, axis = plt.subplots(figsize=(8, 1.2), constrained_layout=True)
+        axis.text(0.5, 0.5, "No case to present: no patient has complete FVAH measurements.", ha="center", va="center")
+        axis.set_axis_off()
+        return figure, pd.DataFrame(columns=["case", "measure", "timepoint", "patient", "group_mean"])
     figure, axes = plt.subplots(len(patients), 3, figsize=(8, 2.3 * len(patients)), constrained_layout=True, squeeze=False)
     rows = []
     group_means = {group: part[[f"{m}_{t}" for m, _ in measures for t in derivation.TIMEPOINTS]].astype(float).mean()

@@ -178,5 +178,8 @@ def generalisability_text(study, data: pd.DataFrame) -> str:
                     f"{e(myst.clause(study.inclusion_criteria[0]))}; the results describe patients who meet them.")
     else:
         criteria = " The inclusion criteria are not described, so the population the results describe cannot be delimited."
+    if "centre" in data and data["centre"].nunique() > 1:
+        return (who + setting_text + criteria + f" The patients come from {data['centre'].nunique()} centres: the chapter on centres "
+                "shows how much each difference varies between them and where a new centre's difference would be expected.")
     return (who + setting_text + criteria + " Whether the differences hold for other patients, centres or surgeons cannot be judged "
             "from these data alone; a multicentre cohort built with this report would show how much they vary between centres.")

@@ -46,8 +46,17 @@ def code_span(text: str) -> str:
     return "`" + str(text).replace("`", "'").replace("\n", " ") + "`"
 
 
-def list_table(header: list[str], rows: list[list[str]], widths: list[int], name: str = "", caption: str = "") -> str:
-    """A MyST list-table with relative column widths, so long cells wrap in the PDF as in HTML."""
+def list_table(header: list[str], rows: list[list[str]], widths: list[int], name: str = "", caption: str = "",
+               empty: str = "Nothing to show: no row could be computed from these data.") -> str:
+    """A MyST list-table with relative column widths, so long cells wrap in the PDF as in HTML.
+
+    Without rows there is no table (Sphinx refuses a table of headers only): the ``empty`` sentence stands in its place.
+
+    >>> list_table(["a"], [], [1], empty="No outcome to plan from.")
+    'No outcome to plan from.'
+    """
+    if not rows:
+        return empty
     def cell(text: str) -> str:  # a cell must not start like a list item ("-1.2", "3. ")
         text = re.sub(r"^(\d+)([.)])(\s|$)", r"\1\\\2\3", str(text))
         return "\\" + text if text[:1] in "-+*" and text else text

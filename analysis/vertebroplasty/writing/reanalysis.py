@@ -61,13 +61,18 @@ def centre_correlations(data: pd.DataFrame, variables: list[str]) -> pd.DataFram
 
 def clustering_note(correlations: pd.DataFrame | None) -> str:
     """Why the sample sizes are not multiplied by a design effect (MyST)."""
-    stratified = ("a comparison made within every centre and adjusted for centre needs no more patients than this: its "
-                  "design effect is about 1 − ρ for an intraclass correlation ρ, at most 1 {cite:p}`vierron2007`. Kish's "
-                  "1 + (m − 1)ρ would apply only if whole centres received one technique")
+    stratified = ("a comparison made within every centre and adjusted for centre needs no more patients than this, provided "
+                  "each centre treats both groups in about the same proportion and the effect does not vary much between "
+                  "centres: its design effect is then about 1 − ρ for an intraclass correlation ρ, at most 1 "
+                  "{cite:p}`vierron2007`. When the groups' shares differ between centres it can exceed 1 "
+                  "{cite:p}`vierron2009`, and a follow-up meant to generalise to new centres must plan for the "
+                  "between-centre variation of the effect itself (the prediction intervals of the chapter on centres). "
+                  "Kish's 1 + (m − 1)ρ applies only if whole centres receive one technique")
     if correlations is None:
         return f"The numbers are for one centre; in a multicentre study that treats both groups in every centre, {stratified}."
     iccs = correlations["icc"].dropna()
-    spread = (f"the intraclass correlations by centre run from {iccs.min():.3f} to {iccs.max():.3f}" if len(iccs)
+    spread = (f"the intraclass correlations of these outcomes by centre (one-way ANOVA estimator) run from {iccs.min():.3f} to "
+              f"{iccs.max():.3f}" if len(iccs)
               else "no intraclass correlation could be estimated")
     centres_text = (f"both groups were treated in all {correlations['centres'].iloc[0]} centres" if
                     correlations["centres_with_both_groups"].iloc[0] == correlations["centres"].iloc[0] else
@@ -81,7 +86,8 @@ def sample_size_table(sizes: pd.DataFrame) -> str:
     header = ["Outcome", "Observed Hedges' g", "Per group, 80 % power", "Per group, 90 % power"]
     rows = [[dictionary.label(r["variable"]), f"{r['hedges_g']:.2f}", *[numbers.patients(r[f"n_per_group_{p}"]) for p in (80, 90)]]
             for r in sizes.to_dict("records")]
-    return myst.list_table(header, rows, [30, 14, 14, 14])
+    return myst.list_table(header, rows, [30, 14, 14, 14], empty="No outcome has an observed difference between the groups to plan "
+                           "from: every effect is zero or could not be computed from these data.")
 
 
 def type_a_sample_size(data: pd.DataFrame, alpha: float) -> str:
