@@ -410,14 +410,22 @@ def test_forest_plot_is_one_deterministic_figure_with_sizes_weights_and_favours(
     assert first.axes[-1].get_xlabel().startswith("← favours group B")  # type A share: higher is better
 
 
-def test_forest_plot_with_many_centres_names_only_pooled_rows():
+def test_forest_plot_with_500_centres_draws_the_40_largest_and_keeps_its_size():
     rng = np.random.default_rng(7)
-    frame = pd.DataFrame({"centre": np.repeat([f"c{i:03d}" for i in range(100)], 10), "group": np.tile(list("AAAAABBBBB"), 100),
-                          "fvahl": rng.normal(1.0, 1.0, 1000)})
-    figure = centres_text.forest_plot(centres.centres_table(frame, ["fvahl"]), ["fvahl"])
+    sizes = rng.integers(4, 30, 500)
+    frame = pd.DataFrame({"centre": np.repeat([f"c{i:03d}" for i in range(500)], sizes),
+                          "group": np.concatenate([np.resize(list("AB"), size) for size in sizes]),
+                          "fvahl": rng.normal(1.0, 1.0, sizes.sum())})
+    table = centres.centres_table(frame, ["fvahl"])
+    figure = centres_text.forest_plot(table, ["fvahl"])
     labels = [label.get_text() for label in figure.axes[0].get_yticklabels()]
-    assert labels == [centres_text.POOLED_NAMES[centres.POOLED_FIXED], centres_text.POOLED_NAMES[centres.POOLED_RANDOM]]
-    assert "100 centres" in figure.axes[0].get_ylabel()
+    largest = sorted(pd.Series(sizes, index=[f"c{i:03d}" for i in range(500)]).sort_values(ascending=False, kind="stable").index[:40])
+    assert labels[:-2] == largest and labels[-2:] == [centres_text.POOLED_NAMES[centres.POOLED_FIXED],
+                                                      centres_text.POOLED_NAMES[centres.POOLED_RANDOM]]
+    left_out = sizes.sum() - pd.Series(sizes, index=[f"c{i:03d}" for i in range(500)])[largest].sum()
+    assert f"460 smaller ({left_out} patients)" in figure.axes[0].get_title(loc="left")
+    assert figure.get_size_inches()[1] < 20  # the same size as a 40-centre figure, not 500 rows tall
+    assert centres.summary_row(table, "fvahl")["k"] == 500  # every centre is still pooled
 
 
 # --------------------------------------------------------------------------- the synthetic example

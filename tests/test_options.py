@@ -9,7 +9,9 @@ Refusals (bad OUT, unknown CASE_IDS, unknown TESTS) must come before any noteboo
 from __future__ import annotations
 
 import csv
+import os
 import re
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -111,7 +113,7 @@ def test_multicentre_folder_pools_the_centres(build):
     assert lka.count(" to ") == 6 and "—" not in lka
     # Summary and Conclusions read the centre-adjusted and random-effects estimates
     for page in ("index", "conclusions"):
-        assert "Across the centres." in built.page(page) and "adjusted for centre" in built.page(page)
+        assert "Across the centres." in built.page(page) and "Taking the 4 centres into account" in built.page(page)
     assert "Across the centres." not in build("default", "pdf").page("index")  # only in a multicentre report
 
 
@@ -224,3 +226,84 @@ def test_out_in_a_folder_that_does_not_exist_yet_is_accepted(tmp_path):
     from vertebroplasty.pipeline import output
 
     assert output.check_output_folder(tmp_path / "a" / "b" / "report") == tmp_path / "a" / "b" / "report"
+
+
+# --------------------------------------------------------------------------- nothing of the user's is lost, nothing hostile runs
+
+@pytest.mark.slow
+def test_a_report_folder_whose_marker_cannot_be_read_or_with_an_empty_folder_is_not_replaced(tmp_path, build):
+    damaged = tmp_path / "damaged"
+    damaged.mkdir()
+    (damaged / ".vertebroplasty-report").write_text("{not json")
+    (damaged / "mine.txt").write_text("my notes")
+    refused(make("report", OUT=str(damaged)), "cannot be read (damaged, or from an older version)")
+    assert (damaged / "mine.txt").read_text() == "my notes"
+
+    earlier = tmp_path / "earlier"
+    shutil.copytree(build("default", "pdf").out, earlier)
+    (earlier / "keep me").mkdir()
+    refused(make("report", OUT=str(earlier)), "keep me/")
+    assert (earlier / "keep me").is_dir()
+
+
+@pytest.mark.slow
+def test_what_a_killed_build_left_is_removed_at_the_next_start(tmp_path, build):
+    out = tmp_path / "report"
+    shutil.copytree(build("default", "pdf").out, out)
+    leftover = tmp_path / ".report.staging-999999999-abcd"  # a staging folder of a build that no longer runs
+    leftover.mkdir()
+    (leftover / "cohort.parquet").write_bytes(b"patient rows")
+    running = tmp_path / f".report.staging-{os.getpid()}-live"  # one of a build still running (this process): kept
+    running.mkdir()
+    completed = make("report", OUT=str(out))
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert "removed .report.staging-999999999-abcd, left by a build that was stopped" in completed.stdout
+    assert not leftover.exists() and running.is_dir()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("content, message", [
+    ("title: &name Study\ndesign: *name\n", "line 2: the alias *name is not allowed"),
+    ("title: One\ndesign: cohort\ntitle: Two\n", "line 3: key 'title' is given twice (first on line 1)"),
+    ("title: x\nbackground: " + "word " * 250_000 + "\n", "a study description may have at most 1,000,000 bytes"),
+])
+def test_a_study_file_is_read_with_limits(tmp_path, content, message):
+    study = tmp_path / "study.yml"
+    study.write_text(content)
+    refused(make("report", OUT=str(tmp_path / "out"), STUDY=str(study)), str(study), message)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case_ids, message", [(",,,", "names no patient"), ("SYN-001,SYN-002,SYN-001", "SYN-001 more than once")])
+def test_case_ids_that_name_nobody_or_someone_twice_are_refused(tmp_path, case_ids, message):
+    refused(make("report", OUT=str(tmp_path / "out"), CASE_IDS=case_ids), message)
+
+
+@pytest.mark.slow
+def test_a_folder_names_what_it_does_not_read_and_follows_no_link_out(tmp_path):
+    folder = tmp_path / "centres"
+    shutil.copytree(paths.MULTICENTRE_EXAMPLE, folder)
+    (folder / "old").mkdir()
+    (folder / "notes.txt").write_text("to do")
+    completed = make("validate", DATA=str(folder))
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert "notice: old/ in centres/ is a sub-folder and is not read" in completed.stdout
+    assert "notice: notes.txt in centres/ is not a cohort file" in completed.stdout
+    secret = tmp_path / "elsewhere.csv"
+    secret.write_text("patient_id,group\nSECRET-1,A\n")
+    (folder / "centre-zz.csv").symlink_to(secret)
+    linked = make("validate", DATA=str(folder))
+    refused(linked, "centre-zz.csv — rule: is a link to something outside the folder")
+    assert "SECRET-1" not in linked.stdout + linked.stderr
+
+
+def test_an_operating_system_error_ends_in_one_line(monkeypatch, capsys):
+    from vertebroplasty import cli
+
+    def full_disk(arguments):
+        raise OSError(28, "No space left on device", "/full/report out")
+
+    monkeypatch.setattr(cli, "run", full_disk)
+    assert cli.main(["report"]) == cli.EXIT_FAILED
+    error = capsys.readouterr().err
+    assert error.strip() == "error: /full/report out: No space left on device (the previous report, if any, was left as it was)"

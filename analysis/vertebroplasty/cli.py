@@ -92,6 +92,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("stopped: the previous report, if any, was left as it was", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except OSError as error:  # a full disk, a folder without permission, a file that vanished: one line, no traceback
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"error: {where}{error.strerror or error} (the previous report, if any, was left as it was)", file=sys.stderr)
+        return EXIT_FAILED
 
 
 def run(arguments: argparse.Namespace) -> int:

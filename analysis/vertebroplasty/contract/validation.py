@@ -736,9 +736,28 @@ def _group_size_problems(data: pd.DataFrame, file: str) -> list[Problem]:
     return problems
 
 
-def _folder_problems(folder: Path, files: list[Path]) -> tuple[list[Problem], list[str]]:
-    """A folder's files that would be skipped without a word, and centres given more than one file."""
-    problems, hints = [], []
+#: Files a folder of centres may hold besides the centres' files, read for another purpose.
+COMPANION_FILES = ("study.yml",)
+
+
+def _folder_problems(folder: Path, files: list[Path]) -> tuple[list[Problem], list[str], list[str]]:
+    """A folder's files that would be skipped without a word, links that lead out of it, and centres given more than one
+    file; the notices name what is present but not read (sub-folders, other files)."""
+    problems, hints, notices = [], [], []
+    inside = folder.resolve()
+    for entry in sorted(folder.iterdir()):
+        if entry.name.startswith((".", "~$")):
+            continue
+        if entry.is_symlink() and inside not in entry.resolve().parents:
+            problems.append(Problem(str(entry), "is a link to something outside the folder; links out of a folder of centres are "
+                                                "not followed — copy the file into the folder instead"))
+            if entry in files:
+                files.remove(entry)
+        elif entry.is_dir():
+            notices.append(f"{entry.name}/ in {folder.name}/ is a sub-folder and is not read: a folder of centres holds one "
+                           "file per centre")
+        elif entry.is_file() and entry.suffix.lower() not in (*FILE_SUFFIXES, *UNREAD_FOLDER_SUFFIXES) and entry.name not in COMPANION_FILES:
+            notices.append(f"{entry.name} in {folder.name}/ is not a cohort file (.csv or .xlsx) and is not read")
     for file in _visible_files(folder):
         if file.suffix.lower() in UNREAD_FOLDER_SUFFIXES:
             problems.append(Problem(str(file), f"{file.suffix} files are not read, so this centre would be left out: save it as "
@@ -753,7 +772,7 @@ def _folder_problems(folder: Path, files: list[Path]) -> tuple[list[Problem], li
                                                  "a folder holds one file per centre, the centre being the file's name"))
     if not files:
         problems.append(Problem(str(folder), "the folder holds no .csv or .xlsx file"))
-    return problems, hints
+    return problems, hints, notices
 
 
 def load_cohort(path: str | Path, allowed_identifier_columns: tuple[str, ...] = ()) -> ValidatedCohort:
@@ -768,7 +787,7 @@ def load_cohort(path: str | Path, allowed_identifier_columns: tuple[str, ...] = 
     hints: list[str] = []
     notices: list[str] = []
     if folder:
-        problems, hints = _folder_problems(path, files)
+        problems, hints, notices = _folder_problems(path, files)
     parts = []
     for file in files:
         try:

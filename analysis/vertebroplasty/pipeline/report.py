@@ -120,6 +120,12 @@ def plan(data: str = "", out: str | Path = paths.DEFAULT_OUTPUT, allowed_identif
             cases.check_case_ids(validated.data, case_ids)
         except ValueError as error:
             raise OptionError(str(error)) from None
+        named = [item.strip() for item in case_ids.split(",") if item.strip()]
+        if not named:
+            raise OptionError(f"CASE_IDS={case_ids} names no patient; give patient_ids separated by commas, or leave it out")
+        repeated = sorted({item for item in named if named.count(item) > 1})
+        if repeated:
+            raise OptionError(f"CASE_IDS names {', '.join(repeated)} more than once; each patient is presented once")
     centres = validated.data["centre"].nunique() if "centre" in validated.data else 1
     _log(f"{source.name}: {len(validated.data)} patients{f', {centres} centres' if centres > 1 else ''}, sha256 {validated.sha256[:12]}…")
     declared, references = _declared()
@@ -180,6 +186,9 @@ def execute_plan(planned: Plan, use_cache: bool = True, started: float | None = 
     out, notebooks = planned.out, planned.notebooks
     cache_root = paths.cache_root() if use_cache else None
     notebook_cache = cache.NotebookCache(cache_root)
+    cached = [notebook_cache.folder, cache_root / "book"] if cache_root else []
+    for leftover in [path for folder in (out.parent, *cached) for path in output.remove_abandoned(folder)]:
+        _log(f"removed {leftover.name}, left by a build that was stopped")
     keys: dict[str, str] = {}
     for name in declaration.order(notebooks):
         keys[name] = cache.notebook_key(notebooks[name], planned.parameters, planned.inputs, keys)
@@ -190,9 +199,6 @@ def execute_plan(planned: Plan, use_cache: bool = True, started: float | None = 
         return out
 
     out.parent.mkdir(parents=True, exist_ok=True)
-    cached = [notebook_cache.folder, cache_root / "book"] if cache_root else []
-    for leftover in [path for folder in (out.parent, *cached) for path in output.remove_abandoned(folder)]:
-        _log(f"removed {leftover.name}, left by a build that was stopped")
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-{os.getpid()}-", dir=out.parent))
     try:
         inputs = staging / "notebooks"

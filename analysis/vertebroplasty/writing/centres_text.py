@@ -159,6 +159,38 @@ def forest_data(rows: pd.DataFrame) -> pd.DataFrame:
                                                       "pi_low", "pi_high", "kind"]]
 
 
+def plain_text(text: str) -> str:
+    """A name as matplotlib should print it: a ``$`` is a dollar sign, never the start of mathematics.
+
+    >>> plain_text("St. $ave$")
+    'St. \\\\$ave\\\\$'
+    """
+    return str(text).replace("$", r"\$")
+
+
+def largest_centres(data: pd.DataFrame, limit: int = LABELLED_CENTRES) -> pd.DataFrame:
+    """The rows of :func:`forest_data` a plot draws: every centre up to ``limit`` centres; beyond it the ``limit`` centres
+    with the most patients (ties by name), in their table order, and the pooled rows.  How many were left out, and
+    their patients, is kept in ``attrs["left_out"]``; every centre is still in the pooled estimates and the table.
+
+    >>> data = pd.DataFrame({"centre": ["a", "b", "c", "pooled_random"], "n_A": [5, 50, 9, 0], "n_B": [5, 50, 9, 0],
+    ...                      "kind": ["centre"] * 3 + ["pooled"]})
+    >>> kept = largest_centres(data, limit=2)
+    >>> list(kept["centre"]), kept.attrs["left_out"]
+    (['b', 'c', 'pooled_random'], (1, 10))
+    """
+    is_centre = data["kind"] == "centre"
+    if is_centre.sum() <= limit:
+        return data
+    sizes = (data["n_A"] + data["n_B"]).where(is_centre)
+    ranked = data[is_centre].assign(size=sizes[is_centre]).sort_values(["size", "centre"], ascending=[False, True], kind="stable")
+    keep = set(ranked.index[:limit])
+    kept = data[~is_centre | data.index.isin(keep)].reset_index(drop=True)
+    dropped = data[is_centre & ~data.index.isin(keep)]
+    kept.attrs["left_out"] = (len(dropped), int((dropped["n_A"] + dropped["n_B"]).sum()))
+    return kept
+
+
 def heterogeneity_caption(pooled: Mapping[str, float]) -> str:
     """A short caption of the heterogeneity: ``I² = 83 %, τ² = 3.00, Q-test p < 0.001`` (empty without pooled rows).
 
@@ -197,8 +229,9 @@ def forest_plot(table: pd.DataFrame, variables: Iterable[str] = HEADLINE_OUTCOME
     95 % CI; the fixed-effect diamond spans its interval, the random-effects diamond its Hartung–Knapp interval, and the
     thin bar through it the 95 % prediction interval of a new centre.  Beside each row: the patients of groups A and B
     with a value, the random-effects weight and the estimate with its interval; under the axis, which group each side of
-    zero favours, and the heterogeneity.  With more than :data:`LABELLED_CENTRES` centres the centre rows are unnamed,
-    without the text columns, and the rows shrink.  A plain Figure on an Agg canvas (no pyplot, no global state), so
+    zero favours, and the heterogeneity.  With more than :data:`LABELLED_CENTRES` centres each panel draws the
+    :data:`LABELLED_CENTRES` largest (:func:`largest_centres`) and says how many smaller centres, with how many patients,
+    it leaves out, so the figure keeps its size at any number of centres.  A plain Figure on an Agg canvas (no pyplot, no global state), so
     the same table gives the same image.
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -208,7 +241,7 @@ def forest_plot(table: pd.DataFrame, variables: Iterable[str] = HEADLINE_OUTCOME
 
     variables = [v for v in variables if v in set(table["variable"])]
     labels = dict(labels or {})
-    panels = [(variable, forest_data(table[table["variable"] == variable])) for variable in variables]
+    panels = [(variable, largest_centres(forest_data(table[table["variable"] == variable]))) for variable in variables]
     count = max((int((data["kind"] == "centre").sum()) for _, data in panels), default=0)
     labelled = count <= LABELLED_CENTRES
     inches, square, font, half_height, gap = FOREST_LAYOUT[labelled]
@@ -233,7 +266,7 @@ def forest_plot(table: pd.DataFrame, variables: Iterable[str] = HEADLINE_OUTCOME
                                    color="#d1495b" if row.centre == POOLED_RANDOM else "#6c757d"))
         axis.axvline(0, color="black", linewidth=0.8, linestyle="--")
         shown = data if labelled else pooled
-        axis.set_yticks(y[data.index.isin(shown.index)], [POOLED_NAMES.get(c, c) for c in shown["centre"]], fontsize=font)
+        axis.set_yticks(y[data.index.isin(shown.index)], [POOLED_NAMES.get(c, plain_text(c)) for c in shown["centre"]], fontsize=font)
         if labelled:  # columns of text at fixed places of the figure, on the rows of the plot
             beside = blended_transform_factory(figure.transFigure, axis.transData)
             for column, heading in zip(TEXT_COLUMNS, ("n A / B", "weight", "A − B [95 % CI]")):
@@ -259,7 +292,9 @@ def forest_plot(table: pd.DataFrame, variables: Iterable[str] = HEADLINE_OUTCOME
         caption = heterogeneity_caption(summary_row(table, variable, POOLED_RANDOM))
         axis.set_xlabel(f"← {left}   |   {right} →\n{label}: group A − group B" + (f"; {caption}" if caption else ""),
                         fontsize=font)
-        axis.set_title(label, fontsize=font + 1.5, loc="left")
+        left_out = data.attrs.get("left_out", (0, 0))
+        axis.set_title(label + (f" — the {len(centres)} largest centres drawn; {left_out[0]} smaller ({left_out[1]} patients) in "
+                                "the pooled estimates and results/centres.csv" if left_out[0] else ""), fontsize=font + 1.5, loc="left")
         axis.spines[["top", "right"]].set_visible(False)
     return figure
 
