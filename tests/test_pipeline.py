@@ -16,6 +16,7 @@ from pathlib import Path
 
 import jupytext
 import nbformat
+import pandas as pd
 import pytest
 
 from vertebroplasty import paths
@@ -225,3 +226,29 @@ def test_a_changed_label_or_prose_claim_rebuilds_what_reads_it(tmp_path):
     assert set(re.findall(r"\] (\w+): executed", log)) == {"audit", "comparisons", "reanalysis"}
     assert "clearly lower in group A" in (out / "results" / "audit.csv").read_text()
 
+
+def test_without_running_the_notebooks_agree_with_the_declaration_and_the_check_has_teeth(tmp_path):
+    notebooks = declaration.load()
+    assert declaration.static_problems(notebooks) == []
+    broken_folder = tmp_path / "analysis"
+    (broken_folder / "notebooks").mkdir(parents=True)
+    source = notebooks["cases"].text_source.read_text()
+    source = source.replace('out.glue("case_selection", how)', 'out.glue("case_choice", how)')  # a renamed key
+    source = source.replace('case_ids: str = ""', 'case_ids: str = ""\nseed: int = 1')  # an undeclared parameter
+    (broken_folder / "notebooks" / "cases.py").write_text(source)
+    broken = {"cases": replace(notebooks["cases"], folder=broken_folder)}
+    problems = declaration.static_problems(broken)
+    assert any("writes glue 'case_choice'" in problem for problem in problems)
+    assert any("declares glue 'case_selection', which its code never writes" in problem for problem in problems)
+    assert any("parameter 'seed' of the notebook's parameters cell is not declared" in problem for problem in problems)
+
+
+def test_the_notebook_writer_refuses_an_undeclared_name():
+    from vertebroplasty.pipeline import notebook_outputs
+
+    out = notebook_outputs.Publisher("", "cases")
+    out.glue("case_selection", "declared")  # fine
+    with pytest.raises(notebook_outputs.UndeclaredOutput, match="notebook 'cases' writes glue 'case_choice'"):
+        out.glue("case_choice", "a typo")
+    with pytest.raises(notebook_outputs.UndeclaredOutput, match="writes result 'table9.csv'"):
+        out.results(pd.DataFrame(), "table9.csv")

@@ -872,3 +872,45 @@ def test_make_validate_rejects_bad_file_with_all_problems(default_cohort_text, w
     assert "2 problem(s) found" in completed.stderr
     assert "line 2, patient_id 'SYN-001', column 'sex': value 'X' — rule: must be one of M, F" in completed.stderr
     assert "line 3, patient_id 'SYN-002', column 'group': value 'C' — rule: must be one of A, B" in completed.stderr
+
+
+@pytest.mark.slow
+def test_hidden_rows_and_columns_of_a_workbook_are_named(default_cohort_text, tmp_path):
+    """Read through `make validate`: a hidden row and a hidden column are analysed like the others, and said to be."""
+    from conftest import make
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(list(default_cohort_text.columns))
+    for row in default_cohort_text.itertuples(index=False):
+        sheet.append(list(row))
+    sheet.row_dimensions[5].hidden = True  # the 4th patient
+    bmi = list(default_cohort_text.columns).index("bmi") + 1
+    sheet.column_dimensions[openpyxl.utils.get_column_letter(bmi)].hidden = True
+    path = tmp_path / "cohort with hidden rows.xlsx"
+    book.save(path)
+    completed = make("validate", DATA=str(path))
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert "1 hidden row(s) (5) are read like the others" in completed.stdout
+    assert "hidden column(s) bmi are read like the others" in completed.stdout
+    assert "valid — 83 patients" in completed.stdout
+
+
+def test_a_workbook_is_streamed_not_loaded_whole(default_cohort_text, tmp_path, monkeypatch):
+    """The sheet is opened once, read-only, so rows stream instead of being held in memory (twice, as before)."""
+    book = openpyxl.Workbook()
+    book.active.append(list(default_cohort_text.columns))
+    for row in default_cohort_text.itertuples(index=False):
+        book.active.append(list(row))
+    path = tmp_path / "cohort.xlsx"
+    book.save(path)
+    modes = []
+    original = openpyxl.load_workbook
+
+    def spy(*args, **kwargs):
+        modes.append(kwargs.get("read_only", False))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(openpyxl, "load_workbook", spy)
+    assert len(load_cohort(path).data) == len(default_cohort_text)
+    assert modes == [True]  # one read-only pass for the values; the layout comes from one pass over the XML

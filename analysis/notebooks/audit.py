@@ -26,7 +26,7 @@ from vertebroplasty.paper import audit
 from vertebroplasty.pipeline import notebook_outputs
 from vertebroplasty.writing import audit_text
 
-out = notebook_outputs.Publisher(output_dir)
+out = notebook_outputs.Publisher(output_dir, "audit")
 checks = audit.run_audit(alpha)
 findings = audit.findings(checks)
 out.results(checks, "audit.csv")

@@ -29,7 +29,7 @@ from vertebroplasty.pipeline import notebook_outputs
 from vertebroplasty.writing import cases, figures
 
 data = cohort.Cohort.load(cohort_path, data_label)
-out = notebook_outputs.Publisher(output_dir)
+out = notebook_outputs.Publisher(output_dir, "cases")
 chosen, how, from_paper = cases.choose_case_ids(data.data, case_ids)
 patients = data.data.assign(case_key=cases.case_keys(data.data)).set_index("case_key").loc[chosen].reset_index()
 out.glue("case_selection", how)

@@ -36,7 +36,7 @@ from vertebroplasty.pipeline import notebook_outputs
 from vertebroplasty.statistics import centres
 from vertebroplasty.writing import centres_text, description_text, tables
 
-out = notebook_outputs.Publisher(output_dir)
+out = notebook_outputs.Publisher(output_dir, "centres")
 federated = cohort_path.endswith(".json")
 if federated:
     gathered = summary_file.load_gathered(cohort_path)

@@ -40,7 +40,7 @@ from vertebroplasty.writing import description_text, tables, testing_rule_text
 data = cohort.Cohort.load(cohort_path, data_label)
 study = description.load(study_path or description.default_path(data.synthetic))
 plan = testing_rule.plan_from_study(study)
-out = notebook_outputs.Publisher(output_dir)
+out = notebook_outputs.Publisher(output_dir, "comparisons")
 results = tables.analyse(data.data, tests, plan=plan)
 statistics = pd.concat([tables.long_statistics(r.tests, r.descriptives, name) for name, r in results.items()], ignore_index=True)
 out.results(statistics, "statistics.csv")

@@ -33,7 +33,7 @@ from vertebroplasty.writing import attrition_text, description_text, figures, fr
 
 data = cohort.Cohort.load(cohort_path, data_label)
 study = description.load(study_path or description.default_path(data.synthetic))
-out = notebook_outputs.Publisher(output_dir)
+out = notebook_outputs.Publisher(output_dir, "patients")
 out.markdown("banner", description_text.banner(data))
 print(f"{data.n} patients; groups {data.sizes()}; cement distribution {data.sizes('cement_distribution')}")
 

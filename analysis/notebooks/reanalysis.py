@@ -33,7 +33,7 @@ from vertebroplasty.pipeline import notebook_outputs
 from vertebroplasty.writing import tables
 
 data = cohort.Cohort.load(cohort_path, data_label)
-out = notebook_outputs.Publisher(output_dir)
+out = notebook_outputs.Publisher(output_dir, "reanalysis")
 computed = notebook_outputs.read_upstream(inputs_dir, "comparisons", "tests.parquet")
 if computed is None:  # run on its own: compute Tables 1–3 here
     computed = pd.concat([r.tests.assign(table=name) for name, r in tables.analyse(data.data, tests).items()], ignore_index=True)

@@ -152,6 +152,10 @@ def run(arguments: argparse.Namespace) -> int:
 
         notebooks = declaration.load()
         declaration.check_references(notebooks, declaration.chapter_references())
-        print(f"analysis/pipeline.toml: {len(notebooks)} notebooks; every chapter reference is declared")
+        problems = declaration.static_problems(notebooks)
+        if problems:
+            raise declaration.PipelineError("the notebooks and analysis/pipeline.toml disagree:\n" + "\n".join(f"  - {p}" for p in problems))
+        print(f"analysis/pipeline.toml: {len(notebooks)} notebooks; every chapter reference is declared, and every notebook's "
+              "parameters and outputs agree with the declaration")
         return 0
     return EXIT_FAILED

@@ -419,9 +419,12 @@ def _normalised(name: str) -> str:
 def read_workbook_text(path: Path) -> TextTable:
     """The first sheet of an .xlsx workbook, every cell as text, refusing what would be silently lost.
 
-    A formula cell without a stored result (the workbook was written by a program that does not calculate) and
-    merged cells in the table are reported, each named by its cell, with the sheet's other problems.  A first sheet
-    that holds no cohort table while another sheet does is refused with a hint.
+    The sheet is streamed — its values by openpyxl's read-only mode, one row at a time, and its layout (merged cells,
+    hidden rows and columns, formulas without a stored result) by one pass over its XML — so a workbook costs about as
+    much memory as its text and is read once.  A formula cell without a stored result (the workbook was written
+    by a program that does not calculate) and merged cells in the table are reported, each named by its cell, with the
+    sheet's other problems; hidden rows and columns are read like the others and named in a notice.  A first sheet that
+    holds no cohort table while another sheet does is refused with a hint.
     """
     import openpyxl
     import pyarrow as pa
@@ -430,30 +433,37 @@ def read_workbook_text(path: Path) -> TextTable:
     path = Path(path)
     name = str(path)
     try:
-        values_book = openpyxl.load_workbook(path, data_only=True)
-        formula_book = openpyxl.load_workbook(path, data_only=False)
+        values_book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many kinds for a broken or foreign file
         rule = f"the file cannot be read as an .xlsx workbook ({type(error).__name__}: {error})"
         raise CohortValidationError([Problem(name, rule)]) from None
-    if not values_book.worksheets:
-        raise CohortValidationError([Problem(name, "the workbook has no worksheet")])
-    sheet, formulas = values_book.worksheets[0], formula_book.worksheets[0]
-    shown = f"{name} (sheet {sheet.title!r})"
-    rows = [(number, [_cell_text(value) for value in row]) for number, row in enumerate(sheet.iter_rows(values_only=True), 1)]
-    rows = [(number, row) for number, row in rows if any(row)]
-    if not rows:
-        raise CohortValidationError([Problem(shown, "the first sheet is empty; only the first sheet of a workbook is read")],
-                                    _other_sheet_hint(values_book, sheet.title))
-    header_row, header = rows[0]
-    known = set(dictionary.column_names())
-    hints = []
-    if "patient_id" not in header:
-        hints = _other_sheet_hint(values_book, sheet.title)
-        if hints and not any(_normalised(cell) in known for cell in header):
-            raise CohortValidationError([Problem(shown, "the first sheet holds no cohort table (no column of the data contract); "
-                                                        "only the first sheet of a workbook is read")], hints)
-    body = rows[1:]
-    width = len(header)
+    try:
+        if not values_book.worksheets:
+            raise CohortValidationError([Problem(name, "the workbook has no worksheet")])
+        sheet = values_book.worksheets[0]
+        shown = f"{name} (sheet {sheet.title!r})"
+        merged_ranges, hidden_rows, hidden_columns, formula_cells = _sheet_layout(sheet)
+        rows = []
+        for number, values in enumerate(sheet.iter_rows(values_only=True), 1):
+            text = [_cell_text(value) for value in values]
+            if any(text):
+                rows.append((number, text))
+        if not rows:
+            raise CohortValidationError([Problem(shown, "the first sheet is empty; only the first sheet of a workbook is read")],
+                                        _other_sheet_hint(values_book, sheet.title))
+        header_row, header = rows[0]
+        known = set(dictionary.column_names())
+        hints = []
+        if "patient_id" not in header:
+            hints = _other_sheet_hint(values_book, sheet.title)
+            if hints and not any(_normalised(cell) in known for cell in header):
+                raise CohortValidationError([Problem(shown, "the first sheet holds no cohort table (no column of the data contract); "
+                                                            "only the first sheet of a workbook is read")], hints)
+    finally:
+        values_book.close()
+    width = max(len(row) for _, row in rows)
+    header = header + [""] * (width - len(header))
+    body = [(number, row + [""] * (width - len(row))) for number, row in rows[1:]]
     column_name = [header[index] or f"(column {get_column_letter(index + 1)}, no name)" for index in range(width)]
     patient_column = header.index("patient_id") if "patient_id" in header else None
     row_text = dict(body)
@@ -466,7 +476,7 @@ def read_workbook_text(path: Path) -> TextTable:
 
     problems: list[Problem] = []
     refused: set[tuple[int, str]] = set()
-    for merged in sheet.merged_cells.ranges:
+    for merged in merged_ranges:
         if merged.max_row <= header_row:
             continue
         first = max(merged.min_row, header_row + 1)
@@ -478,21 +488,60 @@ def read_workbook_text(path: Path) -> TextTable:
         for row in row_text:
             if first <= row <= merged.max_row:
                 refused.update((row, name_of(number)) for number in range(merged.min_col, merged.max_col + 1))
-    for row in formulas.iter_rows(min_row=header_row + 1):
-        for cell in row:
-            if cell.data_type == "f" and sheet.cell(cell.row, cell.column).value is None:
-                column = name_of(cell.column)
-                rule = (f"cell {cell.coordinate} holds a formula without a stored result; open the workbook in a spreadsheet "
-                        "program, let it calculate and save it, or paste the values")
-                problems.append(Problem(shown, rule, column, _formula_text(cell.value), cell.row, patient_of(cell.row), "row"))
-                refused.add((cell.row, column))
+    for row, column_number, formula in formula_cells:
+        if row <= header_row:
+            continue
+        column = name_of(column_number)
+        coordinate = f"{get_column_letter(column_number)}{row}"
+        rule = (f"cell {coordinate} holds a formula without a stored result; open the workbook in a spreadsheet "
+                "program, let it calculate and save it, or paste the values")
+        problems.append(Problem(shown, rule, column, _formula_text(formula), row, patient_of(row), "row"))
+        refused.add((row, column))
     columns = [pa.array([row[index] for _, row in body], pa.large_string()) for index in range(width)]
     positions = np.asarray([number for number, _ in body], dtype=np.int64)
     result = _text_table(columns, header, lambda index: column_name[index], shown, "row", path, positions)
     result.hints += hints
     result.problems += problems
     result.refused |= refused
+    hidden_data_rows = sorted(row for row in hidden_rows if row in row_text)
+    if hidden_data_rows:
+        listed = ", ".join(map(str, hidden_data_rows[:10])) + (f" and {len(hidden_data_rows) - 10} more" if len(hidden_data_rows) > 10 else "")
+        result.notices.append(f"{shown}: {len(hidden_data_rows)} hidden row(s) ({listed}) are read like the others; delete the rows "
+                              "that should not be analysed")
+    hidden_names = [name_of(column) for column in sorted(hidden_columns) if column <= width and header[column - 1]]
+    if hidden_names:
+        result.notices.append(f"{shown}: hidden column(s) {', '.join(hidden_names)} are read like the others")
     return result
+
+
+def _sheet_layout(sheet) -> tuple[list, set[int], set[int], list[tuple[int, int, str]]]:
+    """Merged ranges, hidden rows, hidden columns and formula cells without a stored result (row, column, formula) of a
+    read-only worksheet, from one streaming pass over its XML (openpyxl's read-only mode does not parse them)."""
+    from xml.etree.ElementTree import iterparse
+
+    from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+    from openpyxl.worksheet.cell_range import CellRange
+
+    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    merged, hidden_rows, hidden_columns, formulas = [], set(), set(), []
+    with sheet._get_source() as source:  # the sheet's XML in the workbook archive
+        for _, element in iterparse(source, events=("end",)):
+            tag = element.tag
+            if tag == f"{main}c":
+                formula, value = element.find(f"{main}f"), element.find(f"{main}v")
+                if formula is not None and (value is None or value.text in (None, "")) and element.get("r"):
+                    letters, row = coordinate_from_string(element.get("r"))
+                    formulas.append((row, column_index_from_string(letters), "=" + (formula.text or "(shared formula)")))
+            elif tag == f"{main}row":
+                if element.get("hidden") in ("1", "true"):
+                    hidden_rows.add(int(element.get("r", 0)))
+                element.clear()
+            elif tag == f"{main}col":
+                if element.get("hidden") in ("1", "true"):
+                    hidden_columns.update(range(int(element.get("min")), int(element.get("max")) + 1))
+            elif tag == f"{main}mergeCell":
+                merged.append(CellRange(element.get("ref")))
+    return merged, hidden_rows, hidden_columns, formulas
 
 
 def _other_sheet_hint(book, first: str) -> list[str]:

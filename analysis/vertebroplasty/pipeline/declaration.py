@@ -185,3 +185,78 @@ def out_of_sync(notebooks: dict[str, Notebook]) -> list[str]:
 
     return [name for name, notebook in notebooks.items()
             if cells_of(jupytext.read(notebook.text_source)) != cells_of(nbformat.read(notebook.source, as_version=4))]
+
+
+# --------------------------------------------------------------------------- without running: sources against the declaration
+
+#: ``out.<method>(...)`` calls of a notebook and the declaration list (and position of the name argument) they write to.
+WRITERS = {"glue": ("glue", 0), "markdown": ("markdown", 0), "figure": ("figures", 0), "results": ("results", 1),
+           "table": ("intermediates", 1)}
+
+
+def written_names(source: str) -> list[tuple[str, str, int]]:
+    """``(kind, name pattern, line)`` of every ``out.<writer>(...)`` call of a notebook's code; an f-string's
+    formatted parts become ``*`` (``f"forest_{variable}"`` → ``forest_*``).
+
+    >>> written_names('out.glue("n_patients", 83)\\nout.results(frame, "flow.csv")\\nout.figure(f"forest_{v}", fig)')
+    [('glue', 'n_patients', 1), ('results', 'flow.csv', 2), ('figures', 'forest_*', 3)]
+    """
+    import ast
+
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in WRITERS
+                and isinstance(node.func.value, ast.Name) and node.func.value.id == "out"):
+            continue
+        kind, position = WRITERS[node.func.attr]
+        if len(node.args) <= position:
+            continue
+        argument = node.args[position]
+        if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+            pattern = argument.value
+        elif isinstance(argument, ast.JoinedStr):
+            pattern = "".join(part.value if isinstance(part, ast.Constant) else "*" for part in argument.values)
+        else:
+            pattern = "*"
+        found.append((kind, pattern, node.lineno))
+    return sorted(found, key=lambda item: item[2])
+
+
+def static_problems(notebooks: dict[str, Notebook]) -> list[str]:
+    """Without running anything: each notebook's ``parameters`` cell names exactly its declared parameters, every
+    output its code writes is declared, and every declared output is written somewhere in its code."""
+    import jupytext
+
+    problems = []
+    for name, notebook in notebooks.items():
+        cells = jupytext.read(notebook.text_source).cells
+        parameter_cells = [cell for cell in cells if "parameters" in cell.metadata.get("tags", [])]
+        if len(parameter_cells) != 1 or cells.index(parameter_cells[0]) > 2:
+            problems.append(f"{name}: the notebook needs one cell tagged 'parameters', at its top")
+        else:
+            import ast
+
+            assigned = [target.id for node in ast.parse(parameter_cells[0].source).body
+                        for target in ([node.target] if isinstance(node, ast.AnnAssign) else getattr(node, "targets", []))
+                        if isinstance(target, ast.Name)]
+            for missing in sorted(set(notebook.parameters) - set(assigned)):
+                problems.append(f"{name}: parameter {missing!r} is declared but not in the notebook's parameters cell")
+            for extra in sorted(set(assigned) - set(notebook.parameters)):
+                problems.append(f"{name}: parameter {extra!r} of the notebook's parameters cell is not declared")
+        code = "\n".join(cell.source for cell in cells if cell.cell_type == "code")
+        written = written_names(code)
+        for kind, pattern, line in written:
+            declared = [f"{item.removesuffix('.parquet')}" for item in getattr(notebook, kind)]
+            if kind == "glue":
+                ok = notebook.declares_glue(pattern) or any(fnmatch.fnmatchcase(pattern, item) for item in notebook.glue)
+            else:
+                ok = pattern in declared or any(fnmatch.fnmatchcase(item, pattern) for item in declared)
+            if not ok:
+                problems.append(f"{name}: writes {kind} {pattern!r} (code line {line}), which analysis/pipeline.toml does not declare")
+        for kind in ("glue", "markdown", "figures", "results", "intermediates"):
+            patterns = [pattern for written_kind, pattern, _ in written if written_kind == kind]
+            for item in getattr(notebook, kind):
+                item = item.removesuffix(".parquet") if kind == "intermediates" else item
+                if not any(fnmatch.fnmatchcase(item, pattern) or fnmatch.fnmatchcase(pattern, item) for pattern in patterns):
+                    problems.append(f"{name}: declares {kind} {item!r}, which its code never writes")
+    return problems

@@ -65,15 +65,41 @@ def show(name: str, value) -> None:
     display({"text/plain": f"[{name}]\n{value}"}, raw=True)
 
 
-class Publisher:
-    """The outputs of one notebook run, written under ``output_dir`` and glued for nbval and the book."""
+class UndeclaredOutput(NameError):
+    """A notebook wrote an output its declaration in ``analysis/pipeline.toml`` does not name."""
 
-    def __init__(self, output_dir: str = ""):
+
+class Publisher:
+    """The outputs of one notebook run, written under ``output_dir`` and glued for nbval and the book.
+
+    With ``notebook`` (its name in ``analysis/pipeline.toml``) every name is checked against the declaration before
+    anything is written, in a build and when the notebook runs on its own: an output is named once, in the
+    declaration, and a typo fails at the line that makes it, not after a whole build.
+    """
+
+    def __init__(self, output_dir: str = "", notebook: str = ""):
         self.folder = Path(output_dir) if output_dir else None
+        self.declared = None
+        if notebook:
+            from vertebroplasty.pipeline import declaration
+
+            self.declared = declaration.load()[notebook]
+
+    def _check(self, kind: str, name: str) -> None:
+        if self.declared is None:
+            return
+        allowed = {"glue": self.declared.declares_glue(name), "markdown": name in self.declared.markdown,
+                   "figures": name in self.declared.figures, "results": name in self.declared.results,
+                   "intermediates": f"{name}.parquet" in self.declared.intermediates}[kind]
+        if not allowed:
+            raise UndeclaredOutput(f"notebook {self.declared.name!r} writes {kind[:-1] if kind.endswith('s') else kind} {name!r}, "
+                                   f"which analysis/pipeline.toml does not declare for it; declare it there (its {kind} list)")
 
     def glue(self, name: str, value) -> None:
         """Glue a plain value or sentence for ``{glue:text}``, and show it as plain text (see :func:`show`)."""
         from myst_nb import glue
+
+        self._check("glue", name)
 
         if isinstance(value, (np.integer, np.floating)):
             value = value.item()
@@ -90,6 +116,7 @@ class Publisher:
         from IPython.display import Markdown
         from myst_nb import glue
 
+        self._check("markdown", name)
         if self.folder:
             target = self.folder / "markdown" / f"{name}.md"
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -106,6 +133,7 @@ class Publisher:
         from IPython.display import Image
         from myst_nb import glue
 
+        self._check("figures", name)
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png", metadata={"Software": None})
         plt.close(figure)
@@ -118,11 +146,13 @@ class Publisher:
 
     def results(self, frame: pd.DataFrame, name: str) -> None:
         """Write a tidy CSV as ``results/<name>`` (for the user, and for later notebooks)."""
+        self._check("results", name)
         if self.folder:
             write_csv(frame, self.folder / "results" / name)
 
     def table(self, frame: pd.DataFrame, name: str) -> None:
         """Write an intermediate frame as ``results/<name>.parquet`` for a later notebook (types kept exactly)."""
+        self._check("intermediates", name)
         if self.folder:
             target = self.folder / "results" / f"{name}.parquet"
             target.parent.mkdir(parents=True, exist_ok=True)
