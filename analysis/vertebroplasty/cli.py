@@ -55,7 +55,6 @@ def parser() -> argparse.ArgumentParser:
         command.add_argument("--published", default=_environment("PUBLISHED"),
                              help="yes: add the comparison with the published source study (default for the synthetic data); no: leave it out "
                                   "(default for your own data)")
-        command.add_argument("--alpha", type=float, default=0.05, help="two-sided significance level")
         command.add_argument("--min-cell", default=_environment("MIN_CELL"),
                              help="for a folder of centre summaries: the smallest non-zero number of patients accepted (default: each file's own)")
         command.add_argument("--no-cache", action="store_true", help="run every notebook again (and keep nothing)")
@@ -130,7 +129,7 @@ def run(arguments: argparse.Namespace) -> int:
                 raise OptionError(f"MIN_CELL={arguments.min_cell} must be a whole number of at least 1")
             min_cell = int(arguments.min_cell)
         build_report(data=arguments.data, out=arguments.out, allowed_identifier_columns=tuple(arguments.allow_column),
-                     case_ids=arguments.case_ids, tests=arguments.tests, alpha=arguments.alpha, pdf=arguments.command == "pdf",
+                     case_ids=arguments.case_ids, tests=arguments.tests, pdf=arguments.command == "pdf",
                      study=arguments.study, use_cache=not arguments.no_cache, published=arguments.published, min_cell=min_cell)
         return 0
     if arguments.command == "synthetic-data":

@@ -111,6 +111,15 @@ def _p(p: float, digits: int = 3) -> str:
     return f"{p:#.{digits}g}" if p >= 1e-4 else f"{p:.1e}"
 
 
+def _p4(p: float) -> str:
+    """A recomputed p with four decimals, never printed as zero.
+
+    >>> _p4(0.01234), _p4(0.00001)
+    ('0.0123', '< 0.0001')
+    """
+    return "< 0.0001" if p < 0.0001 else f"{p:.4f}"
+
+
 def _printed_p(reported: str) -> str:
     """``0.004*`` -> ``p = 0.004``; ``<0.01*`` -> ``p < 0.01``."""
     number = reported.rstrip("*")
@@ -354,7 +363,7 @@ def _p_from_summaries(values, tables, strata, check: str, statistic_at_printed) 
         rows.append(_row(check=check, kind="impossible p-value", table=p_row["table"], variable=p_row["variable"],
                          stratum=_strata(strata), statistic="p", published=p_row["reported"], recomputed=f"{p:.4f}",
                          verdict="consistent" if result.consistent else "inconsistent",
-                         note=f"{described}; attainable p {result.low:.4f}–{result.high:.4f} ({scale})",
+                         note=f"{described}; attainable p {_p4(result.low)}–{_p4(result.high)} ({scale})",
                          sentence=_p_sentence(p_row, result)))
     return _frame(rows)
 
@@ -369,7 +378,7 @@ def t_test_p_values(values: pd.DataFrame | None = None) -> pd.DataFrame:
         a, b = summary.iloc[0], summary.iloc[1]
         student = stats.ttest_ind_from_stats(a["mean"], a["sd"], a["n"], b["mean"], b["sd"], b["n"])
         welch = stats.ttest_ind_from_stats(a["mean"], a["sd"], a["n"], b["mean"], b["sd"], b["n"], equal_var=False)
-        return student.pvalue, f"t = {student.statistic:.3f}; Welch p = {welch.pvalue:.4f}"
+        return student.pvalue, f"t = {student.statistic:.3f}; Welch p = {_p4(welch.pvalue)}"
 
     values = published.load() if values is None else values
     return _p_from_summaries(values, ("table1", "table2"), GROUPS, "t-test p from summary statistics", at_printed)
@@ -424,14 +433,14 @@ def chi_square_p_values(values: pd.DataFrame | None = None) -> pd.DataFrame:
                       stratum=_strata(groups), statistic="p", recomputed=f"{plain:.4f}")
         if (table, variable) not in p_rows.index:
             rows.append(_row(**common, published="not printed", verdict="not-checkable",
-                             note=f"with continuity correction {corrected:.4f}" if two_by_two else "",
+                             note=f"with continuity correction {_p4(corrected)}" if two_by_two else "",
                              sentence=f"{_subject(table, variable)}: no p is printed (chi-square from the counts gives "
                                       f"p = {_p(plain)})."))
             continue
         p_row = p_rows.loc[(table, variable)]
         low, high = _p_interval(p_row)
         consistent = low <= plain < high
-        note = (f"with continuity correction {corrected:.4f} ({'consistent' if low <= corrected < high else 'inconsistent'})"
+        note = (f"with continuity correction {_p4(corrected)} ({'consistent' if low <= corrected < high else 'inconsistent'})"
                 if two_by_two else "no continuity correction for tables larger than 2 × 2")
         evidence = f"p = {_p(plain)}" + (f" ({_p(corrected)} with continuity correction)" if two_by_two else "")
         printed = _printed_p(p_row["reported"])
@@ -669,8 +678,8 @@ def pairwise_claims(values: pd.DataFrame | None = None, alpha: float = 0.05) -> 
                              verdict="consistent" if supported else "inconsistent",
                              note=(f"claimed {claim.relation} in the {SOURCES.get(claim.source, claim.source)}; "
                                    f"mean difference {difference:+.2f}; "
-                                   f"Tukey–Kramer q = {tukey[0]:.3f}, df = {tukey[1]:.0f}, p = {tukey[2]:.4f}; "
-                                   f"Games–Howell q = {howell[0]:.3f}, df = {howell[1]:.1f}, p = {howell[2]:.4f}; k = 3 types"),
+                                   f"Tukey–Kramer q = {tukey[0]:.3f}, df = {tukey[1]:.0f}, p = {_p4(tukey[2])}; "
+                                   f"Games–Howell q = {howell[0]:.3f}, df = {howell[1]:.1f}, p = {_p4(howell[2])}; k = 3 types"),
                              sentence=sentence))
     return _frame(rows)
 

@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 from IPython.display import display
 
+from vertebroplasty.writing.numbers import true_minus
+
 #: First characters that make a spreadsheet treat a cell as a formula (OWASP, CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -103,6 +105,8 @@ class Publisher:
 
         if isinstance(value, (np.integer, np.floating)):
             value = value.item()
+        if isinstance(value, str):
+            value = true_minus(value)
         glue(name, value, display=False)
         show(name, value)
 
@@ -117,6 +121,7 @@ class Publisher:
         from myst_nb import glue
 
         self._check("markdown", name)
+        text = true_minus(text)
         if self.folder:
             target = self.folder / "markdown" / f"{name}.md"
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -22,6 +22,7 @@ from vertebroplasty.contract import description, summary_file, validation
 from vertebroplasty.contract.cohort import save_validated
 from vertebroplasty.pipeline import book, cache, declaration, execute, output
 from vertebroplasty.statistics.comparisons import TEST_OPTIONS
+from vertebroplasty.statistics.testing_rule import ALPHA
 from vertebroplasty.writing import cases
 
 
@@ -51,14 +52,12 @@ def study_file(source: Path, study: str, synthetic: bool) -> Path | None:
 PUBLISHED_OPTIONS = ("yes", "no")
 
 
-def check_options(tests: str, alpha: float, published: str = "") -> None:
+def check_options(tests: str, published: str = "") -> None:
     if published and published not in PUBLISHED_OPTIONS:
         raise OptionError(f"PUBLISHED={published} is not an option; use yes (add the comparison with the published source study) "
                           "or no (leave it out)")
     if tests not in TEST_OPTIONS:
         raise OptionError(f"TESTS={tests} is not an option; use one of: {', '.join(TEST_OPTIONS)}")
-    if not 0 < alpha < 1:
-        raise OptionError(f"alpha={alpha} must lie between 0 and 1")
 
 
 @dataclass
@@ -81,7 +80,7 @@ class Plan:
 
 
 def build_report(data: str = "", out: str | Path = paths.DEFAULT_OUTPUT, allowed_identifier_columns: tuple[str, ...] = (),
-                 case_ids: str = "", tests: str = "paper", alpha: float = 0.05, pdf: bool = False, study: str = "",
+                 case_ids: str = "", tests: str = "paper", pdf: bool = False, study: str = "",
                  use_cache: bool = True, published: str = "", min_cell: int | None = None) -> Path:
     """Validate ``data``, execute the notebooks and build the book into ``out``: :func:`plan`, then :func:`execute`.
 
@@ -92,19 +91,19 @@ def build_report(data: str = "", out: str | Path = paths.DEFAULT_OUTPUT, allowed
     yes for the synthetic default data, no for a user's own) adds the chapters on the published source study.
     """
     started = time.perf_counter()
-    planned = plan(data, out, allowed_identifier_columns, case_ids, tests, alpha, pdf, study, published, min_cell)
+    planned = plan(data, out, allowed_identifier_columns, case_ids, tests, pdf, study, published, min_cell)
     return execute_plan(planned, use_cache, started)
 
 
 def plan(data: str = "", out: str | Path = paths.DEFAULT_OUTPUT, allowed_identifier_columns: tuple[str, ...] = (),
-         case_ids: str = "", tests: str = "paper", alpha: float = 0.05, pdf: bool = False, study: str = "",
+         case_ids: str = "", tests: str = "paper", pdf: bool = False, study: str = "",
          published: str = "", min_cell: int | None = None) -> Plan:
     """Every check a user's options and files can fail, made at once and before any notebook runs."""
-    check_options(tests, alpha, published)
+    check_options(tests, published)
     out = output.check_output_folder(out)
     source = paths.resolve_data_path(data)
     if summary_file.is_summary_folder(source):
-        return _plan_from_summaries(source, out, allowed_identifier_columns, case_ids, tests, alpha, pdf, study, published, min_cell)
+        return _plan_from_summaries(source, out, allowed_identifier_columns, case_ids, tests, pdf, study, published, min_cell)
     if min_cell is not None:
         raise OptionError("MIN_CELL applies to centre summaries (make summary, or make report on a folder of *.summary.json); "
                           f"{source.name} holds patient rows")
@@ -137,7 +136,7 @@ def plan(data: str = "", out: str | Path = paths.DEFAULT_OUTPUT, allowed_identif
         gc.collect()
         return written
 
-    parameters = {"data_label": source.name, "alpha": float(alpha), "tests": tests, "case_ids": case_ids,
+    parameters = {"data_label": source.name, "alpha": ALPHA, "tests": tests, "case_ids": case_ids,
                   "study_path": str(study_path or "")}
     inputs = {"cohort": validated.sha256, "study": validation.file_sha256(study_path) if study_path else ""}
     return Plan(out, source, notebooks, references, parameters, inputs, write_input, centres > 1, with_paper, synthetic,
@@ -145,7 +144,7 @@ def plan(data: str = "", out: str | Path = paths.DEFAULT_OUTPUT, allowed_identif
 
 
 def _plan_from_summaries(source: Path, out: Path, allowed_identifier_columns: tuple[str, ...], case_ids: str, tests: str,
-                         alpha: float, pdf: bool, study: str, published: str, min_cell: int | None) -> Plan:
+                         pdf: bool, study: str, published: str, min_cell: int | None) -> Plan:
     """A folder of centre summaries: the multicentre chapter alone, from aggregates (no patient row exists here)."""
     needs_rows = [option for option, given in (("CASE_IDS", case_ids.strip()), ("TESTS=robust", tests == "robust"),
                                                ("PUBLISHED=yes", published == "yes"), ("STUDY", study),
@@ -164,7 +163,7 @@ def _plan_from_summaries(source: Path, out: Path, allowed_identifier_columns: tu
     def write_input(staging: Path) -> Path:
         return summary_file.write_gathered(gathered, staging / "centres.summaries.json")
 
-    parameters = {"data_label": source.name, "alpha": float(alpha), "tests": tests, "case_ids": "", "study_path": ""}
+    parameters = {"data_label": source.name, "alpha": ALPHA, "tests": tests, "case_ids": "", "study_path": ""}
     return Plan(out, source, {"centres": declared["centres"]}, references, parameters, {"cohort": digest, "study": ""}, write_input,
                 True, False, False, description.load(None), pdf, from_summaries=True)
 

@@ -34,6 +34,9 @@ from vertebroplasty.statistics import comparisons
 
 DEFAULT_PRIMARY_REASON = ("aspiration is meant to let the cement reach both endplates on both sides, so the distribution "
                           "type is its first consequence; heights, angles, pain and disability follow from it")
+#: The report's two-sided significance level, fixed (the source study's): every interval of the report is at 1 − ALPHA
+#: (95 %), so a level the user could change would leave the intervals and the verdicts out of step.
+ALPHA = 0.05
 DEFAULT_CONFOUNDERS = ("age", "sex")
 #: Minimal clinically important improvements from the pre-operative value (Ostelo et al., 2008, Spine 33:90–94):
 #: 15 of 100 mm on the pain VAS (1.5 points on the 0–10 scale) and 10 points on the ODI.

@@ -40,5 +40,18 @@ def checks_table(checks: pd.DataFrame) -> str:
     """Every check with plain labels (the appendix); the CSV keeps the complete columns."""
     columns = {"table_label": "Table", "label": "Variable", "check": "Check", "published": "Published", "recomputed": "Recomputed",
                "verdict": "Verdict", "note": "Note"}
-    frame = checks[[c for c in columns if c in checks.columns]].rename(columns=columns)
+    frame = checks.assign(recomputed=checks["recomputed"].map(never_zero))
+    frame = frame[[c for c in columns if c in frame.columns]].rename(columns=columns)
     return myst.frame_table(frame, [8, 14, 18, 14, 14, 10, 22][: len(frame.columns)])
+
+
+def never_zero(text: str) -> str:
+    """A recomputed value as the appendix prints it: a p rounded to zero at four decimals reads ``< 0.0001``.
+
+    >>> never_zero("0.0000"), never_zero("Tukey–Kramer p = 0.0000; Games–Howell p = 0.0250"), never_zero("0.0312")
+    ('< 0.0001', 'Tukey–Kramer p < 0.0001; Games–Howell p = 0.0250', '0.0312')
+    """
+    text = str(text)
+    if text.strip() == "0.0000":
+        return "< 0.0001"
+    return text.replace("p = 0.0000", "p < 0.0001")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -101,3 +102,25 @@ def signed(value: float, decimals: int = 2) -> str:
     if value is None or pd.isna(value):
         return "—"
     return f"{value:.{decimals}f}".replace("-", "\u2212")
+
+
+#: Spans of MyST text whose characters are not prose: fenced blocks' option and code lines, inline code, roles'
+#: targets, math.  A minus sign is typeset only outside them.
+_LITERAL = re.compile(r"(```[^\n]*|^:[a-z-]+:[^\n]*$|`[^`\n]*`|\$\$.*?\$\$|\$[^$\n]+\$)", re.MULTILINE | re.DOTALL)
+#: A hyphen-minus that is a number's sign: before a digit (or a decimal point and a digit), after a space, an opening
+#: bracket, the start of a line or a sign of comparison — never inside a word, an identifier or a range (``SYN-001``, ``1-2``).
+_SIGN = re.compile(r"(?<![\w.\-/\\])-(?=\.?\d)|\\-(?=\.?\d)")
+
+
+def true_minus(text: str) -> str:
+    """Every number's sign in MyST prose and tables as the true minus sign (U+2212), which reads as a minus and, unlike
+    the hyphen-minus, never lets a line break part the sign from its number; code, math and identifiers are untouched.
+    Applied where text enters the book (the notebooks' writer); the CSV results keep ASCII numbers.
+
+    >>> true_minus("difference -1.23 (-2.00 to -0.46); SYN-001; 2019-01; `-x`; $-1$; (−3)")
+    'difference −1.23 (−2.00 to −0.46); SYN-001; 2019-01; `-x`; $-1$; (−3)'
+    >>> true_minus("* - -0.5"), true_minus("  - \\\\-0.5")  # a list-table cell keeps its bullet; an escaped sign needs no escape
+    ('* - −0.5', '  - −0.5')
+    """
+    parts = _LITERAL.split(text)
+    return "".join(part if index % 2 else _SIGN.sub("\u2212", part) for index, part in enumerate(parts))

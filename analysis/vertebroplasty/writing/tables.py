@@ -44,7 +44,7 @@ EFFECT_COLUMNS = ("mean_difference", "ci_low", "ci_high", "hedges_g", "hedges_g_
                   "odds_ratio_ci_high", "min_expected", "exact_p", "exact_p_error", "p_holm")
 MARKER_SYMBOLS = "abcdefghijklmnopqrstuvwxyz"
 #: Confidence level of the tables' intervals (differences, risk differences, Hedges' g).
-CONFIDENCE = 0.95
+CONFIDENCE = round(1 - testing_rule.ALPHA, 12)  # 0.95: every interval at 1 − the report's significance level
 #: Level (%) of the η² and Cramér's V intervals, at which "excludes 0" agrees with p < 1 − CONFIDENCE (Steiger 2004).
 EFFECT_PERCENT = round(100 * comparisons.effect_interval_level(CONFIDENCE), 6)
 #: What the Holm column says for a row outside the secondary family.
