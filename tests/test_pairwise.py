@@ -137,7 +137,7 @@ def test_dunn_on_the_study_by_hand_with_holm(study, variable):
     assert set(result) == set(expected)
     for pair, p in expected.items():
         assert result[pair]["p_adjusted"] == pytest.approx(p, rel=1e-9)
-        assert result[pair]["method"] == "Dunn (Holm)"
+        assert result[pair]["method"] == "Dunn's test with Holm's adjustment"
 
 
 def test_dunn_ranks_a_single_patient_type_with_the_others():
@@ -207,7 +207,7 @@ def levene_p_by_hand(groups):
 def test_method_follows_the_option_and_levenes_test(study):
     variables = ["lka_loss", "fvahl", "vas_post"]
     robust = pairwise.pairwise_comparisons(study, variables, BETWEEN, "robust")
-    assert set(robust["method"]) == {"Dunn (Holm)"} and len(robust) == 9
+    assert set(robust["method"]) == {"Dunn's test with Holm's adjustment"} and len(robust) == 9
     paper = pairwise.pairwise_comparisons(study, variables, BETWEEN, "paper")
     for variable in variables:
         expected = "Tukey HSD" if levene_p_by_hand(list(by_type(study, variable).values())) >= 0.05 else "Games–Howell"

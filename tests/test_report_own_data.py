@@ -84,7 +84,7 @@ def test_robust_mode_names_what_ran_per_row(attrition):
     tests = statistics[statistics["statistic"] == "test"].set_index(["table", "variable"])["value"]
     assert tests[("table2", "vas_op")] == "mann_whitney" and tests[("table2", "fvahl")] == "welch"
     assert tests[("table3", "fvahl")] == "kruskal"
-    assert "Dunn (Holm)" in set(attrition.results("pairwise.csv")["method"])
+    assert "Dunn's test with Holm's adjustment" in set(attrition.results("pairwise.csv")["method"])
 
 
 def test_baseline_differences_are_imbalance_not_outcomes(imbalance):

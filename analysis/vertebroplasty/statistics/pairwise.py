@@ -30,7 +30,7 @@ from scipy import stats
 from vertebroplasty.statistics import comparisons
 
 COLUMNS = ["variable", "method", "first", "second", "n_first", "n_second", "mean_difference", "ci_low", "ci_high", "p_adjusted"]
-METHOD_NAMES = {"tukey": "Tukey HSD", "games_howell": "Games–Howell", "dunn": "Dunn (Holm)"}
+METHOD_NAMES = {"tukey": "Tukey HSD", "games_howell": "Games–Howell", "dunn": "Dunn's test with Holm's adjustment"}
 
 
 def pairwise(data: pd.DataFrame, variable: str, between: str, method: str, confidence: float = 0.95) -> pd.DataFrame:

@@ -146,10 +146,15 @@ def standardised_mean_difference(results: Results, variable: str) -> float:
 def effect_text(test: pd.Series, unit_text: str = "") -> str:
     """The effect of a comparison with its interval, in words."""
     if test["test"] == "mann_whitney" and pd.notna(test["hodges_lehmann"]):
-        return (f"Hodges–Lehmann shift {test['hodges_lehmann']:.2f}{unit_text}, 95 % CI {test['hodges_lehmann_ci_low']:.2f} to "
+        text = (f"Hodges–Lehmann shift {test['hodges_lehmann']:.2f}{unit_text}, 95 % CI {test['hodges_lehmann_ci_low']:.2f} to "
                 f"{test['hodges_lehmann_ci_high']:.2f}")
+        if test["hodges_lehmann_ci_low"] == test["hodges_lehmann_ci_high"] == 0:  # a whole-point scale and mostly tied values
+            text += ": on this whole-point scale most differences between patients are zero, so the median shift and its interval are 0"
+        return text
     if pd.notna(test["mean_difference"]) and pd.notna(test["ci_low"]):
-        return f"difference {test['mean_difference']:.2f}{unit_text}, 95 % CI {test['ci_low']:.2f} to {test['ci_high']:.2f}"
+        welch = "Welch's t-test; " if test["test"] == "welch" else ""
+        return (f"{welch}difference {test['mean_difference']:.2f}{unit_text}, 95 % CI {test['ci_low']:.2f} to "
+                f"{test['ci_high']:.2f}")
     if pd.notna(test["eta_squared"]):
         return (f"η² {test['eta_squared']:.3f}, {tables.EFFECT_PERCENT:g} % CI {test['eta_squared_ci_low']:.3f} to "
                 f"{test['eta_squared_ci_high']:.3f}")
@@ -391,7 +396,7 @@ def results_paragraphs(table: str, results: Results, pairs: pd.DataFrame | None 
     of its own; the outcomes that did not differ (with every patient measured) are named together in one sentence,
     with the range of their p-values, and their numbers are left to the table.
     """
-    paragraphs = []
+    paragraphs, named_together = [], False
     for heading, variables in tables.TABLE_SECTIONS[table]:
         written, quiet = [], []
         for variable in variables:
@@ -409,8 +414,12 @@ def results_paragraphs(table: str, results: Results, pairs: pd.DataFrame | None 
                 written.append(two_group_sentence(results, variable))
         if quiet:
             written.append(quiet_sentence(results, quiet))
+            named_together = named_together or len(quiet) > 1
         if written:
             paragraphs.append(f"**{heading}.** " + " ".join(written))
+    if named_together:  # said once, not after every group of outcomes
+        paragraphs.append(f"The outcomes named together as not differing have their values in {numbers.table_label(table)} and "
+                          "their effect sizes in the re-analysis.")
     return "\n\n".join(paragraphs)
 
 
@@ -424,5 +433,4 @@ def quiet_sentence(results: Results, variables: list[str]) -> str:
     if len(variables) == 1:
         return f"{labels} did not differ significantly {where} ({results.p_text(variables[0])})."
     low, high = min(p_values), max(p_values)
-    return (f"{labels} did not differ significantly {where} (unadjusted p from {low:.3f} to {high:.3f}; the values are in the "
-            "table and the effect sizes in the re-analysis).")
+    return f"{labels} did not differ significantly {where} (unadjusted p from {low:.3f} to {high:.3f})."
