@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,3 +129,34 @@ def build(tmp_path_factory):
 @pytest.fixture(scope="session")
 def cohort_folder(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("cohorts")
+
+
+# --------------------------------------------------------------------------- a fresh copy of the repository
+
+@dataclass
+class RepositoryCopy:
+    """The committed files of the repository copied into a temporary folder, run with the package from the copy."""
+
+    root: Path
+    environment: dict
+
+    def run(self, *arguments: str) -> subprocess.CompletedProcess:
+        """``python -m vertebroplasty <arguments>`` in the copy."""
+        return subprocess.run([sys.executable, "-m", "vertebroplasty", *arguments], cwd=self.root, env=self.environment,
+                              capture_output=True, text=True, timeout=900, check=False)
+
+    def build(self, out: Path) -> str:
+        """A report of the copy into ``out``; its log."""
+        completed = self.run("report", "--out", str(out))
+        assert completed.returncode == 0, completed.stderr[-3000:]
+        return completed.stdout
+
+
+def repository_copy(folder: Path) -> RepositoryCopy:
+    """Copy every file git tracks (as a fresh clone has them) into ``folder/repository``, with a cache of its own."""
+    copy = folder / "repository"
+    files = subprocess.run(["git", "ls-files"], cwd=paths.ROOT, capture_output=True, text=True, check=True).stdout.split()
+    for name in files:
+        (copy / name).parent.mkdir(parents=True, exist_ok=True)
+        (copy / name).write_bytes((paths.ROOT / name).read_bytes())
+    return RepositoryCopy(copy, dict(os.environ, PYTHONPATH=str(copy / "analysis"), VERTEBROPLASTY_CACHE=str(folder / "cache")))

@@ -19,6 +19,7 @@ import nbformat
 import pandas as pd
 import pytest
 
+from conftest import repository_copy
 from vertebroplasty import paths
 from vertebroplasty.pipeline import cache, declaration, execute, provenance
 
@@ -197,19 +198,11 @@ def test_the_architecture_section_names_modules_that_exist():
 def test_a_changed_label_or_prose_claim_rebuilds_what_reads_it(tmp_path):
     """End to end, in a copy of the repository: edit a category label, then a transcribed claim of the paper; each
     rebuild re-runs the notebooks that declare the file (and those after them), and the pages show the change."""
-    copy = tmp_path / "repository"
-    files = subprocess.run(["git", "ls-files"], cwd=paths.ROOT, capture_output=True, text=True, check=True).stdout.split()
-    for name in files:
-        (copy / name).parent.mkdir(parents=True, exist_ok=True)
-        (copy / name).write_bytes((paths.ROOT / name).read_bytes())
-    environment = dict(os.environ, PYTHONPATH=str(copy / "analysis"), VERTEBROPLASTY_CACHE=str(tmp_path / "cache"))
-    out = tmp_path / "out"
+    repository = repository_copy(tmp_path)
+    copy, out = repository.root, tmp_path / "out"
 
     def build() -> str:
-        completed = subprocess.run([sys.executable, "-m", "vertebroplasty", "report", "--out", str(out)], cwd=copy, env=environment,
-                                   capture_output=True, text=True, timeout=600, check=False)
-        assert completed.returncode == 0, completed.stderr[-3000:]
-        return completed.stdout
+        return repository.build(out)
 
     build()
     labels = copy / "data" / "category_labels.csv"
