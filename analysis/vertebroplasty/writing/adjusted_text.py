@@ -134,9 +134,12 @@ def adjusted_sentence(frame: pd.DataFrame, explained: list[str], confounders: li
     lost = [v for v in lost if v not in explained]
     if lost:
         which = "that difference depends" if len(lost) == 1 else "those differences depend"
-        text += (f" With {names} added as well, the interval of {myst.english_list([label_of(v, in_text=True) for v in lost])} includes "
-                 f"no effect (zero difference, or an odds ratio of 1): {which} on who was treated and should be read with caution.")
+        interval = "the interval of" if len(lost) == 1 else "the intervals of"
+        includes = "includes" if len(lost) == 1 else "include"
+        text += (f" With {names} added as well, {interval} {myst.english_list([label_of(v, in_text=True) for v in lost])} {includes} "
+                 f"the null (a zero difference, or an odds ratio of 1): {which} on who was treated and should be read with caution.")
     if gained:
-        text += (f" The interval of {myst.english_list([label_of(v, in_text=True) for v in gained])} excludes zero only after adjustment; "
-                 "no finding is claimed from an adjusted model alone.")
+        interval, excludes = ("The interval of", "excludes") if len(gained) == 1 else ("The intervals of", "exclude")
+        text += (f" {interval} {myst.english_list([label_of(v, in_text=True) for v in gained])} {excludes} zero only after "
+                 "adjustment; no finding is claimed from an adjusted model alone.")
     return text

@@ -207,7 +207,7 @@ def heterogeneity_caption(pooled: Mapping[str, float]) -> str:
 FOREST_LAYOUT = {True: (0.26, 110.0, 8.5, 0.35, 1.0), False: (0.1, 14.0, 6, 1.0, 2.5)}
 POOLED_NAMES = {POOLED_FIXED: "Fixed effect", POOLED_RANDOM: "Random effects (HK CI)"}
 #: Where the columns of text beside a forest plot start, as fractions of the figure's width.
-TEXT_COLUMNS = (0.72, 0.8, 0.87)
+TEXT_COLUMNS = (0.69, 0.76, 0.82)
 
 
 def favours(variable: str) -> tuple[str, str]:
@@ -246,9 +246,9 @@ def forest_plot(table: pd.DataFrame, variables: Iterable[str] = HEADLINE_OUTCOME
     labelled = count <= LABELLED_CENTRES
     inches, square, font, half_height, gap = FOREST_LAYOUT[labelled]
     heights = [1.1 + inches * (len(data) + 2 * gap + 1) for _, data in panels]
-    figure = Figure(figsize=(9.6 if labelled else 6.4, sum(heights) + 0.3), layout="constrained")
+    figure = Figure(figsize=(10.4 if labelled else 6.4, sum(heights) + 0.3), layout="constrained")
     if labelled:  # keep the right-hand quarter for the columns of text beside the plots
-        figure.get_layout_engine().set(rect=(0, 0, 0.7, 1))
+        figure.get_layout_engine().set(rect=(0, 0, 0.67, 1))
     FigureCanvasAgg(figure)
     axes = figure.subplots(len(panels), 1, gridspec_kw={"height_ratios": heights}, squeeze=False)[:, 0]
     for axis, (variable, data) in zip(axes, panels):
@@ -280,7 +280,7 @@ def forest_plot(table: pd.DataFrame, variables: Iterable[str] = HEADLINE_OUTCOME
                 for column, text in zip(TEXT_COLUMNS, (sizes_text, weight, interval)):
                     axis.text(column, position, text, transform=beside, va="center", fontsize=font, clip_on=False, in_layout=False)
                 if row.centre == POOLED_RANDOM and np.isfinite(row.pi_low):
-                    axis.text(TEXT_COLUMNS[2], position - 0.75, f"prediction interval [{numbers.signed(row.pi_low)}, "
+                    axis.text(TEXT_COLUMNS[2], position - 0.75, f"PI [{numbers.signed(row.pi_low)}, "
                               f"{numbers.signed(row.pi_high)}]", transform=beside, va="center", fontsize=font - 0.5,
                               color="#d1495b", clip_on=False, in_layout=False)
         else:

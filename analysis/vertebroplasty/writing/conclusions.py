@@ -93,9 +93,13 @@ def adjusted_share_text(adjusted: pd.DataFrame | None) -> str:
 
     covariates = [c.strip() for c in str(row.get("covariates", "")).split(",") if c.strip()]
     named = confounder_names(covariates) if covariates else "the confounders"
-    return (f" Adjusted for {named}, the odds of a type A distribution in group A were "
+    text = (f" Adjusted for {named}, the odds of a type A distribution in group A were "
             f"{row['estimate']:.2f} times those in group B (95 % CI {row['ci_low']:.2f} to {row['ci_high']:.2f}, "
-            f"{numbers.format_p_in_text(row['p'])}).")
+            f"{numbers.format_p_in_text(row['p'])})")
+    if row["ci_low"] <= 1 <= row["ci_high"]:  # the sensitivity analysis does not carry the answer: say so wherever it is quoted
+        return text + (f"; that interval includes the null (an odds ratio of 1), so the difference is not shown to be independent "
+                       f"of {named}, and the answer should be read with that caution.")
+    return text + "."
 
 
 def distribution_answer(table1: Results, share: pd.Series, adjusted: pd.DataFrame | None = None) -> tuple[str, str]:

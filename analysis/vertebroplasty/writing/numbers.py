@@ -101,7 +101,7 @@ def signed(value: float, decimals: int = 2) -> str:
     """
     if value is None or pd.isna(value):
         return "—"
-    return f"{value:.{decimals}f}".replace("-", "\u2212")
+    return true_minus(f"{value:.{decimals}f}")
 
 
 #: Spans of MyST text whose characters are not prose: fenced blocks' option and code lines, inline code, roles'
@@ -109,6 +109,8 @@ def signed(value: float, decimals: int = 2) -> str:
 _LITERAL = re.compile(r"(```[^\n]*|^:[a-z-]+:[^\n]*$|`[^`\n]*`|\$\$.*?\$\$|\$[^$\n]+\$)", re.MULTILINE | re.DOTALL)
 #: A hyphen-minus that is a number's sign: before a digit (or a decimal point and a digit), after a space, an opening
 #: bracket, the start of a line or a sign of comparison — never inside a word, an identifier or a range (``SYN-001``, ``1-2``).
+#: The sign of a number that rounds to zero (``-0.00``): printed as ``0.00``, since a rounded zero has no sign.
+_NEGATIVE_ZERO = re.compile(r"(?<![\w.\-/\\])\\?-(?=0(?:\.0+)?(?![.\d]))")
 _SIGN = re.compile(r"(?<![\w.\-/\\])-(?=\.?\d)|\\-(?=\.?\d)")
 
 
@@ -119,8 +121,10 @@ def true_minus(text: str) -> str:
 
     >>> true_minus("difference -1.23 (-2.00 to -0.46); SYN-001; 2019-01; `-x`; $-1$; (−3)")
     'difference −1.23 (−2.00 to −0.46); SYN-001; 2019-01; `-x`; $-1$; (−3)'
+    >>> true_minus("(-0.00 to 0.38); -0.004; -0.05; g -0.00")  # a rounded zero has no sign
+    '(0.00 to 0.38); −0.004; −0.05; g 0.00'
     >>> true_minus("* - -0.5"), true_minus("  - \\\\-0.5")  # a list-table cell keeps its bullet; an escaped sign needs no escape
     ('* - −0.5', '  - −0.5')
     """
     parts = _LITERAL.split(text)
-    return "".join(part if index % 2 else _SIGN.sub("\u2212", part) for index, part in enumerate(parts))
+    return "".join(part if index % 2 else _SIGN.sub("\u2212", _NEGATIVE_ZERO.sub("", part)) for index, part in enumerate(parts))

@@ -370,23 +370,26 @@ def outcome_summary(results: Results, variables: list[str], where: str, explaine
 
 def imbalance_summary(tables_read: list[Results]) -> str:
     """Which baseline variables are imbalanced between the groups (|SMD| ≥ 0.1; categories by their test), or that none is."""
-    imbalanced = []
+    imbalanced, follow_up = [], []
     for results in tables_read:
         for variable in results.tests.index:
             if dictionary.role(variable) not in ("baseline", "follow_up"):
                 continue
+            listed = follow_up if dictionary.role(variable) == "follow_up" else imbalanced
             if results.described(variable)["category"].ne("").any():
                 v = results.test(variable)["cramers_v"]
                 if pd.notna(v) and v >= IMBALANCE_SMD:
-                    imbalanced.append(f"{dictionary.prose_label(variable).lower()} (Cramér's V {v:.2f})")
+                    listed.append(f"{dictionary.prose_label(variable).lower()} (Cramér's V {v:.2f})")
                 continue
             smd = standardised_mean_difference(results, variable)
             if not np.isnan(smd) and abs(smd) >= IMBALANCE_SMD:
-                imbalanced.append(f"{dictionary.prose_label(variable)} (standardised difference {smd:.2f})")
+                listed.append(f"{dictionary.prose_label(variable)} (standardised difference {smd:.2f})")
+    later = (f" The time to final follow-up also differed between the groups: {myst.english_list(follow_up)}; outcomes at the "
+             "final visit were measured after different intervals." if follow_up else "")
     if not imbalanced:
-        return "At baseline the groups were balanced: no standardised mean difference or Cramér's V reached 0.1."
+        return "At baseline the groups were balanced: no standardised mean difference or Cramér's V reached 0.1." + later
     return (f"At baseline the groups were not fully balanced: {myst.english_list(imbalanced)}. These are differences in the "
-            "patients treated, not effects of the treatment; an outcome that depends on them should be read with them in mind.")
+            "patients treated, not effects of the treatment; an outcome that depends on them should be read with them in mind." + later)
 
 
 def results_paragraphs(table: str, results: Results, pairs: pd.DataFrame | None = None) -> str:
