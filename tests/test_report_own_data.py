@@ -94,7 +94,7 @@ def test_baseline_differences_are_imbalance_not_outcomes(imbalance):
                      results)
     assert "Age was higher" not in results  # a baseline difference is described by its size, without a direction word
     discussion = imbalance.page("discussion")
-    outcomes = discussion[discussion.index("Between the treatment groups"):discussion.index("At baseline")]
+    outcomes = discussion[discussion.index("Between the treatment groups"):discussion.index("How far these differences")]
     assert "LKA (pre-op)" not in outcomes and "Age" not in outcomes
     holm = imbalance.results("statistics.csv")
     adjusted = set(holm.loc[holm["statistic"] == "p_holm", "variable"])
