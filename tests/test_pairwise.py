@@ -116,7 +116,19 @@ def test_games_howell_by_hand(study):
     for pair, p in games_howell_by_hand(groups).items():
         assert result[pair]["p_adjusted"] == pytest.approx(p, rel=1e-6)
         assert result[pair]["mean_difference"] == pytest.approx(groups[pair[0]].mean() - groups[pair[1]].mean())
-        assert np.isnan(result[pair]["ci_low"])
+        # the simultaneous interval (Games & Howell 1976), with the studentized-range quantile from statsmodels' qsturng,
+        # a separate implementation from the scipy distribution the package uses
+        from statsmodels.stats.libqsturng import qsturng
+
+        a, b = groups[pair[0]], groups[pair[1]]
+        va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+        df = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
+        half = qsturng(0.95, len(groups), df) / math.sqrt(2) * math.sqrt(va + vb)
+        difference = a.mean() - b.mean()
+        low, high = result[pair]["ci_low"], result[pair]["ci_high"]
+        assert (low + high) / 2 == pytest.approx(difference, abs=1e-12)
+        assert (high - low) / 2 == pytest.approx(half, rel=1e-3)  # qsturng approximates the quantile to about 3 digits
+        assert (result[pair]["ci_low"] > 0 or result[pair]["ci_high"] < 0) == (result[pair]["p_adjusted"] < 0.05)
 
 
 def test_games_howell_on_unequal_variances_by_hand():

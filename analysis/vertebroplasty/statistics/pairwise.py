@@ -12,7 +12,7 @@ Formulas (levels i, j with n_i values, mean m_i, variance s_i²; N values and k 
 * Tukey: q = |m_i − m_j| / √(MSE / 2 · (1/n_i + 1/n_j)), p from the studentized range with k and N − k degrees
   of freedom (Tukey–Kramer for unequal sizes).
 * Games–Howell: t = (m_i − m_j) / √(s_i²/n_i + s_j²/n_j), Welch–Satterthwaite df, p from the studentized range
-  at |t| √2 with k levels (Games & Howell, 1976).
+  at |t| √2 with k levels, and the interval m_i − m_j ± q(1 − α; k, df) / √2 · √(s_i²/n_i + s_j²/n_j) (Games & Howell, 1976).
 * Dunn: z = (R̄_i − R̄_j) / √((N (N + 1) / 12 − Σ(t³ − t) / (12 (N − 1))) (1/n_i + 1/n_j)) on the mid-ranks of all
   N values (t: sizes of the tied groups), two-sided normal p, Holm's adjustment over the k (k − 1) / 2 pairs
   (Dunn, 1964).
@@ -36,8 +36,9 @@ METHOD_NAMES = {"tukey": "Tukey HSD", "games_howell": "Games–Howell", "dunn": 
 def pairwise(data: pd.DataFrame, variable: str, between: str, method: str, confidence: float = 0.95) -> pd.DataFrame:
     """All pairs of levels of ``between`` for one measurement: :data:`COLUMNS`.
 
-    ``mean_difference`` is first − second; ``ci_low``/``ci_high`` are Tukey's simultaneous interval (missing for
-    the other methods); ``p_adjusted`` is the method's multiplicity-adjusted p.  ``method`` is ``tukey``,
+    ``mean_difference`` is first − second; ``ci_low``/``ci_high`` are Tukey's or Games–Howell's simultaneous
+    interval (:func:`games_howell_interval`; missing for Dunn's rank test, which has no interval of a difference);
+    ``p_adjusted`` is the method's multiplicity-adjusted p.  ``method`` is ``tukey``,
     ``games_howell`` or ``dunn`` (formulas in the module docstring).  No rows (an empty frame with :data:`COLUMNS`)
     when fewer than two levels can be compared, no value varies, or (Tukey, Games–Howell) no level varies within.
 
@@ -69,10 +70,11 @@ def pairwise(data: pd.DataFrame, variable: str, between: str, method: str, confi
         for i, j in itertools.combinations(range(len(usable)), 2):
             with np.errstate(divide="ignore", invalid="ignore"):  # two levels without variation: p is NaN, not an error
                 try:
-                    _, _, p = games_howell(means, sds, sizes, i, j)
+                    _, df, p = games_howell(means, sds, sizes, i, j)
+                    low, high = games_howell_interval(means, sds, sizes, i, j, df, confidence)
                 except ZeroDivisionError:
-                    p = np.nan
-            rows.append((usable[i], usable[j], np.nan, np.nan, float(p)))
+                    p, low, high = np.nan, np.nan, np.nan
+            rows.append((usable[i], usable[j], low, high, float(p)))
     elif method == "dunn":
         import scikit_posthocs
 
@@ -86,6 +88,19 @@ def pairwise(data: pd.DataFrame, variable: str, between: str, method: str, confi
                 "mean_difference": float(groups[first].mean() - groups[second].mean()),
                 "ci_low": low, "ci_high": high, "p_adjusted": p} for first, second, low, high, p in rows]
     return pd.DataFrame(records, columns=COLUMNS)
+
+
+def games_howell_interval(means, sds, ns, first: int, second: int, df: float, confidence: float = 0.95) -> tuple[float, float]:
+    r"""The simultaneous interval of a Games–Howell difference (``first`` − ``second``), as Games and Howell (1976) give it:
+
+    .. math:: \bar x_i - \bar x_j \pm \frac{q_{1-\alpha;\,k,\,df}}{\sqrt 2}\sqrt{\frac{s_i^2}{n_i} + \frac{s_j^2}{n_j}}
+
+    with the Welch–Satterthwaite ``df`` of the pair and the studentized range quantile for the k groups.
+    """
+    means, sds, ns = (np.asarray(x, dtype=float) for x in (means, sds, ns))
+    half = stats.studentized_range.ppf(confidence, len(ns), df) / np.sqrt(2) * np.sqrt(sds[first] ** 2 / ns[first] + sds[second] ** 2 / ns[second])
+    difference = means[first] - means[second]
+    return float(difference - half), float(difference + half)
 
 
 def pairwise_comparisons(data: pd.DataFrame, variables: list[str], between: str = "cement_distribution", tests: str = "paper",

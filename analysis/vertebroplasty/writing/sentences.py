@@ -319,7 +319,9 @@ def pair_sentence(pairs: pd.DataFrame, variable: str, alpha: float, omnibus_find
         return ""
     method = rows["method"].iloc[0]
     found = [f"type {r.first} {'lower' if r.mean_difference < 0 else 'higher'} than type {r.second} "
-             f"(difference {r.mean_difference:.2f}, adjusted {numbers.format_p_in_text(r.p_adjusted)})"
+             f"(difference {r.mean_difference:.2f}"
+             + (f", 95 % CI {r.ci_low:.2f} to {r.ci_high:.2f}" if pd.notna(r.ci_low) else "")
+             + f", adjusted {numbers.format_p_in_text(r.p_adjusted)})"
              for r in rows.itertuples() if pair_differs(r, alpha)]
     if not omnibus_finding:
         if not found:
