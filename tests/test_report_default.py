@@ -140,16 +140,20 @@ def chromium_check(html_page, script: str, tmp_path, width: int = 1280) -> str:
               f"catch (e) {{ r = 'error: ' + e; }} const p = document.createElement('pre'); p.id = 'probe'; " \
               f"p.textContent = JSON.stringify(r); document.body.appendChild(p); }}, 2000));</script>"
     probe.write_text(html_page.read_text().replace("</body>", measure + "</body>"))
-    completed = subprocess.run(
-        [shutil.which("chromium"), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
-         f"--window-size={width},900", "--virtual-time-budget=20000", "--dump-dom", probe.as_uri()],
-        capture_output=True, text=True, timeout=120, check=False)
-    probe.unlink()
-    assert completed.returncode == 0, completed.stderr[-2000:]
-    found = re.findall(r'<pre id="probe">(.*?)</pre>', completed.stdout, re.S)  # the last: the first is the script's own text
-    assert found, completed.stdout[-2000:]
-    return json.loads(found[-1].replace("&quot;", '"'))
+    try:
+        for attempt in range(3):  # on a busy machine Chromium may dump the page before the probe ran: ask again
+            completed = subprocess.run(
+                [shutil.which("chromium"), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / f'profile-{attempt}'}",
+                 f"--window-size={width},900", "--virtual-time-budget=20000", "--dump-dom", probe.as_uri()],
+                capture_output=True, text=True, timeout=120, check=False)
+            assert completed.returncode == 0, completed.stderr[-2000:]
+            found = re.findall(r'<pre id="probe">(.*?)</pre>', completed.stdout, re.S)  # the last: the first is the script's own text
+            if found:
+                return json.loads(found[-1].replace("&quot;", '"'))
+    finally:
+        probe.unlink()
+    raise AssertionError(f"the probe never ran in {html_page.name}: " + completed.stdout[-2000:])
 
 
 def test_offline_math_tables_and_images_in_chromium(report, tmp_path):
