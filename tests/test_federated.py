@@ -79,7 +79,8 @@ def test_the_report_from_summaries_equals_the_report_from_patient_rows(summaries
     keys = ["variable", "centre", "statistic"]
     merged = from_summaries.merge(from_rows, on=keys, how="outer", suffixes=("_summaries", "_rows"), indicator=True)
     assert (merged["_merge"] == "both").all()
-    for statistic in ("hk_ci_low", "hk_ci_high", "pi_low", "pi_high", "tau2", "i2", "q_p", "odds_ratio", "breslow_day_p"):
+    for statistic in ("hk_ci_low", "hk_ci_high", "hk_modified_ci_low", "hk_modified_ci_high", "pi_low", "pi_high", "tau2", "i2",
+                      "q_p", "odds_ratio", "breslow_day_p"):
         assert statistic in set(merged["statistic"]), statistic
     assert {"pooled_random", "pooled_fixed", "pooled_mantel_haenszel", "adjusted_ols", "crude_ols", "mixed_random_intercept"} <= set(
         merged["centre"])

@@ -73,7 +73,8 @@ ADJUSTED_OLS = "adjusted_ols"
 CRUDE_OLS = "crude_ols"
 MIXED_MODEL = "mixed_random_intercept"
 #: Statistics of the random-effects row beyond those of the fixed-effect one: Hartung–Knapp and the prediction interval.
-RANDOM_EXTRAS = ("hk_se", "hk_ci_low", "hk_ci_high", "hk_p", "hk_scale", "pi_low", "pi_high")
+RANDOM_EXTRAS = ("hk_se", "hk_ci_low", "hk_ci_high", "hk_p", "hk_scale", "hk_modified_se", "hk_modified_ci_low",
+                 "hk_modified_ci_high", "hk_modified_p", "pi_low", "pi_high")
 #: Values of the table's ``centre`` column that are not centres.
 SUMMARY_ROWS = (POOLED_FIXED, POOLED_RANDOM, MANTEL_HAENSZEL, CRUDE_OLS, ADJUSTED_OLS, MIXED_MODEL)
 #: The centre name of a cohort without a ``centre`` column (one file).
@@ -369,39 +370,43 @@ def pool(estimates, variances, confidence: float = 0.95) -> dict:
 
 
 def hartung_knapp(estimates, variances, tau2: float, estimate: float, confidence: float = 0.95) -> dict[str, float]:
-    r"""The Hartung–Knapp–Sidik–Jonkman interval of a random-effects estimate, with the scale factor kept at least 1
-    (``hk_se, hk_ci_low, hk_ci_high, hk_p`` and ``hk_scale``, the untruncated factor q).
+    r"""The Hartung–Knapp–Sidik–Jonkman interval of a random-effects estimate, as defined (``hk_se, hk_ci_low,
+    hk_ci_high, hk_p``; ``hk_scale`` is its factor q) and with q kept at least 1 (``hk_modified_se, hk_modified_ci_low,
+    hk_modified_ci_high, hk_modified_p``).
 
     .. math::
 
         w_i^* = \frac{1}{v_i + \hat\tau^2}, \quad
         q = \frac{\sum w_i^* (y_i - \hat\mu)^2}{k - 1}, \quad
-        \mathrm{SE}_{HK} = \sqrt{\frac{\max(1, q)}{\sum w_i^*}}, \quad
+        \mathrm{SE}_{HK} = \sqrt{\frac{q}{\sum w_i^*}}, \quad
         \hat\mu \pm t_{k-1,\,1-\alpha/2}\,\mathrm{SE}_{HK}
 
     (Hartung & Knapp 2001; Sidik & Jonkman 2002).  With few centres the normal-theory DerSimonian–Laird interval is too
-    narrow; this one keeps its coverage.  Untruncated, it becomes *narrower* than the DerSimonian–Laird interval when
-    the centres agree more closely than their standard errors predict (q < 1), which with three or four centres
-    happens by chance; so q is kept at least 1, the modification Röver, Knapp and Friede (2015) and Jackson et al.
-    (2017) recommend, and the interval is never narrower than the normal one.  Raudenbush's (2009) teacher-expectancy
-    example (q = 1.30, so unchanged), as metafor prints it:
+    narrow; this one keeps its coverage.  As defined, it becomes *narrower* than the DerSimonian–Laird interval when
+    the centres agree more closely than their standard errors predict (q < 1), which with three or four centres happens
+    by chance; the modification Röver, Knapp and Friede (2015) and Jackson et al. (2017) recommend uses max(1, q), so
+    the interval is never narrower than the normal one.  The report words its results by the modified interval; the
+    table keeps both.  Raudenbush's (2009) teacher-expectancy example (q = 1.30, so both agree), as metafor prints it:
 
     >>> y = [0.03, 0.12, -0.14, 1.18, 0.26, -0.06, -0.02, -0.32, 0.27, 0.80, 0.54, 0.18, -0.02, 0.23, -0.18, -0.06,
     ...      0.30, 0.07, -0.07]
     >>> v = [0.0156, 0.0216, 0.0279, 0.1391, 0.1362, 0.0106, 0.0106, 0.0484, 0.0269, 0.0630, 0.0912, 0.0497, 0.0835,
     ...      0.0841, 0.0253, 0.0279, 0.0193, 0.0088, 0.0303]
     >>> dl = pool(y, v)
-    >>> [round(dl[key], 4) for key in ("tau2", "random", "hk_se", "hk_ci_low", "hk_ci_high")]
-    [0.0259, 0.0893, 0.0636, -0.0442, 0.2229]
+    >>> [round(dl[key], 4) for key in ("tau2", "random", "hk_se", "hk_ci_low", "hk_ci_high", "hk_modified_ci_low")]
+    [0.0259, 0.0893, 0.0636, -0.0442, 0.2229, -0.0442]
     """
     y, v = np.asarray(estimates, dtype=float), np.asarray(variances, dtype=float)
     k = len(y)
     weights = 1 / (v + tau2)
     scale = float(np.sum(weights * (y - estimate) ** 2) / (k - 1))
-    se = float(np.sqrt(max(1.0, scale) / np.sum(weights)))
     critical = float(stats.t.isf((1 - confidence) / 2, k - 1))
-    p = float(2 * stats.t.sf(abs(estimate / se), k - 1)) if se > 0 else np.nan
-    return {"hk_se": se, "hk_ci_low": estimate - critical * se, "hk_ci_high": estimate + critical * se, "hk_p": p, "hk_scale": scale}
+    result = {"hk_scale": scale}
+    for prefix, factor in (("hk", scale), ("hk_modified", max(1.0, scale))):
+        se = float(np.sqrt(factor / np.sum(weights)))
+        result.update({f"{prefix}_se": se, f"{prefix}_ci_low": estimate - critical * se, f"{prefix}_ci_high": estimate + critical * se,
+                       f"{prefix}_p": float(2 * stats.t.sf(abs(estimate / se), k - 1)) if se > 0 else np.nan})
+    return result
 
 
 def prediction_interval(estimate: float, se: float, tau2: float, k: int, confidence: float = 0.95) -> dict[str, float]:
@@ -683,8 +688,10 @@ def centres_table(data: pd.DataFrame, variables: Iterable[str] = TABLE_VARIABLES
       values (its reason is in :func:`per_centre_differences` / :func:`per_centre_proportions`);
     * ``pooled_fixed`` and ``pooled_random`` (:func:`pool`): the estimate, ``se, ci_low, ci_high, z, p`` (the
       DerSimonian–Laird interval on the random row) and the heterogeneity shared by both, ``k, tau2, i2`` (%), ``q,
-      q_df, q_p``; the random row also has the Hartung–Knapp ``hk_se, hk_ci_low, hk_ci_high, hk_p`` and the
-      prediction interval ``pi_low, pi_high`` (NaN with fewer than three centres);
+      q_df, q_p``; the random row also has the Hartung–Knapp ``hk_se, hk_ci_low, hk_ci_high, hk_p`` (as defined),
+      its factor ``hk_scale`` and the modified interval ``hk_modified_se, hk_modified_ci_low, hk_modified_ci_high,
+      hk_modified_p`` (factor at least 1), and the prediction interval ``pi_low, pi_high`` (NaN with fewer than three
+      centres);
     * for a yes/no outcome, ``pooled_mantel_haenszel`` (:func:`mantel_haenszel`): ``k, odds_ratio, ci_low,
       ci_high, p, breslow_day_p``;
     * ``crude_ols`` and ``adjusted_ols`` (:func:`ols_comparison`): the estimate, ``se, ci_low, ci_high, p, n``; the

@@ -138,7 +138,7 @@ def forest_data(rows: pd.DataFrame) -> pd.DataFrame:
     One row per centre (in table order) then ``pooled_fixed`` and ``pooled_random``: ``centre, estimate, ci_low,
     ci_high, n_A, n_B, weight, kind`` (``centre`` or ``pooled``).  A centre's weight is its random-effects weight
     1/(se² + τ²), as a share of the total (NaN without an SE); the random-effects row's interval is the Hartung–Knapp
-    one, and it carries the prediction interval in ``pi_low``/``pi_high``.
+    one (modified: factor at least 1), and it carries the prediction interval in ``pi_low``/``pi_high``.
     """
     order = list(dict.fromkeys(rows["centre"]))
     wide = rows.pivot(index="centre", columns="statistic", values="value").reindex(order)
@@ -147,10 +147,11 @@ def forest_data(rows: pd.DataFrame) -> pd.DataFrame:
     pooled = [centre for centre in (POOLED_FIXED, POOLED_RANDOM) if centre in wide.index]
     tau2 = float(wide.loc[POOLED_RANDOM, "tau2"]) if POOLED_RANDOM in wide.index else 0.0
     weights = 1 / (wide.loc[centres, "se"] ** 2 + tau2)
-    columns = [estimate, "ci_low", "ci_high", "n_A", "n_B"] + [c for c in ("hk_ci_low", "hk_ci_high", "pi_low", "pi_high") if c in wide]
+    hartung_knapp = ["hk_modified_ci_low", "hk_modified_ci_high"]
+    columns = [estimate, "ci_low", "ci_high", "n_A", "n_B"] + [c for c in (*hartung_knapp, "pi_low", "pi_high") if c in wide]
     frame = wide.loc[centres + pooled, columns].rename(columns={estimate: "estimate"})
-    if POOLED_RANDOM in frame.index and "hk_ci_low" in frame:
-        frame.loc[POOLED_RANDOM, ["ci_low", "ci_high"]] = frame.loc[POOLED_RANDOM, ["hk_ci_low", "hk_ci_high"]].to_numpy()
+    if POOLED_RANDOM in frame.index and hartung_knapp[0] in frame:
+        frame.loc[POOLED_RANDOM, ["ci_low", "ci_high"]] = frame.loc[POOLED_RANDOM, hartung_knapp].to_numpy()
     for column in ("pi_low", "pi_high"):
         frame[column] = frame.get(column, np.nan)
     frame["weight"] = (weights / weights.sum()).reindex(frame.index)
@@ -321,7 +322,7 @@ def pooled_table(table: pd.DataFrame, variables: Iterable[str] = HEADLINE_OUTCOM
                      estimate(summary_row(table, variable, ADJUSTED_OLS), name),
                      estimate(mixed, name) if mixed else "not fitted (yes/no outcome)" if variable in BINARY_OUTCOMES else "—",
                      estimate(summary_row(table, variable, POOLED_FIXED), name),
-                     estimate(random, name, "hk_ci_low", "hk_ci_high"), prediction])
+                     estimate(random, name, "hk_modified_ci_low", "hk_modified_ci_high"), prediction])
     return myst.list_table(["Outcome (A − B)", "Crude, one pool (OLS)", "Adjusted for centre (OLS)", "Random centre intercept (mixed model)",
                             "Fixed effect (meta-analysis)", "Random effects (DL, Hartung–Knapp CI)", "95 % prediction interval"],
                            rows, [16, 14, 14, 14, 14, 15, 13])
@@ -339,7 +340,7 @@ def multicentre_reading(table: pd.DataFrame, variable: str) -> str:
     """Which of :data:`READINGS` an outcome's centre-adjusted and random-effects (Hartung–Knapp) intervals support."""
     adjusted, random = summary_row(table, variable, ADJUSTED_OLS), summary_row(table, variable, POOLED_RANDOM)
     within = interval_direction(adjusted.get("ci_low", np.nan), adjusted.get("ci_high", np.nan)) if adjusted else ""
-    across = interval_direction(random.get("hk_ci_low", np.nan), random.get("hk_ci_high", np.nan)) if random else ""
+    across = interval_direction(random.get("hk_modified_ci_low", np.nan), random.get("hk_modified_ci_high", np.nan)) if random else ""
     if within and across == within:
         return "holds"
     if within and not across:
@@ -370,7 +371,7 @@ def multicentre_summary(table: pd.DataFrame, variables: Iterable[str] = HEADLINE
         parts = [f"pooled as one centre {_worded(crude, name)}"] if crude else []
         parts.append(f"adjusted for centre {_worded(adjusted, name)}")
         if random:
-            parts.append(f"random effects over {int(random['k'])} centres {_worded(random, name, 'hk_ci_low', 'hk_ci_high')} "
+            parts.append(f"random effects over {int(random['k'])} centres {_worded(random, name, 'hk_modified_ci_low', 'hk_modified_ci_high')} "
                          "(Hartung–Knapp)")
         lines.append(f"- {label_of(variable)}, group A − B: {'; '.join(parts)} — {READINGS[multicentre_reading(table, variable)]}.")
     return "\n".join(lines)
