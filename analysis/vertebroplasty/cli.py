@@ -27,6 +27,13 @@ def _columns(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
+def _min_cell(text: str, error: type[Exception]) -> int:
+    """MIN_CELL as a whole number of at least 1, or ``error`` naming the option and its rule."""
+    if not str(text).isdigit() or int(text) < 1:
+        raise error(f"MIN_CELL={text} must be a whole number of at least 1")
+    return int(text)
+
+
 def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", default=_environment("DATA"),
                         help="cohort file (.csv/.xlsx) or folder of centre files; default: the synthetic cohort")
@@ -114,20 +121,14 @@ def run(arguments: argparse.Namespace) -> int:
         from vertebroplasty.contract.summary_file import SummaryFileError
         from vertebroplasty.pipeline.summary import write_summaries
 
-        if not str(arguments.min_cell).isdigit() or int(arguments.min_cell) < 1:
-            raise SummaryFileError(f"MIN_CELL={arguments.min_cell} must be a whole number of at least 1")
-        min_cell = int(arguments.min_cell)
+        min_cell = _min_cell(arguments.min_cell, SummaryFileError)
         for path in write_summaries(arguments.data, arguments.out, min_cell, tuple(arguments.allow_column)):
             print(f"wrote {path} (aggregates only: send this file, not the data)")
         return 0
     if arguments.command in ("report", "pdf"):
         from vertebroplasty.pipeline.report import OptionError, build_report
 
-        min_cell = None
-        if arguments.min_cell:
-            if not arguments.min_cell.isdigit() or int(arguments.min_cell) < 1:
-                raise OptionError(f"MIN_CELL={arguments.min_cell} must be a whole number of at least 1")
-            min_cell = int(arguments.min_cell)
+        min_cell = _min_cell(arguments.min_cell, OptionError) if arguments.min_cell else None
         build_report(data=arguments.data, out=arguments.out, allowed_identifier_columns=tuple(arguments.allow_column),
                      case_ids=arguments.case_ids, tests=arguments.tests, pdf=arguments.command == "pdf",
                      study=arguments.study, use_cache=not arguments.no_cache, published=arguments.published, min_cell=min_cell)

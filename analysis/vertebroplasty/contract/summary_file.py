@@ -212,17 +212,16 @@ def _refuse_constant(name: str):
     raise ValueError(f"{name} is not a number JSON allows")
 
 
-def write_gathered(gathered: Gathered, path: Path) -> Path:
-    """The checked summaries of all centres as one JSON file, the input of the multicentre notebook."""
+def gathered_text(gathered: Gathered) -> str:
+    """The checked summaries of all centres as one JSON text, the input of the multicentre notebook."""
     content = {"sources": gathered.sources.to_dict("records"),
                "cells": [{key: (None if isinstance(value, float) and math.isnan(value) else value) for key, value in row.items()}
                          for row in gathered.cells.to_dict("records")]}
-    Path(path).write_text(json.dumps(content, indent=1, ensure_ascii=False), encoding="utf-8")
-    return Path(path)
+    return json.dumps(content, indent=1, ensure_ascii=False)
 
 
 def load_gathered(path: str | Path) -> Gathered:
-    """Read what :func:`write_gathered` wrote."""
+    """Read a file holding :func:`gathered_text` (the build writes it for the multicentre notebook)."""
     content = json.loads(Path(path).read_text(encoding="utf-8"))
     cells = pd.DataFrame(content["cells"])
     for column in ("mean", "sd", "count"):

@@ -153,15 +153,15 @@ def _plan_from_summaries(source: Path, out: Path, allowed_identifier_columns: tu
         raise OptionError(f"{', '.join(needs_rows)}: not available for a report built from centre summaries — they need "
                           "patient rows or the full report, and a summary has neither; leave them out")
     gathered = summary_file.read_folder(source, min_cell)
-    content = summary_file.write_gathered(gathered, Path(tempfile.mkdtemp()) / "gathered.summaries.json")
-    digest = validation.file_sha256(content)
-    shutil.rmtree(content.parent, ignore_errors=True)
+    text = summary_file.gathered_text(gathered)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     patients = int(gathered.sources[["patients_A", "patients_B"]].to_numpy().sum())
     _log(f"{source.name}: summaries of {len(gathered.sources)} centres ({patients} patients), no patient rows")
     declared, references = _declared()
 
     def write_input(staging: Path) -> Path:
-        return summary_file.write_gathered(gathered, staging / "centres.summaries.json")
+        (staging / "centres.summaries.json").write_text(text, encoding="utf-8")
+        return staging / "centres.summaries.json"
 
     parameters = {"data_label": source.name, "alpha": ALPHA, "tests": tests, "case_ids": "", "study_path": ""}
     return Plan(out, source, {"centres": declared["centres"]}, references, parameters, {"cohort": digest, "study": ""}, write_input,

@@ -560,6 +560,27 @@ def mixed_model(data: pd.DataFrame, variable: str, confidence: float = 0.95) -> 
             "converged": float(converged)}
 
 
+def centre_cells(cells: pd.DataFrame) -> pd.DataFrame:
+    """Per variable and centre, the groups' cells combined: ``n, mean, sd`` of all the centre's values and ``squares``,
+    their sum of squared deviations from the centre's mean ((n − 1)·SD² of each cell plus n·(cell mean − centre mean)²).
+
+    >>> cells = pd.DataFrame({"variable": "v", "centre": "x", "group": ["A", "B"], "n": [2, 2], "mean": [1.0, 3.0],
+    ...                       "sd": [2 ** 0.5, 2 ** 0.5], "count": np.nan})  # values 0, 2 and 2, 4
+    >>> row = centre_cells(cells).iloc[0]
+    >>> int(row.n), float(row["mean"]), round(float(row.sd), 6), round(float(np.std([0, 2, 2, 4], ddof=1)), 6)
+    (4, 2.0, 1.632993, 1.632993)
+    """
+    frame = cells[cells["n"] > 0].assign(total=lambda part: part["n"] * part["mean"])
+    combined = frame.groupby(["variable", "centre"], sort=True).agg(n=("n", "sum"), total=("total", "sum")).reset_index()
+    combined["mean"] = combined["total"] / combined["n"]
+    frame = frame.merge(combined[["variable", "centre", "mean"]], on=["variable", "centre"], suffixes=("", "_centre"))
+    frame["squares"] = (frame["n"] - 1) * frame["sd"].fillna(0) ** 2 + frame["n"] * (frame["mean"] - frame["mean_centre"]) ** 2
+    squares = frame.groupby(["variable", "centre"], sort=True)["squares"].sum().reset_index()
+    combined = combined.merge(squares, on=["variable", "centre"])
+    combined["sd"] = np.sqrt(combined["squares"] / (combined["n"] - 1).where(combined["n"] > 1))
+    return combined[["variable", "centre", "n", "mean", "sd", "squares"]]
+
+
 def clustering(data: pd.DataFrame, variable: str) -> dict:
     r"""Intraclass correlation of an outcome by centre (the one-way random-effects ANOVA estimator ICC(1)) and its parts.
 
@@ -574,7 +595,7 @@ def clustering(data: pd.DataFrame, variable: str) -> dict:
 
     (:math:`m_0` is the adjusted mean cluster size of unbalanced designs; Donner 1986), computed from the
     :func:`cells` (``data``: patient rows or cells): a centre's size, mean and within-centre sum of squares are those of
-    its two group cells combined.  Returns ``icc, msb, msw, m0, k, n, mean_cluster_size`` (N/k); ``icc`` is NaN with
+    its two group cells combined (:func:`centre_cells`).  Returns ``icc, msb, msw, m0, k, n, mean_cluster_size`` (N/k); ``icc`` is NaN with
     fewer than two centres.
 
     No design effect is derived from it: both groups are treated in every centre and compared within it, so the
@@ -587,21 +608,17 @@ def clustering(data: pd.DataFrame, variable: str) -> dict:
     >>> round(clustering(frame, "v")["icc"], 4)  # MSB = 4, MSW = 0.5, m0 = 2: 3.5 / 4.5
     0.7778
     """
-    cell_frame = variable_cells(data, variable)
-    cell_frame = cell_frame[cell_frame["n"] > 0].assign(total=lambda frame: frame["n"] * frame["mean"])
-    by_centre = cell_frame.groupby("centre", sort=True).agg(count=("n", "sum"), total=("total", "sum"))
-    by_centre["mean"] = by_centre["total"] / by_centre["count"]
-    deviations = cell_frame["mean"] - cell_frame["centre"].map(by_centre["mean"])
-    within = ((cell_frame["n"] - 1) * (cell_frame["sd"] ** 2).fillna(0) + cell_frame["n"] * deviations ** 2).sum()
-    k, n = len(by_centre), int(by_centre["count"].sum())
+    by_centre = centre_cells(variable_cells(data, variable))
+    within = by_centre["squares"].sum()
+    k, n = len(by_centre), int(by_centre["n"].sum())
     result = {"icc": np.nan, "msb": np.nan, "msw": np.nan, "m0": np.nan, "k": k, "n": n,
               "mean_cluster_size": n / k if k else np.nan}
     if k < 2 or n - k < 1:
         return result
-    grand_mean = by_centre["total"].sum() / n
-    msb = float((by_centre["count"] * (by_centre["mean"] - grand_mean) ** 2).sum() / (k - 1))
+    grand_mean = (by_centre["n"] * by_centre["mean"]).sum() / n
+    msb = float((by_centre["n"] * (by_centre["mean"] - grand_mean) ** 2).sum() / (k - 1))
     msw = float(within / (n - k))
-    m0 = float((n - (by_centre["count"] ** 2).sum() / n) / (k - 1))
+    m0 = float((n - (by_centre["n"] ** 2).sum() / n) / (k - 1))
     denominator = msb + (m0 - 1) * msw
     icc = max((msb - msw) / denominator, 0.0) if denominator > 0 else np.nan
     result.update(icc=icc, msb=msb, msw=msw, m0=m0)

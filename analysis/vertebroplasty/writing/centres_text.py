@@ -19,11 +19,13 @@ from vertebroplasty.statistics.centres import (
     POOLED_FIXED,
     POOLED_RANDOM,
     SUMMARY_ROWS,
+    centre_cells,
     centre_labels,
     estimate_name,
     summary_row,
 )
 from vertebroplasty.writing import myst, numbers
+from vertebroplasty.writing.sentences import interval_direction
 
 #: Higgins et al. (2003): I² (%) from which each band starts.
 I2_BANDS = ((75.0, "considerable"), (50.0, "substantial"), (25.0, "moderate"), (0.0, "low"))
@@ -64,7 +66,7 @@ def opposite_centres(table: pd.DataFrame, variable: str) -> list[tuple[str, bool
         value = row.get(name, np.nan)
         if np.isfinite(value) and np.sign(value) == -np.sign(pooled[name]):
             low, high = row.get("ci_low", np.nan), row.get("ci_high", np.nan)
-            found.append((centre, bool(np.isfinite(low) and np.isfinite(high) and (low > 0 or high < 0))))
+            found.append((centre, bool(interval_direction(low, high))))
     return found
 
 
@@ -397,17 +399,6 @@ def multicentre_conclusion(table: pd.DataFrame, variables: Iterable[str] = HEADL
     return opening + " " + " ".join(sentences) + " The estimates are in the chapter on centres."
 
 
-def interval_direction(low: float, high: float) -> str:
-    """``lower``/``higher`` when an interval of A − B excludes zero, else ``""`` (the report's rule for directions).
-
-    >>> interval_direction(-2.0, -0.1), interval_direction(-2.0, 0.3), interval_direction(0.2, 1.0)
-    ('lower', '', 'higher')
-    """
-    if not (np.isfinite(low) and np.isfinite(high)):
-        return ""
-    return "lower" if high < 0 else "higher" if low > 0 else ""
-
-
 def mantel_haenszel_sentence(table: pd.DataFrame) -> str:
     """The Mantel–Haenszel pooled odds ratios of the yes/no outcomes, in one sentence."""
     parts = []
@@ -442,30 +433,10 @@ def characteristics_table(data: pd.DataFrame, variables: Iterable[str]) -> str:
     return myst.list_table(header, rows, [30] + [max(8, 70 // len(centres))] * len(centres))
 
 
-def combined_cells(cells: pd.DataFrame) -> pd.DataFrame:
-    """Per variable and centre, the two groups' cells combined: ``n, mean, sd`` of all the centre's values.
-
-    >>> cells = pd.DataFrame({"variable": "v", "centre": "x", "group": ["A", "B"], "n": [2, 2], "mean": [1.0, 3.0],
-    ...                       "sd": [2 ** 0.5, 2 ** 0.5], "count": np.nan})  # values 0, 2 and 2, 4
-    >>> row = combined_cells(cells).iloc[0]
-    >>> int(row.n), float(row["mean"]), round(float(row.sd), 6), round(float(np.std([0, 2, 2, 4], ddof=1)), 6)
-    (4, 2.0, 1.632993, 1.632993)
-    """
-    frame = cells[cells["n"] > 0].assign(total=lambda part: part["n"] * part["mean"])
-    combined = frame.groupby(["variable", "centre"], sort=False).agg(n=("n", "sum"), total=("total", "sum")).reset_index()
-    combined["mean"] = combined["total"] / combined["n"]
-    frame = frame.merge(combined[["variable", "centre", "mean"]], on=["variable", "centre"], suffixes=("", "_centre"))
-    frame["squares"] = (frame["n"] - 1) * frame["sd"].fillna(0) ** 2 + frame["n"] * (frame["mean"] - frame["mean_centre"]) ** 2
-    squares = frame.groupby(["variable", "centre"], sort=False)["squares"].sum().reset_index()
-    combined = combined.merge(squares, on=["variable", "centre"])
-    combined["sd"] = np.sqrt(combined["squares"] / (combined["n"] - 1).where(combined["n"] > 1))
-    return combined[["variable", "centre", "n", "mean", "sd"]]
-
-
 def characteristics_from_cells(cells: pd.DataFrame, variables: Iterable[str], sources: pd.DataFrame | None = None) -> str:
     """Table 1 per centre from centres' summaries: patients per group and the mean ± SD of each measured characteristic
     (both groups together, as :func:`characteristics_table` shows them from patient rows) (MyST)."""
-    combined = combined_cells(cells[cells["variable"].isin(list(variables))]).set_index(["variable", "centre"])
+    combined = centre_cells(cells[cells["variable"].isin(list(variables))]).set_index(["variable", "centre"])
     centres = list(dict.fromkeys(cells["centre"]))
     header = ["Characteristic", *[myst.escape_markdown(centre) for centre in centres]]
     rows = []

@@ -117,9 +117,16 @@ def direction_of(test: pd.Series) -> str:
     ''
     """
     if test["test"] == "mann_whitney":
-        low, high = test.get("hodges_lehmann_ci_low"), test.get("hodges_lehmann_ci_high")
-    else:
-        low, high = test.get("ci_low"), test.get("ci_high")
+        return interval_direction(test.get("hodges_lehmann_ci_low"), test.get("hodges_lehmann_ci_high"))
+    return interval_direction(test.get("ci_low"), test.get("ci_high"))
+
+
+def interval_direction(low: float | None, high: float | None) -> str:
+    """``lower``/``higher`` when an interval of A − B excludes zero, else ``""`` (the report's rule for directions).
+
+    >>> interval_direction(-2.0, -0.1), interval_direction(-2.0, 0.3), interval_direction(0.2, 1.0), interval_direction(None, 1.0)
+    ('lower', '', 'higher', '')
+    """
     if low is None or high is None or pd.isna(low) or pd.isna(high):
         return ""
     return "lower" if high < 0 else "higher" if low > 0 else ""
