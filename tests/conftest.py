@@ -62,16 +62,20 @@ def rng() -> np.random.Generator:
 
 # --------------------------------------------------------------------------- whole-report builds, through make
 
-def make(target: str, timeout: int = 1200, **variables: str) -> subprocess.CompletedProcess:
-    """``make <target> NAME=value ...`` as a user types it (arguments, no shell), from the repository."""
+def make(target: str, timeout: int = 1200, cache: Path | None = None, **variables: str) -> subprocess.CompletedProcess:
+    """``make <target> NAME=value ...`` as a user types it (arguments, no shell), from the repository; ``cache``: a
+    notebook cache of its own (``VERTEBROPLASTY_CACHE``) instead of the checkout's."""
     command = ["make", "--no-print-directory", "-s", target, *[f"{name}={value}" for name, value in variables.items()]]
-    return subprocess.run(command, cwd=paths.ROOT, capture_output=True, text=True, timeout=timeout, check=False)
+    environment = dict(os.environ, VERTEBROPLASTY_CACHE=str(cache)) if cache else None
+    return subprocess.run(command, cwd=paths.ROOT, capture_output=True, text=True, timeout=timeout, check=False, env=environment)
 
 
 @dataclass
 class Built:
     out: Path
     log: str
+    #: the notebook cache this build alone used (its runs, for a repository copy to start from)
+    cache: Path | None = None
 
     def page(self, name: str) -> str:
         return text_of(self.out / "html" / "book" / f"{name}.html")
@@ -117,10 +121,10 @@ def build(tmp_path_factory):
                     shutil.rmtree(folder)  # a build of this name that failed in another worker: try again, to report it here
                 out = folder / "report out"
                 out.parent.mkdir(parents=True)
-                completed = make(target, OUT=str(out), **variables)
+                completed = make(target, cache=folder / "cache", OUT=str(out), **variables)
                 assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-4000:]
                 log_file.write_text(completed.stdout + completed.stderr)
-        built[name] = Built(folder / "report out", log_file.read_text())
+        built[name] = Built(folder / "report out", log_file.read_text(), folder / "cache")
         return built[name]
 
     return get
@@ -152,11 +156,17 @@ class RepositoryCopy:
         return completed.stdout
 
 
-def repository_copy(folder: Path) -> RepositoryCopy:
-    """Copy every file git tracks (as a fresh clone has them) into ``folder/repository``, with a cache of its own."""
+def repository_copy(folder: Path, seed_cache: Path | None = None) -> RepositoryCopy:
+    """Copy every file git tracks (as a fresh clone has them) into ``folder/repository``, with a cache of its own.
+
+    ``seed_cache`` (a shared build's :attr:`Built.cache`) starts that cache with the runs of that build: the copy
+    computes its own key for each run, so a run is reused only when every input is unchanged — the cache's own rule.
+    """
     copy = folder / "repository"
     files = subprocess.run(["git", "ls-files"], cwd=paths.ROOT, capture_output=True, text=True, check=True).stdout.split()
     for name in files:
         (copy / name).parent.mkdir(parents=True, exist_ok=True)
         (copy / name).write_bytes((paths.ROOT / name).read_bytes())
+    if seed_cache:
+        shutil.copytree(seed_cache / "notebooks", folder / "cache" / "notebooks", ignore=shutil.ignore_patterns(".*"))
     return RepositoryCopy(copy, dict(os.environ, PYTHONPATH=str(copy / "analysis"), VERTEBROPLASTY_CACHE=str(folder / "cache")))

@@ -54,7 +54,7 @@ def test_columns_and_vocabularies(checks):
     assert set(checks["verdict"]) <= {"consistent", "inconsistent", "not-checkable"}
     assert set(checks["kind"]) <= set(audit.KINDS)
     assert set(checks["table_label"]) == {"Table 1", "Table 2", "Table 3", "Tables 2 and 3"}
-    assert checks.loc[checks["variable"] == "lka_loss", "label"].iloc[0] == "LKA loss"
+    assert checks.loc[checks["variable"] == "lka_loss", "label"].iloc[0] == "LKA loss (°)"
 
 
 def test_no_internal_codes_in_human_readable_columns(checks):
@@ -154,7 +154,7 @@ def test_attainable_p_ranges_for_the_figure():
                                     "verdict"]
     assert len(ranges) == 10 and (ranges["low"] <= ranges["high"]).all()
     lka = ranges.set_index("variable").loc["lka_loss"]
-    assert lka["label"] == "LKA loss" and len(lka["attainable_points"]) == 0
+    assert lka["label"] == "LKA loss (°)" and len(lka["attainable_points"]) == 0
     assert 0.0045 < lka["low"] < lka["high"] < 0.0095 and lka["verdict"] == "inconsistent"  # printed 0.004: [0.0035, 0.0045)
     assert ranges.set_index("variable").loc["vas_final", "published_text"] == "<0.01"
 

@@ -118,7 +118,7 @@ def test_a_baseline_gap_is_shown_by_the_baseline_adjusted_estimate(type_c_gap):
     assert "ODI (24 h post-op) was higher in group A than in group B" in results and "a baseline imbalance" in results
     assert "under the testing rule was ODI" not in results and "under the testing rule were ODI" not in results
     table = results[results.index("Table 2 Radiographic"):]
-    assert re.search(r"ODI \(24 h post-op\) [\d.]+ ± [\d.]+ [\d.]+ ± [\d.]+ <0\.001 [a-z] ", table)  # footnoted, no star
+    assert re.search(r"ODI \(24 h post-op, %\) [\d.]+ ± [\d.]+ [\d.]+ ± [\d.]+ <0\.001 [a-z] ", table)  # footnoted, no star
 
 
 def test_true_effects_are_found(effects):
@@ -187,9 +187,9 @@ def test_responders_by_clinically_important_thresholds(effects):
     by_group = improved.groupby(derived["group"]).sum()
     assert int(responders.loc["vas_final", "count_first"]) == by_group["A"]
     assert int(responders.loc["vas_final", "count_second"]) == by_group["B"]
-    discussion = effects.page("discussion")
-    assert "minimal clinically important differences of Ostelo et al." in discussion
-    assert "smaller than those usually regarded as noticeable" not in discussion
+    results = effects.page("results")  # the judgement of clinical importance is made once, in the Results
+    assert "minimal clinically important differences of Ostelo et al." in results
+    assert "smaller than those usually regarded as noticeable" not in results
 
 
 PLAN = """\
@@ -225,3 +225,19 @@ def test_a_study_file_sets_the_primary_the_family_the_confounders_and_the_thresh
     assert set(planned.results("responders.csv")["variable"]) == {"vas_final"}
     assert "improved from before surgery by at least 2 points on the VAS" in planned.page("results")
     assert "adjusted for the pre-operative value and for age." in planned.page("index")
+
+
+def test_robust_mode_speaks_in_the_rank_tests_own_terms(null_robust):
+    results = null_robust.page("results")
+    table2 = results[results.index("Table 2"):]
+    # VAS and ODI are tested on ranks: their cells are median (IQR), "a to b", never mean ± SD
+    row = re.search(r"VAS \(final FU, points\) (\S+ \(\S+ to \S+\)) (\S+ \(\S+ to \S+\))", table2)
+    assert row, table2[table2.index("VAS (final FU"):][:200]
+    assert "median (IQR) for the rows tested on ranks" in table2
+    assert re.search(r"VAS \(final FU\) \(medians type A [\d.]+ points, type B", results)
+    assert "Mann–Whitney U test; Hodges–Lehmann shift" in results and "Kruskal–Wallis test; ε²" in results
+    # Dunn's pairs carry a rank-based effect and no difference of means; its sign agrees with the mean-rank difference
+    pairs = pd.read_csv(null_robust.out / "results" / "pairwise.csv")
+    assert set(pairs["method"]) == {"Dunn's test with Holm's adjustment"}
+    assert pairs["mean_difference"].isna().all() and pairs[["hodges_lehmann", "rank_biserial"]].notna().all(axis=None)
+    assert (np.sign(pairs["rank_biserial"]) * np.sign(pairs["mean_rank_difference"]) >= 0).mean() > 0.9

@@ -171,9 +171,26 @@ def test_two_types_present_give_one_pair(method):
     result = pairwise.pairwise(frame, "lka_loss", BETWEEN, method)
     assert list(result.columns) == pairwise.COLUMNS
     assert result[["first", "second", "n_first", "n_second"]].values.tolist() == [["A", "B", 4, 3]]
-    assert result["mean_difference"].iloc[0] == pytest.approx(3 - 8)
     if method == "dunn":  # one pair: Holm leaves it alone
         assert result["p_adjusted"].iloc[0] == pytest.approx(dunn_by_hand(by_type(frame, "lka_loss", "AB"))[("A", "B")])
+        # in the rank test's own terms, by hand: every A below every B, so mid-ranks 1–4 against 5–7 (means 2.5 and 6),
+        # the twelve differences A − B have median −5, and the rank-biserial r is −1; no difference of means is given
+        pair = result.iloc[0]
+        assert (pair["mean_rank_difference"], pair["hodges_lehmann"], pair["rank_biserial"]) == pytest.approx((-3.5, -5.0, -1.0))
+        assert pd.isna(pair["mean_difference"])
+    else:
+        assert result["mean_difference"].iloc[0] == pytest.approx(3 - 8)
+        assert result[["mean_rank_difference", "hodges_lehmann", "rank_biserial"]].isna().all(axis=None)
+
+
+def test_dunn_pair_effects_by_hand_with_ties():
+    # A = 1 2 2 3, B = 3 4 5 5, C = 6 6 7 9.  Joint mid-ranks: A 1, 2.5, 2.5, 4.5 (mean 2.625); B 4.5, 6, 7.5, 7.5
+    # (mean 6.375).  The sixteen differences A − B: −4 ×2, −3 ×5, −2 ×5, −1 ×3, 0 ×1, median −2.  U of A: one tie
+    # (3 against 3) counts one half, so r = 2 × 0.5 / 16 − 1 = −0.9375.
+    frame = types("AAAABBBBCCCC", [1, 2, 2, 3, 3, 4, 5, 5, 6, 6, 7, 9])
+    pair = rows(pairwise.pairwise(frame, "lka_loss", BETWEEN, "dunn"))[("A", "B")]
+    assert pair["mean_rank_difference"] == pytest.approx(2.625 - 6.375)
+    assert pair["hodges_lehmann"] == pytest.approx(-2.0) and pair["rank_biserial"] == pytest.approx(-0.9375)
 
 
 @pytest.mark.parametrize("method", ["tukey", "games_howell"])

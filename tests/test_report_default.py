@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from conftest import sha256
 from vertebroplasty import paths
 
 pytestmark = pytest.mark.slow
@@ -39,7 +40,7 @@ def test_every_chapter_and_result_file(report):
     assert not (report.out / "html" / "book" / "centres.html").exists()  # one centre: no multicentre chapter
     expected = {"assumptions.csv", "audit.csv", "audit_findings.csv", "beside_published.csv", "conclusions.csv", "derived.csv",
                 "flow.csv", "missing_data.csv", "pairwise.csv", "published_comparison.csv", "sample_size.csv", "statistics.csv",
-                "adjusted.csv", "responders.csv", "strobe.csv"}
+                "adjusted.csv", "responders.csv", "strobe.csv", "provenance.csv"}
     assert {p.name for p in (report.out / "results").iterdir()} == expected
     assert list(report.results("statistics.csv").columns) == ["table", "variable", "stratum", "statistic", "value"]
     assert "Synthetic data." in report.page("results")
@@ -206,7 +207,7 @@ def test_pdf_is_an_article_with_appendices_and_no_notebook_code(pdf_pages):
 
 
 def test_each_table_caption_is_on_the_page_of_its_table(pdf_pages):
-    first_rows = {"Table 1": "Age (years)", "Table 2": "LKA (pre-op)", "Table 3": "LKA loss"}
+    first_rows = {"Table 1": "Age (years)", "Table 2": "LKA (pre-op, °)", "Table 3": "LKA loss (°)"}
     for caption, row in first_rows.items():
         pages = [page for page in pdf_pages if re.search(rf"{caption}[:.]?\s+(Characteristics|Radiographic|Height)", page)]
         assert pages, caption
@@ -223,3 +224,76 @@ def test_symbols_survive_latex_and_no_page_is_blank(report, pdf_pages, tmp_path)
     pages = sorted(tmp_path.glob("page-*.png"))
     blank = [page.name for page in pages if np.asarray(Image.open(page).convert("L")).std() < 1.0]
     assert len(pages) >= 10 and blank == []
+
+
+# --------------------------------------------------------------------------- typesetting, read as a copy editor would
+
+BODY = ("index", "introduction", "methods", "results", "cases", "discussion", "conclusions", "limitations")
+
+
+def prose_of(html_file) -> str:
+    """The article's running text and tables without code, math or the synthetic-data banner (repeated on purpose)."""
+    from bs4 import BeautifulSoup
+
+    article = BeautifulSoup(html_file.read_text(), "html.parser").find("article")
+    for element in article.select("pre, code, script, style, .math, mjx-container, .admonition"):
+        element.decompose()
+    for paragraph in article.find_all("p"):
+        if paragraph.get_text().startswith("Synthetic data."):  # the banner every chapter opens with
+            paragraph.decompose()
+    return re.sub(r"\s+", " ", article.get_text(" "))
+
+
+def test_numbers_signs_quotes_and_p_values_are_typeset(report):
+    pages = sorted((report.out / "html" / "book").glob("*.html"))
+    assert len(pages) >= len(CHAPTERS)
+    for page in pages:
+        text = prose_of(page)
+        hyphen = re.search(r"(?<![\w.\-/])-(?=\.?\d)", text)  # a number's sign is U+2212, not the hyphen-minus
+        assert hyphen is None, (page.name, text[max(0, hyphen.start() - 60):hyphen.end() + 20])
+        zero = re.search(r"\bp\s*=\s*0\.0+(?![\d])", text)  # a p-value is never printed as zero
+        assert zero is None, (page.name, text[max(0, zero.start() - 60):zero.end() + 20])
+        straight = re.search(r"[A-Za-z]'[a-z]", text)  # apostrophes are typographic, as Sphinx sets the pages' own text
+        assert straight is None, (page.name, text[max(0, straight.start() - 60):straight.end() + 20])
+
+
+def test_no_sentence_of_twelve_or_more_words_is_said_twice(report):
+    seen: dict[str, str] = {}
+    for name in BODY:
+        for sentence in re.split(r"(?<=[.!?])\s+(?=[A-Z])", prose_of(report.out / "html" / "book" / f"{name}.html")):
+            words = " ".join(sentence.split())
+            if len(words.split()) >= 12:
+                assert words not in seen, f"said in {seen.get(words)} and again in {name}: {words}"
+                seen[words] = name
+
+
+def test_every_measurement_row_carries_its_unit(report):
+    results = report.page("results")
+    table2 = results[results.index("Table 2 Radiographic"):]
+    for row, unit in (("LKA (pre-op", "°"), ("RKA loss", "°"), ("FVAH (final FU", "mm"), ("FVAHL", "mm"), ("AVHLR", "%"),
+                      ("ODI (final FU", "%"), ("VAS (op", "points")):
+        label = re.search(re.escape(row) + r"[^±]*?(?= [\d−])", table2).group(0)
+        assert unit in label, (row, label)
+
+
+def test_pdf_identifiers_contents_references_metadata_and_hashes(report, pdf_pages):
+    text = "\n".join(pdf_pages)
+    from vertebroplasty.contract import dictionary
+
+    for column in dictionary.column_names():  # never hyphenated: broken, if at all, only after an underscore
+        for cut in range(2, len(column) - 1):
+            if column[cut - 1] == "_":
+                continue
+            head, tail = column[:cut], column[cut:]
+            assert "_" not in head or not re.search(rf"(?<![\w]){re.escape(head)}-\s", text), (column, head)
+            assert "_" not in tail or not re.search(rf"(?m)^\s*{re.escape(tail)}\b", text), (column, tail)
+    contents = pdf_pages[1]
+    assert "9.1 Re-analysis with current reporting standards" in contents and "9.4 Reproduction audit" in contents
+    assert len(re.findall(r"^\s*References\s*$", text, re.MULTILINE)) == 1  # one bibliography, at the end
+    info = subprocess.run(["pdfinfo", str(report.out / "pdf" / "report.pdf")], capture_output=True, text=True, check=True).stdout
+    for field in ("Title:", "Author:", "Subject:"):
+        assert re.search(rf"^{field}\s+\S", info, re.MULTILINE), field
+    provenance = report.results("provenance.csv").set_index("item")["value"]
+    digest = provenance["SHA-256 of the data"]
+    assert len(digest) == 64 and digest == sha256(paths.DEFAULT_COHORT)
+    assert f"{digest[:16]}…" in text and digest not in text  # the page shows the start; the results hold it whole

@@ -92,8 +92,10 @@ out.results(comparison, "published_comparison.csv")
 findings = notebook_outputs.read_upstream(inputs_dir, "audit", "audit_findings.csv")
 findings = audit.findings(audit.run_audit(alpha)) if findings is None else findings
 differences = published.explain_differences(published.differing(comparison), findings) if data.synthetic else None
+explained_in = ""  # the first table showing a Holm column explains it; the later ones refer to it
 for name, result in results.items():
-    table, footnote = tables.format_table(result.tests, result.descriptives, name, result.sizes, alpha, differences)
+    table, footnote = tables.format_table(result.tests, result.descriptives, name, result.sizes, alpha, differences, explained_in)
+    explained_in = explained_in or (name if result.tests["family"].ne("").any() else "")
     out.markdown(name, table)
     out.markdown(f"{name}_footnote", footnote)
 comparison["verdict"].value_counts()
@@ -114,8 +116,6 @@ out.glue("imbalance", sentences.imbalance_summary([read["table1"], read["table2"
 out.glue("outcomes_groups", sentences.outcome_summary(read["table2"], tables.TABLE_VARIABLES["table2"], "Between the treatment groups",
                                                       explained))
 out.glue("outcomes_types", sentences.outcome_summary(read["table3"], tables.TABLE_VARIABLES["table3"], "Across the distribution types"))
-out.glue("volume_and_leakage", sentences.two_group_sentence(read["table1"], "cement_volume_ml") + " "
-         + sentences.category_sentence(read["table2"], "cement_leakage"))
 pairs.round(3)
 
 # %% [markdown]
@@ -130,7 +130,7 @@ out.results(answers, "conclusions.csv")
 out.markdown("headlines", conclusions.headline_list(answers))
 out.markdown("conclusions", conclusions.conclusions_text(answers, data.synthetic))
 out.markdown("beside_paper", conclusions.beside_paper(answers) if data.synthetic else "")
-out.glue("distribution_direction", conclusions.distribution_answer(read["table1"], share, estimates)[1])
+out.glue("first_prediction", conclusions.first_prediction(read["table1"], read["table2"], share))
 answers[["topic", "verdict"]]
 
 # %% [markdown]

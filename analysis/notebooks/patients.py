@@ -64,6 +64,7 @@ out.markdown("missing_table", attrition_text.missing_table(missing) if len(missi
 out.markdown("missing_final_table", attrition_text.missing_final_table(flow, lost))
 attrition_sentence = attrition_text.attrition_sentence(flow, lost, data.data, alpha)
 out.glue("attrition", attrition_sentence)
+out.glue("attrition_brief", attrition_text.attrition_brief(flow))
 out.glue("analysis_rule", attrition_text.analysis_rule(data.data))
 figure, _ = figures.flow_diagram(flow)
 out.figure("flow_diagram", figure)
@@ -87,7 +88,7 @@ out.glue("alpha", alpha)
 out.glue("tests_used", comparisons.tests_description(tests))
 out.glue("original_analysis", description_text.original_analysis(study))
 out.glue("minimum_follow_up", description_text.follow_up_months(study))
-out.markdown("limitations", description_text.limitations_text(study, data.synthetic, attrition_sentence))
+out.markdown("limitations", description_text.limitations_text(study, data.synthetic, attrition_text.missing_limitation(flow)))
 out.markdown("provenance_intro", description_text.snippet("provenance-synthetic" if data.synthetic else "provenance-own-data"))
 print(description.not_described(study) or "every methods item is described")
 
@@ -96,5 +97,6 @@ from vertebroplasty.pipeline import provenance
 from vertebroplasty.writing import myst
 
 table = provenance.provenance_table(data.label, data.sha256, data.n, data.synthetic, data.files)
-out.markdown("provenance_table", myst.frame_table(table))
+out.results(table, "provenance.csv")  # the digests whole; the page shows their start
+out.markdown("provenance_table", myst.frame_table(provenance.shortened(table)))
 table

@@ -12,7 +12,6 @@ as imbalance, never as results; multiplicity adjustment is over outcome rows onl
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
 import pandas as pd
@@ -110,11 +109,41 @@ def column_of_variable(variable: str) -> str:
     return name or variable
 
 
-def label(variable: str) -> str:
-    """Human label of an input column, a results variable or a derived index.
+#: How a unit is printed beside a label or a number: the dictionary's ``degrees`` as the degree sign.
+UNIT_SYMBOLS = {"degrees": "°"}
 
-    >>> label("lka_loss"), label("fvah_post_mm")
-    ('LKA loss', 'FVAH (24 h post-op)')
+
+def unit_symbol(variable: str) -> str:
+    """The printed unit of a variable (``mm``, ``°``, ``%``, ``points``), empty when it has none.
+
+    >>> unit_symbol("lka_loss"), unit_symbol("fvah_post"), unit_symbol("sex")
+    ('°', 'mm', '')
+    """
+    stored = unit(variable) if variable in _variables().index else load_dictionary().loc[variable, "unit"]
+    stored = "" if pd.isna(stored) else str(stored)
+    return UNIT_SYMBOLS.get(stored, stored)
+
+
+def label(variable: str) -> str:
+    """Human label of an input column, a results variable or a derived index, with its unit (tables, figures).
+
+    The dictionary stores the label without its unit and the unit once, in its own column; the unit joins the
+    label's own parenthesis when it has one.
+
+    >>> label("lka_loss"), label("fvah_post_mm"), label("age"), label("odi_final"), label("sex")
+    ('LKA loss (°)', 'FVAH (24 h post-op, mm)', 'Age (years)', 'ODI (final FU, %)', 'Sex')
+    """
+    text, printed = prose_label(variable), unit_symbol(variable)
+    if not printed:
+        return text
+    return f"{text[:-1]}, {printed})" if text.endswith(")") else f"{text} ({printed})"
+
+
+def prose_label(variable: str) -> str:
+    """The label without its unit, for running text (the unit goes with the number).
+
+    >>> prose_label("fvahl"), prose_label("avhr_final"), prose_label("age")
+    ('FVAHL', 'AVHR (final FU)', 'Age')
     """
     table = _variables()
     if variable in table.index:
@@ -123,18 +152,6 @@ def label(variable: str) -> str:
     if variable in column_table.index:
         return column_table.loc[variable, "label"]
     raise KeyError(f"{variable!r} is neither in the data dictionary nor a derived index")
-
-
-PROSE_UNITS = re.compile(r"\s*\((?:mm|%|years|days|mL|min|kg/m²|months)\)$")
-
-
-def prose_label(variable: str) -> str:
-    """The label without its unit, for running text (the unit goes with the number): ``FVAHL (mm)`` -> ``FVAHL``.
-
-    >>> prose_label("fvahl"), prose_label("avhr_final"), prose_label("age")
-    ('FVAHL', 'AVHR (final FU)', 'Age')
-    """
-    return PROSE_UNITS.sub("", label(variable))
 
 
 def category_phrase(variable: str, value: str) -> str:
@@ -230,6 +247,25 @@ def scale(variable: str) -> str:
 
 def unit(variable: str) -> str:
     return _variables().loc[variable, "unit"]
+
+
+def value_unit(variable: str) -> str:
+    """The unit as it follows a value in running text: `` mm``, ``°``, `` %``, `` points``, empty when there is none.
+
+    >>> value_unit("fvah_post"), value_unit("lka_loss"), value_unit("odi_final"), value_unit("sex")
+    (' mm', '°', ' %', '')
+    """
+    printed = unit_symbol(variable)
+    return printed if printed in ("°", "") else f" {printed}"
+
+
+def join_parenthesis(text: str, addition: str) -> str:
+    """``text`` with ``addition`` in its closing parenthesis, or in a new one: never two parentheses side by side.
+
+    >>> join_parenthesis("LKA (24 h post-op)", "difference, °"), join_parenthesis("LKA loss", "difference, °")
+    ('LKA (24 h post-op; difference, °)', 'LKA loss (difference, °)')
+    """
+    return f"{text[:-1]}; {addition})" if text.endswith(")") else f"{text} ({addition})"
 
 
 def difference_unit(variable: str) -> str:

@@ -97,9 +97,7 @@ def _strata(codes) -> str:
 
 def _name(variable: str) -> str:
     """The label for use inside a sentence: without its unit, lower case unless it starts with an acronym."""
-    text = dictionary.label(variable)
-    unit = dictionary.unit(variable)
-    text = text.removesuffix(f" ({unit})") if unit else text
+    text = dictionary.prose_label(variable)
     return text[0].lower() + text[1:] if text[1:2].islower() else text
 
 
@@ -528,7 +526,7 @@ def derived_identities(values: pd.DataFrame | None = None) -> pd.DataFrame:
             tolerance = sum(_half(int(r["mean_decimals"])) for r in (printed, first, second))
             difference = printed["mean"] - expected
             consistent = abs(difference) <= tolerance + 1e-9
-            formula = f"{dictionary.label(minuend)} − {dictionary.label(subtrahend)}"
+            formula = f"{dictionary.prose_label(minuend)} − {dictionary.prose_label(subtrahend)}"
             subject = _subject("table2", change, _stratum(group))
             rows.append(_row(check="change mean = difference of timepoint means", kind="identity", table="table2",
                              variable=change, stratum=_stratum(group), statistic="mean", published=f"{printed['mean']:.2f}",

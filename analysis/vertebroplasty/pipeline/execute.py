@@ -11,6 +11,7 @@ import tempfile
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,39 +71,30 @@ class Runner:
 
     def _execute(self, notebook: Notebook, parameters: dict, scratch: Path) -> None:
         import papermill
-        from jupyter_client import AsyncKernelManager
-        from jupyter_core.utils import run_sync
         from papermill.exceptions import PapermillExecutionError
 
         if self.stopping.is_set():
             raise KeyboardInterrupt
-        # an asynchronous manager: its client notices a killed kernel within a second instead of waiting for output
-        # IPC transport (Unix sockets in the run's scratch folder) instead of TCP on localhost: nothing listens on a port, and
-        # ipykernel has no reason to warn that its TCP traffic is unencrypted
-        sockets = Path(tempfile.mkdtemp(prefix="vpk-"))  # short: a Unix socket's path may not exceed about 100 characters
-        manager = AsyncKernelManager(kernel_name=KERNEL, transport="ipc", ip=str(sockets / "k"))
-        with self.lock:
-            self.kernels[notebook.name] = manager
         run_parameters = {name: value for name, value in parameters.items() if name in notebook.parameters}
         if "output_dir" in notebook.parameters:
             run_parameters["output_dir"] = str(scratch / "files")
         (scratch / "files").mkdir()
-        try:
-            papermill.execute_notebook(str(notebook.source), str(scratch / "notebook.ipynb"), parameters=run_parameters,
-                                       kernel_name=KERNEL, progress_bar=False, log_output=False, km=manager)
-        except PapermillExecutionError as error:
-            raise NotebookError(notebook.name, error.exec_count, _cell_source(scratch / "notebook.ipynb", error.exec_count),
-                                f"{error.ename}: {error.evalue}") from None
-        except Exception as error:  # a dead kernel (stopped by us, or crashed), a failed start
-            if self.stopping.is_set():
-                raise KeyboardInterrupt from None
-            raise NotebookError(notebook.name, None, "", f"{type(error).__name__}: {error}") from None
-        finally:
+        with ipc_kernel() as manager:
             with self.lock:
-                self.kernels.pop(notebook.name, None)
-            if manager.has_kernel:
-                run_sync(manager.shutdown_kernel)(now=True)
-            shutil.rmtree(sockets, ignore_errors=True)
+                self.kernels[notebook.name] = manager
+            try:
+                papermill.execute_notebook(str(notebook.source), str(scratch / "notebook.ipynb"), parameters=run_parameters,
+                                           kernel_name=KERNEL, progress_bar=False, log_output=False, km=manager)
+            except PapermillExecutionError as error:
+                raise NotebookError(notebook.name, error.exec_count, _cell_source(scratch / "notebook.ipynb", error.exec_count),
+                                    f"{error.ename}: {error.evalue}") from None
+            except Exception as error:  # a dead kernel (stopped by us, or crashed), a failed start
+                if self.stopping.is_set():
+                    raise KeyboardInterrupt from None
+                raise NotebookError(notebook.name, None, "", f"{type(error).__name__}: {error}") from None
+            finally:
+                with self.lock:
+                    self.kernels.pop(notebook.name, None)
 
     def stop(self) -> None:
         """Kill every running kernel now; their notebooks end with an error the build ignores."""
@@ -115,6 +107,24 @@ class Runner:
                     manager.provisioner.process.kill()
             except Exception:  # already gone
                 pass
+
+
+@contextmanager
+def ipc_kernel():
+    """A kernel manager for papermill (``km=``) on IPC transport — Unix sockets in a temporary folder instead of TCP on
+    localhost: nothing listens on a port, and ipykernel has no reason to warn that its TCP traffic is unencrypted.
+    Asynchronous, so that its client notices a killed kernel within a second; the kernel is shut down on leaving."""
+    from jupyter_client import AsyncKernelManager
+    from jupyter_core.utils import run_sync
+
+    sockets = Path(tempfile.mkdtemp(prefix="vpk-"))  # short: a Unix socket's path may not exceed about 100 characters
+    manager = AsyncKernelManager(kernel_name=KERNEL, transport="ipc", ip=str(sockets / "k"))
+    try:
+        yield manager
+    finally:
+        if manager.has_kernel:
+            run_sync(manager.shutdown_kernel)(now=True)
+        shutil.rmtree(sockets, ignore_errors=True)
 
 
 def _cell_source(executed: Path, execution_count: int | None) -> str:

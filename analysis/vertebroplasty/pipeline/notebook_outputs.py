@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from IPython.display import display
 
-from vertebroplasty.writing.numbers import true_minus
+from vertebroplasty.writing.numbers import curly_quotes, true_minus
 
 #: First characters that make a spreadsheet treat a cell as a formula (OWASP, CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -106,7 +106,7 @@ class Publisher:
         if isinstance(value, (np.integer, np.floating)):
             value = value.item()
         if isinstance(value, str):
-            value = true_minus(value)
+            value = curly_quotes(true_minus(value))
         glue(name, value, display=False)
         show(name, value)
 

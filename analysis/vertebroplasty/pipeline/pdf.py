@@ -17,11 +17,14 @@ from sphinx.util import texescape
 from vertebroplasty import __version__
 from vertebroplasty.pipeline.book import BookError, jupyter_book, run_logged
 from vertebroplasty.pipeline.provenance import git_commit
+from vertebroplasty.writing.numbers import curly_quotes
 
 #: The article's body, in order; every other chapter of the book's table of contents except the notebooks becomes an
 #: appendix, in the book's order.
 BODY = ("book/index", "book/introduction", "book/methods", "book/results", "book/cases", "book/centres", "book/discussion",
         "book/conclusions", "book/limitations")
+#: The book's page holding the bibliography directive.
+REFERENCES = "book/references"
 #: LaTeX that keeps a table with its caption on one page and sets the article's page style.
 PREAMBLE = r"""
 \usepackage{needspace}
@@ -31,7 +34,10 @@ PREAMBLE = r"""
 \def\sphinxattableend{\end{minipage}\par\@nobreakfalse\prevdepth\z@\vskip\sphinxtablepost\relax}
 \makeatother
 \renewcommand{\sphinxtablecontinued}[1]{\textit{(continued)}}
-\setcounter{tocdepth}{1}
+% identifiers (column names, file names) in the monospace font, never hyphenated, breaking only after an underscore
+\protected\def\sphinxcodeunderscore{\textunderscore\allowbreak}
+\protected\def\sphinxcode#1{{\ttfamily\hyphenchar\font=-1\relax\let\_\sphinxcodeunderscore#1}}
+\setcounter{tocdepth}{2}
 """
 
 
@@ -89,6 +95,7 @@ def markdown_to_latex(text: str) -> str:
     for line in text.replace("  \n", "\n").splitlines():
         line = re.sub(r"<sup>(\d+)</sup>", lambda m: m.group(1).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")), line)
         line = html.unescape(re.sub(r"\\(.)", r"\1", line))  # MyST escapes, then the HTML entities of < > &
+        line = curly_quotes(line)  # as the pages set them (Sphinx's smart quotes)
         parts = re.split(r"\*\*(.+?)\*\*", line)
         lines.append("".join(rf"\textbf{{{latex_escape(p)}}}" if i % 2 else latex_escape(p) for i, p in enumerate(parts)))
     return r"\par\medskip ".join(lines)
@@ -103,14 +110,18 @@ def build_pdf(book_dir: Path, target: Path, log: Path) -> Path:
     toc = yaml.safe_load((source / "_toc.yml").read_text())
     chapters = [chapter["file"] for part in toc.get("parts", []) for chapter in part["chapters"]]
     present = set(chapters)
-    appendices = [name for name in chapters if name not in BODY and not name.startswith("book/generated/")]
+    # the bibliography: LaTeX gathers every citation into one "References" at the end of the article, so the book's
+    # references page (a heading over the bibliography directive) would leave an empty section; its directive moves
+    # into the appendices' opening page instead
+    appendices = [name for name in chapters if name not in BODY and not name.startswith("book/generated/") and name != REFERENCES]
     body = [name for name in BODY if name in present or name == toc["root"]]
     # LaTeX drops the root page's own text, so the summary becomes the first section under an empty root
     (source / "book" / "pdf_root.md").write_text("# Report\n")
     toc["root"] = "book/pdf_root"
     (source / "book" / "pdf_appendices.md").write_text(
         "# Appendices\n\nThe chapters that follow the report's body, which the HTML edition shows as chapters of their own. The "
-        "computation notebooks are in the HTML edition only.\n")
+        "computation notebooks are in the HTML edition only.\n"
+        + ("\n```{bibliography}\n```\n" if REFERENCES in present else ""))
     toc["parts"] = [{"caption": "Report", "chapters": [{"file": name} for name in body]},
                     {"caption": "Appendices", "chapters": [{"file": "book/pdf_appendices",
                                                             "sections": [{"file": name} for name in appendices]}]}]
@@ -128,6 +139,7 @@ def build_pdf(book_dir: Path, target: Path, log: Path) -> Path:
         "papersize": "a4paper", "pointsize": "10pt", "extraclassoptions": "openany,oneside",
         "preamble": PREAMBLE + metadata(config["title"], config.get("author", ""), SUBJECT),
         "figure_align": "htbp",
+        "sphinxsetup": "HeaderFamily=\\rmfamily\\bfseries",  # headings in the body's serif face
     })
     config["sphinx"]["config"]["latex_documents"] = [[toc["root"], "report.tex", config["title"], config.get("author", ""), "howto", True]]
     (source / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))

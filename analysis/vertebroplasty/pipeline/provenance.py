@@ -69,3 +69,25 @@ def provenance_table(label: str, sha256: str, n: int, synthetic: bool, files: tu
         except metadata.PackageNotFoundError:
             rows.append((package, "not installed"))
     return pd.DataFrame(rows, columns=["item", "value"])
+
+
+#: Items of the provenance table whose values are long digests: the pages show their start, the results the whole.
+DIGEST_ITEMS = ("SHA-256 of the data", "Project commit")
+#: Hexadecimal characters a page shows of a digest (64 bits: unambiguous among any realistic number of files).
+SHOWN_DIGITS = 16
+
+
+def shortened(table: pd.DataFrame) -> pd.DataFrame:
+    """The provenance table for a page: each long digest cut to its first :data:`SHOWN_DIGITS` characters and an
+    ellipsis (a commit keeps its ``+changes`` mark), so it fits a printed column; ``results/provenance.csv`` has it whole.
+
+    >>> shortened(pd.DataFrame({"item": ["Project commit", "Python"], "value": ["f153899dd5d00daa71f7+changes", "3.11"]}))["value"].tolist()
+    ['f153899dd5d00daa…+changes', '3.11']
+    """
+    def cut(item: str, value: str) -> str:
+        digest, plus, rest = value.partition("+")
+        if item not in DIGEST_ITEMS or len(digest) <= SHOWN_DIGITS:
+            return value
+        return f"{digest[:SHOWN_DIGITS]}…{plus}{rest}"
+
+    return table.assign(value=[cut(item, value) for item, value in zip(table["item"], table["value"])])

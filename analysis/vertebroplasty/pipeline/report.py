@@ -290,7 +290,9 @@ def refresh_committed_notebooks() -> None:
         for index, cell in enumerate(paired.cells):  # stable cell ids, so that a refresh changes only what changed
             cell.id = f"{notebook.name}-{index}"
         jupytext.write(paired, notebook.source, fmt="ipynb")
-        papermill.execute_notebook(str(notebook.source), str(notebook.source), kernel_name=execute.KERNEL, progress_bar=False)
+        with execute.ipc_kernel() as manager:
+            papermill.execute_notebook(str(notebook.source), str(notebook.source), kernel_name=execute.KERNEL, progress_bar=False,
+                                       km=manager)
         stored = jupytext.read(notebook.source, fmt="ipynb")
         stored = nbstripout.strip_output(stored, keep_output=True, keep_count=True, keep_id=True,
                                          extra_keys=["metadata.papermill", "cell.metadata.papermill", "cell.metadata.execution"])

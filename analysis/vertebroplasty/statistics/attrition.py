@@ -89,7 +89,7 @@ def flow(data: pd.DataFrame, outcomes: tuple[str, ...] = FLOW_OUTCOMES, screened
             rows.append((stage, MISSING_WORDS[stage], group, int(missing.sum())))
         for outcome in outcomes:
             if outcome in part:
-                rows.append((f"analysed_{outcome}", f"analysed for {dictionary.label(outcome)}", group, int(part[outcome].notna().sum())))
+                rows.append((f"analysed_{outcome}", f"analysed for {dictionary.prose_label(outcome)}", group, int(part[outcome].notna().sum())))
     return pd.DataFrame(rows, columns=["stage", "label", "group", "n"])
 
 
@@ -106,7 +106,7 @@ def missing_data(data: pd.DataFrame) -> pd.DataFrame:
             if column == CROSS_COLUMN_RULE_COLUMN and group != "A":
                 continue  # empty by the contract in group B
             missing = int(part.isna().sum())
-            rows.append((variable, dictionary.label(variable), group, len(part), missing, 100.0 * missing / len(part) if len(part) else np.nan))
+            rows.append((variable, dictionary.prose_label(variable), group, len(part), missing, 100.0 * missing / len(part) if len(part) else np.nan))
     frame = pd.DataFrame(rows, columns=["variable", "label", "group", "n", "missing", "percent"])
     has_missing = frame.groupby("variable")["missing"].transform("sum") > 0
     return frame[has_missing].reset_index(drop=True)

@@ -61,7 +61,9 @@ TEST_COLUMNS = [
     "odds_ratio", "odds_ratio_ci_low", "odds_ratio_ci_high",
     "min_expected", "sparse", "exact_test", "exact_p", "exact_p_error",
 ]
-DESCRIPTIVE_COLUMNS = ["variable", "level", "category", "n", "mean", "sd", "count", "percent"]
+DESCRIPTIVE_COLUMNS = ["variable", "level", "category", "n", "mean", "sd", "median", "q1", "q3", "count", "percent"]
+#: Tests on ranks: the rows they test are summarised by median and interquartile range, not mean ± SD.
+RANK_TESTS = ("mann_whitney", "kruskal")
 CATEGORY_DIFFERENCE_COLUMNS = ["variable", "category", "first", "second", "count_first", "n_first", "count_second",
                                "n_second", "percent_first", "percent_second", "risk_difference", "ci_low", "ci_high", "method"]
 SPARSE_EXPECTED = 5.0
@@ -115,7 +117,8 @@ def samples(data: pd.DataFrame, dv: str, between: str, levels: list[str]) -> lis
 def describe(data: pd.DataFrame, variables: list[str], between: str) -> pd.DataFrame:
     """Descriptive statistics per level of ``between``, long: :data:`DESCRIPTIVE_COLUMNS`.
 
-    Measurements: ``n, mean, sd`` per level.  Categories: one row per level and category present, with the
+    Measurements: ``n, mean, sd`` and ``median, q1, q3`` (quartiles by linear interpolation between order statistics,
+    numpy's default and Hyndman & Fan's type 7) per level.  Categories: one row per level and category present, with the
     level's non-missing ``n``, the ``count`` and the ``percent`` of ``n``.
 
     >>> frame = pd.DataFrame({"group": list("AAB"), "x": [1.0, 3.0, 5.0]})
@@ -134,11 +137,13 @@ def describe(data: pd.DataFrame, variables: list[str], between: str) -> pd.DataF
                 n = int(table.loc[level].sum())
                 for category in categories:
                     count = int(table.loc[level, category])
-                    rows.append((variable, level, category, n, np.nan, np.nan, count, 100.0 * count / n if n else np.nan))
+                    rows.append((variable, level, category, n, np.nan, np.nan, np.nan, np.nan, np.nan, count,
+                                 100.0 * count / n if n else np.nan))
         else:
             for level, values in zip(present, samples(data, variable, between, present)):
+                quartiles = np.percentile(values, [50, 25, 75]) if len(values) else [np.nan] * 3
                 rows.append((variable, level, "", len(values), values.mean() if len(values) else np.nan,
-                             values.std(ddof=1) if len(values) > 1 else np.nan, np.nan, np.nan))
+                             values.std(ddof=1) if len(values) > 1 else np.nan, *map(float, quartiles), np.nan, np.nan))
     frame = pd.DataFrame(rows, columns=DESCRIPTIVE_COLUMNS)
     return frame.astype({"n": "int64"})
 

@@ -27,9 +27,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from vertebroplasty.statistics import comparisons
+from vertebroplasty.statistics import comparisons, effect_sizes
 
-COLUMNS = ["variable", "method", "first", "second", "n_first", "n_second", "mean_difference", "ci_low", "ci_high", "p_adjusted"]
+COLUMNS = ["variable", "method", "first", "second", "n_first", "n_second", "mean_difference", "ci_low", "ci_high", "p_adjusted",
+           "mean_rank_difference", "hodges_lehmann", "rank_biserial"]
 METHOD_NAMES = {"tukey": "Tukey HSD", "games_howell": "Games–Howell", "dunn": "Dunn's test with Holm's adjustment"}
 
 
@@ -38,7 +39,11 @@ def pairwise(data: pd.DataFrame, variable: str, between: str, method: str, confi
 
     ``mean_difference`` is first − second; ``ci_low``/``ci_high`` are Tukey's or Games–Howell's simultaneous
     interval (:func:`games_howell_interval`; missing for Dunn's rank test, which has no interval of a difference);
-    ``p_adjusted`` is the method's multiplicity-adjusted p.  ``method`` is ``tukey``,
+    ``p_adjusted`` is the method's multiplicity-adjusted p.  Dunn's pairs are described in the rank test's own terms
+    (the difference of means is left empty): ``mean_rank_difference`` (first − second, on the joint mid-ranks Dunn's z
+    is built on, so its sign is the direction the test speaks of), the ``hodges_lehmann`` shift (median of the
+    differences between the two levels' values) and the ``rank_biserial`` correlation of the pair (positive when the
+    first level tends to be larger).  ``method`` is ``tukey``,
     ``games_howell`` or ``dunn`` (formulas in the module docstring).  No rows (an empty frame with :data:`COLUMNS`)
     when fewer than two levels can be compared, no value varies, or (Tukey, Games–Howell) no level varies within.
 
@@ -56,7 +61,7 @@ def pairwise(data: pd.DataFrame, variable: str, between: str, method: str, confi
         return pd.DataFrame(columns=COLUMNS)
     if method != "dunn" and all(np.ptp(groups[level]) == 0 for level in usable):
         return pd.DataFrame(columns=COLUMNS)  # no variation within any level: the F (and q, t) statistics are undefined
-    rows = []
+    rows, rank_effects = [], {}
     if method == "tukey":
         result = stats.tukey_hsd(*(groups[level] for level in usable))
         interval = result.confidence_interval(confidence)
@@ -81,13 +86,31 @@ def pairwise(data: pd.DataFrame, variable: str, between: str, method: str, confi
         frame = pd.DataFrame({"value": np.concatenate([groups[level] for level in usable]),
                               "level": np.repeat(usable, [len(groups[level]) for level in usable])})
         matrix = scikit_posthocs.posthoc_dunn(frame, val_col="value", group_col="level", p_adjust="holm")
+        mean_ranks = pd.Series(stats.rankdata(frame["value"]), index=frame.index).groupby(frame["level"]).mean()
         for first, second in itertools.combinations(usable, 2):
             rows.append((first, second, np.nan, np.nan, float(matrix.loc[first, second])))
+            rank_effects[(first, second)] = _rank_effects(groups[first], groups[second], mean_ranks[first] - mean_ranks[second])
+    empty = dict.fromkeys(("mean_rank_difference", "hodges_lehmann", "rank_biserial"), np.nan)
     records = [{"variable": variable, "method": METHOD_NAMES[method], "first": first, "second": second,
                 "n_first": len(groups[first]), "n_second": len(groups[second]),
-                "mean_difference": float(groups[first].mean() - groups[second].mean()),
-                "ci_low": low, "ci_high": high, "p_adjusted": p} for first, second, low, high, p in rows]
+                "mean_difference": np.nan if method == "dunn" else float(groups[first].mean() - groups[second].mean()),
+                "ci_low": low, "ci_high": high, "p_adjusted": p, **rank_effects.get((first, second), empty)}
+               for first, second, low, high, p in rows]
     return pd.DataFrame(records, columns=COLUMNS)
+
+
+def contrast(pair) -> float:
+    """The signed contrast a pair's direction is read from: its difference of means, or for Dunn's test (no mean
+    difference) its mean-rank difference — the quantity Dunn's z is built on."""
+    return pair.mean_difference if pd.notna(pair.mean_difference) else pair.mean_rank_difference
+
+
+def _rank_effects(first: np.ndarray, second: np.ndarray, mean_rank_difference: float) -> dict[str, float]:
+    """A Dunn pair's rank-based effects: the mean-rank difference, the Hodges–Lehmann shift and the rank-biserial r."""
+    u_first = stats.mannwhitneyu(first, second, alternative="two-sided").statistic
+    return {"mean_rank_difference": float(mean_rank_difference),
+            "hodges_lehmann": effect_sizes.hodges_lehmann(first, second)[0],
+            "rank_biserial": effect_sizes.rank_biserial(float(u_first), len(first), len(second))}
 
 
 def games_howell_interval(means, sds, ns, first: int, second: int, df: float, confidence: float = 0.95) -> tuple[float, float]:

@@ -27,7 +27,7 @@ def better_direction(variable: str) -> str:
     if variable == "cement_leakage" or dictionary.scale(variable) == "ordinal":
         return "lower"
     derived = dictionary.load_derived_indices()
-    words = (derived.loc[variable, "description"] if variable in derived.index else dictionary.label(variable)).lower()
+    words = (derived.loc[variable, "description"] if variable in derived.index else dictionary.prose_label(variable)).lower()
     if "loss" in words or "lost" in words:
         return "lower"
     if dictionary.unit(variable) == "degrees" and "correct" not in words:
@@ -59,7 +59,7 @@ def adjusted_table(frame: pd.DataFrame) -> str:
         scale = "odds ratio" if part["scale"].iloc[0] == "odds_ratio" else "difference"
         unit = dictionary.difference_unit(variable).strip() if scale == "difference" and variable != "type_a_share" else ""
         name = "Type-A share" if variable == "type_a_share" else dictionary.prose_label(variable)
-        rows.append([f"{name} ({scale}{', ' + unit if unit else ''})", *[_cell(by_model.get(m)) for m in models]])
+        rows.append([dictionary.join_parenthesis(name, f"{scale}{', ' + unit if unit else ''}"), *[_cell(by_model.get(m)) for m in models]])
     widths = [28] + [int(72 / max(len(models), 1))] * len(models)
     return myst.list_table(["Outcome", *[MODEL_HEADERS[m] for m in models]], rows, widths)
 

@@ -83,6 +83,38 @@ def attrition_sentence(flow_frame: pd.DataFrame, attrition: pd.DataFrame, data: 
             "missing final film may instead mean a re-collapse or a revision, which no analysis of these data can exclude.")
 
 
+def attrition_brief(flow_frame: pd.DataFrame) -> str:
+    """The summary's one line on follow-up: complete, or how many lack a final value and how many have none (the
+    Results give the account by group and its test).
+
+    >>> flow = pd.DataFrame({"stage": ["enrolled", "enrolled", "missing_any_final", "missing_any_final", "lost", "lost"],
+    ...                      "group": ["A", "B"] * 3, "n": [40, 40, 3, 1, 2, 0]})
+    >>> attrition_brief(flow)
+    '4 of the 80 patients lack a final value, 2 of them every final value (see Results).'
+    """
+    counts = flow_frame.set_index(["stage", "group"])["n"]
+    groups = [g for g in dict.fromkeys(flow_frame["group"]) if g != "all"]
+    enrolled, missing_any, lost = (sum(int(counts[(stage, g)]) for g in groups) for stage in ("enrolled", "missing_any_final", "lost"))
+    if missing_any == 0:
+        return "Follow-up was complete."
+    text = f"{missing_any} of the {enrolled} patients {'lacks' if missing_any == 1 else 'lack'} a final value"
+    return text + (f", {lost} of them every final value" if lost else "") + " (see Results)."
+
+
+def missing_limitation(flow_frame: pd.DataFrame) -> str:
+    """The limitations' word on missing values: complete follow-up, or how many lack a final value, pointing to the
+    Results' account (given there once) and naming the assumption the analyses rest on."""
+    counts = flow_frame.set_index(["stage", "group"])["n"]
+    groups = [g for g in dict.fromkeys(flow_frame["group"]) if g != "all"]
+    missing_any = sum(int(counts[("missing_any_final", g)]) for g in groups)
+    enrolled = sum(int(counts[("enrolled", g)]) for g in groups)
+    if missing_any == 0:
+        return "Follow-up is complete in this cohort: no final value is missing."
+    return (f"{missing_any} of {enrolled} patients lack at least one final value (Results, Patients and follow-up). Both the "
+            "available-case comparisons and the imputed estimates assume that a value's absence is unrelated to the value itself; "
+            "a patient lost after a re-collapse would break that assumption, and the data cannot tell.")
+
+
 def analysis_rule(data: pd.DataFrame) -> str:
     """The methods' statement of who was analysed, computed from the data."""
     total = len(data)

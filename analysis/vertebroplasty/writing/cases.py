@@ -130,8 +130,9 @@ def case_paragraph(patient: pd.Series, published_case: bool = False) -> str:
     description = f"{int(patient['age'])}-year-old {sex}" if not pd.isna(patient["age"]) else sex
     segment = f"{patient['segment']} segment" if not pd.isna(patient["segment"]) else "segment not recorded"
     fvah = [f"{float(patient[v]):.2f} mm" if not pd.isna(patient[v]) else "not measured" for v in CASE_FVAH]
-    group = (f"The paper does not say which treatment group this patient was in; the synthetic cohort places this patient in "
-             f"group {patient['group']}." if published_case else f"The patient was in group {patient['group']}.")
+    group = (f"The paper does not give the treatment group of this {description}; the synthetic cohort places "
+             f"{'her' if sex == 'woman' else 'him' if sex == 'man' else 'the patient'} in group {patient['group']}."
+             if published_case else f"The patient was in group {patient['group']}.")
     loss = patient["fvahl"]
     loss_text = f"{float(loss):.2f} mm" if not pd.isna(loss) else "not computable"
     return (f"Patient {myst.code_span(patient['patient_id'])}, {myst.article(description)} {description}, was treated for a fracture of "

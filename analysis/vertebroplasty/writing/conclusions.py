@@ -22,6 +22,7 @@ import pandas as pd
 
 from vertebroplasty import paths
 from vertebroplasty.contract import dictionary
+from vertebroplasty.statistics import pairwise
 from vertebroplasty.writing import myst, numbers, sentences
 from vertebroplasty.writing.sentences import Results, effect_text
 
@@ -100,6 +101,29 @@ def adjusted_share_text(adjusted: pd.DataFrame | None) -> str:
         return text + (f"; that interval includes the null (an odds ratio of 1), so the difference is not shown to be independent "
                        f"of {named}, and the answer should be read with that caution.")
     return text + "."
+
+
+def first_prediction(table1: Results, table2: Results, share: pd.Series) -> str:
+    """The Discussion's reading of the mechanism's first prediction — more type A without more cement — from the type-A
+    share, the cement volume and leakage, each direction worded by its own interval (the numbers are in the Results)."""
+    a, b = share["percent_first"], share["percent_second"]
+    if pd.isna(share["ci_low"]):
+        parts = ["the share of type A distributions could not be compared"]
+    else:
+        moved = sentences.interval_direction(share["ci_low"], share["ci_high"])
+        parts = [f"the share of type A distributions was {moved} after aspiration ({a:.1f} % vs {b:.1f} %)" if moved else
+                 f"the share of type A distributions did not differ by its own interval ({a:.1f} % vs {b:.1f} %)"]
+    if "cement_volume_ml" in table1.tests.index and not table1.test("cement_volume_ml")["reason"]:
+        volume = table1.direction("cement_volume_ml")
+        parts.append({"lower": "the cement volume was lower, so a wider spread did not come from more cement",
+                      "higher": "the cement volume was higher, so a wider spread may owe as much to the volume as to aspiration",
+                      "": "the cement volume did not differ by its interval"}[volume])
+    if "cement_leakage" in table2.tests.index and not table2.test("cement_leakage")["reason"]:
+        leakage = sentences.interval_direction(table2.test("cement_leakage")["risk_difference_ci_low"],
+                                               table2.test("cement_leakage")["risk_difference_ci_high"])
+        parts.append(f"leakage was {'more' if leakage == 'higher' else 'less'} frequent after aspiration" if leakage else
+                     "leakage was not shown to be more or less frequent")
+    return f"On the first prediction, in this cohort {myst.english_list(parts)} (Tables 1 and 2 give the values and intervals)."
 
 
 def distribution_answer(table1: Results, share: pd.Series, adjusted: pd.DataFrame | None = None) -> tuple[str, str]:
@@ -181,16 +205,14 @@ def type_a_answer(pairs: pd.DataFrame, table3: Results, alpha: float) -> tuple[s
             verdicts.append("not computable")
             continue
         unit = dictionary.difference_unit(variable)
-        found = "; ".join(f"against type {r.second} {r.mean_difference:.2f}{unit}"
-                          + (f" (95 % CI {r.ci_low:.2f} to {r.ci_high:.2f}, " if pd.notna(r.ci_low) else " (")
-                          + f"adjusted {numbers.format_p_in_text(r.p_adjusted)})" for r in rows.itertuples())
+        found = "; ".join(f"against type {r.second} ({sentences.pair_effect_text(r, unit)})" for r in rows.itertuples())
         overall = f"overall {table3.p_text(variable)}"
         if table3.evidence(variable) != "significant":
             verdicts.append("no evidence")
             parts.append(f"{label}: the overall test across the types is not a finding ({overall}), so the pairs "
                          f"({rows['method'].iloc[0]}: {found}) are exploratory and answer nothing")
             continue
-        better = [r for r in rows.itertuples() if sentences.pair_differs(r, alpha) and r.mean_difference < 0]
+        better = [r for r in rows.itertuples() if sentences.pair_differs(r, alpha) and pairwise.contrast(r) < 0]
         verdicts.append("yes" if len(better) == len(rows) == 2 else "partly" if better else "no evidence")
         parts.append(f"{label} ({overall}; {rows['method'].iloc[0]}): {found}")
     caveat = (" The distribution type is itself a result of the operation and these comparisons are not adjusted for anything, "
@@ -237,9 +259,8 @@ def conclusions_text(answered: pd.DataFrame, synthetic: bool = False) -> str:
 
 
 def headline_list(answered: pd.DataFrame) -> str:
-    """The summary's key results: one bullet per question."""
-    return "\n".join(f"- **{row.topic[0].upper() + row.topic[1:]}** — {VERDICT_WORDS[row.verdict].lower()}: {row.sentence}"
-                     for row in answered.itertuples())
+    """The summary's key results: one bullet per question with its verdict; the evidence is said once, in Conclusions."""
+    return "\n".join(f"- **{row.topic[0].upper() + row.topic[1:]}:** {VERDICT_WORDS[row.verdict].lower()}." for row in answered.itertuples())
 
 
 def beside_paper(answered: pd.DataFrame) -> str:

@@ -145,7 +145,7 @@ def snippet(name: str) -> str:
     return (paths.ROOT / "book" / "snippets" / f"{name}.md").read_text(encoding="utf-8").strip()
 
 
-def limitations_text(description: StudyDescription, synthetic: bool, attrition_sentence: str) -> str:
+def limitations_text(description: StudyDescription, synthetic: bool, missing_sentence: str) -> str:
     """The limitations, as a MyST list: of this study's design as described, of the analysis, and of the data in use."""
     e = myst.escape_markdown
     items = []
@@ -190,7 +190,7 @@ def limitations_text(description: StudyDescription, synthetic: bool, attrition_s
     excluded_lost = any("follow-up" in criterion.lower() for criterion in description.exclusion_criteria)
     selection = (" The study excluded patients lost to follow-up and does not report how many, so complete follow-up here reflects "
                  "that selection." if excluded_lost else "")
-    items.append(f"**Missing data.** {attrition_sentence}{selection}")
+    items.append(f"**Missing data.** {missing_sentence}{selection}")
     items.append(snippet("limitations-synthetic" if synthetic else "limitations-own-data").removeprefix("- "))
     return "\n".join(f"- {item}" for item in items)
 

@@ -28,13 +28,18 @@ SEED = 20200301
 GROUP_COLOURS = {"A": "#1b6ca8", "B": "#d1495b"}
 TYPE_COLOURS = {"A": "#2a9d8f", "B": "#e9c46a", "C": "#e76f51"}
 TIMEPOINT_LABELS = {"pre": "Pre-op", "op": "During\ncementing", "post": "24 h\npost-op", "final": "Final\nfollow-up"}
+
+
+def measure_label(measure: str) -> str:
+    """Axis label of a measure followed over time, its unit from the data dictionary: ``LKA (°)``."""
+    return f"{measure.upper()} ({dictionary.unit_symbol(f'{measure}_pre')})"
+
+
 TRAJECTORY_MEASURES = {
-    "fvah": ("FVAH (mm)", derivation.TIMEPOINTS),
-    "avhr": ("AVHR (%)", derivation.TIMEPOINTS),
-    "lka": ("LKA (°)", derivation.TIMEPOINTS),
-    "rka": ("RKA (°)", derivation.TIMEPOINTS),
-    "vas": ("VAS (points)", ("pre", "op", "post", "final")),
-    "odi": ("ODI (%)", derivation.TIMEPOINTS),
+    measure: (measure_label(measure), timepoints)
+    for measure, timepoints in (("fvah", derivation.TIMEPOINTS), ("avhr", derivation.TIMEPOINTS),
+                                ("lka", derivation.TIMEPOINTS), ("rka", derivation.TIMEPOINTS),
+                                ("vas", ("pre", "op", "post", "final")), ("odi", derivation.TIMEPOINTS))
 }
 
 plt.rcParams.update({"figure.dpi": 96, "savefig.dpi": 96, "font.size": 9, "svg.hashsalt": "vertebroplasty",
@@ -177,7 +182,7 @@ def cement_schematic() -> tuple[plt.Figure, pd.DataFrame]:
 
 def case_figure(data: pd.DataFrame, patients: pd.DataFrame) -> tuple[plt.Figure, pd.DataFrame]:
     """Each presented patient's FVAH, AVHR and LKA over time against the mean of their treatment group (one row each)."""
-    measures = (("fvah", "FVAH (mm)"), ("avhr", "AVHR (%)"), ("lka", "LKA (°)"))
+    measures = tuple((measure, measure_label(measure)) for measure in ("fvah", "avhr", "lka"))
     if len(patients) == 0:  # nothing to draw: the figure says so instead of failing the build
         figure, axis = plt.subplots(figsize=(8, 1.2), constrained_layout=True)
         axis.text(0.5, 0.5, "No case to present: no patient has complete FVAH measurements.", ha="center", va="center")
@@ -252,7 +257,7 @@ def flow_diagram(flow: pd.DataFrame) -> tuple[plt.Figure, pd.DataFrame]:
         text = "\n".join(f"{words}: {int(counts[(stage, group)])}" for stage, words in missing if (stage, group) in counts.index)
         anything = any(int(counts[(stage, group)]) for stage, _ in missing if (stage, group) in counts.index)
         axis.text(x + 1.55, 1.8, text, ha="left", va="center", fontsize=6.3, color="#a23b3b" if anything else "0.4")
-        lines = "\n".join(f"{dictionary.label(stage.removeprefix('analysed_'))}: {int(counts[(stage, group)])}" for stage in analysed)
+        lines = "\n".join(f"{dictionary.prose_label(stage.removeprefix('analysed_'))}: {int(counts[(stage, group)])}" for stage in analysed)
         axis.text(x, 0.35, f"Analysed\n{lines}", ha="center", va="bottom", fontsize=6.5)
         axis.text(x, len(stages) + 1.45, f"Group {group}", ha="center", va="center", fontsize=10, fontweight="bold",
                   color=GROUP_COLOURS.get(group, "0.2"))

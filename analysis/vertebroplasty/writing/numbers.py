@@ -80,6 +80,21 @@ def mean_sd(mean: float, sd: float, n: int | None = None, expected_n: int | None
     return text
 
 
+def median_iqr(median: float, q1: float, q3: float, n: int | None = None, expected_n: int | None = None,
+               words: bool = False) -> str:
+    """``3.00 (2.00 to 4.00)`` — median and interquartile range — with the n used when it is less than the group's n;
+    ``words`` names them for running text: ``median 3.00 (IQR 2.00 to 4.00)``.
+
+    >>> median_iqr(3, 2, 4.5), median_iqr(3, 2, 4.5, 7, 9, words=True)
+    ('3.00 (2.00 to 4.50)', 'median 3.00 (IQR 2.00 to 4.50; n = 7)')
+    """
+    if pd.isna(median):
+        return "—"
+    spread = f"{'IQR ' if words else ''}{q1:.2f} to {q3:.2f}"
+    counted = f"; n = {n}" if n is not None and expected_n is not None and n < expected_n else ""
+    return f"{'median ' if words else ''}{median:.2f} ({spread}{counted})"
+
+
 def count_percent(count: int, percent: float) -> str:
     return f"{int(count)} ({percent:.2f} %)" if not pd.isna(percent) else f"{int(count)}"
 
@@ -112,6 +127,23 @@ _LITERAL = re.compile(r"(```[^\n]*|^:[a-z-]+:[^\n]*$|`[^`\n]*`|\$\$.*?\$\$|\$[^$
 #: The sign of a number that rounds to zero (``-0.00``): printed as ``0.00``, since a rounded zero has no sign.
 _NEGATIVE_ZERO = re.compile(r"(?<![\w.\-/\\])\\?-(?=0(?:\.0+)?(?![.\d]))")
 _SIGN = re.compile(r"(?<![\w.\-/\\])-(?=\.?\d)|\\-(?=\.?\d)")
+
+
+_APOSTROPHE = re.compile(r"(?<=[^\W\d_])'(?=[^\W\d_])|(?<=s)'(?=[\s.,;:)]|$)")
+_OPENING_QUOTE = re.compile(r'(?:(?<=^)|(?<=[\s(\[—–-]))"(?=\S)')
+
+
+def curly_quotes(text: str) -> str:
+    """Typographic apostrophes and double quotes in plain glued text (``Tukey's`` → ``Tukey’s``, ``"yes"`` → ``“yes”``),
+    as Sphinx's smart quotes set them in the pages; code, math and roles are untouched.  Glued plain text reaches the
+    page after Sphinx's smart-quotes pass, so the notebooks' writer applies this to it.
+
+    >>> print(curly_quotes("Tukey's HSD, the patients' files, \\"significantly lower\\"; `a'b`; $x'$; 1990's"))
+    Tukey’s HSD, the patients’ files, “significantly lower”; `a'b`; $x'$; 1990's
+    """
+    parts = _LITERAL.split(text)
+    return "".join(part if index % 2 else _OPENING_QUOTE.sub("“", _APOSTROPHE.sub("’", part)).replace('"', "”")
+                   for index, part in enumerate(parts))
 
 
 def true_minus(text: str) -> str:

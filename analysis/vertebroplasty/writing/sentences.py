@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from vertebroplasty.contract import dictionary
-from vertebroplasty.statistics import testing_rule
+from vertebroplasty.statistics import comparisons, pairwise, testing_rule
 from vertebroplasty.writing import myst, numbers, tables
 
 #: |SMD| at or above which a baseline difference is called an imbalance (Austin, 2009).
@@ -50,7 +50,16 @@ class Results:
         if level not in described.index:
             return "no values"
         record = described.loc[level]
-        return numbers.mean_sd(record["mean"], record["sd"])
+        unit = dictionary.value_unit(variable)
+        if self.ranked(variable):
+            text = numbers.median_iqr(record["median"], record["q1"], record["q3"], words=True)
+            return text.replace(" (IQR", f"{unit} (IQR", 1) if unit and text != "—" else text
+        text = numbers.mean_sd(record["mean"], record["sd"])
+        return text + unit if text != "—" else text
+
+    def ranked(self, variable: str) -> bool:
+        """Whether the variable's test works on ranks, so that its values are told as median (IQR)."""
+        return self.test(variable)["test"] in comparisons.RANK_TESTS
 
     def n_note(self, variable: str) -> str:
         """``(n = 37 of 42 in group A)`` where fewer patients than the level's size had the measurement."""
@@ -153,10 +162,12 @@ def standardised_mean_difference(results: Results, variable: str) -> float:
 def effect_text(test: pd.Series, unit_text: str = "") -> str:
     """The effect of a comparison with its interval, in words."""
     if test["test"] == "mann_whitney" and pd.notna(test["hodges_lehmann"]):
-        text = (f"Hodges–Lehmann shift {test['hodges_lehmann']:.2f}{unit_text}, 95 % CI {test['hodges_lehmann_ci_low']:.2f} to "
-                f"{test['hodges_lehmann_ci_high']:.2f}")
-        if test["hodges_lehmann_ci_low"] == test["hodges_lehmann_ci_high"] == 0:  # a whole-point scale and mostly tied values
-            text += ": on this whole-point scale most differences between patients are zero, so the median shift and its interval are 0"
+        text = (f"Mann–Whitney U test; Hodges–Lehmann shift {test['hodges_lehmann']:.2f}{unit_text}, 95 % CI "
+                f"{test['hodges_lehmann_ci_low']:.2f} to {test['hodges_lehmann_ci_high']:.2f}")
+        if test["hodges_lehmann_ci_low"] == test["hodges_lehmann_ci_high"]:  # a whole-point scale and many tied values
+            text += (f": on this whole-point scale so many differences between patients equal {test['hodges_lehmann']:g} that "
+                     "the median shift and both ends of its interval fall on that value — a mark of the coarse scale, not of a "
+                     "precise estimate")
         return text
     if pd.notna(test["mean_difference"]) and pd.notna(test["ci_low"]):
         welch = "Welch's t-test; " if test["test"] == "welch" else ""
@@ -166,7 +177,7 @@ def effect_text(test: pd.Series, unit_text: str = "") -> str:
         return (f"η² {test['eta_squared']:.3f}, {tables.EFFECT_PERCENT:g} % CI {test['eta_squared_ci_low']:.3f} to "
                 f"{test['eta_squared_ci_high']:.3f}")
     if pd.notna(test["epsilon_squared"]):
-        return f"ε² {test['epsilon_squared']:.3f}"
+        return f"Kruskal–Wallis test; ε² {test['epsilon_squared']:.3f}"
     return ""
 
 
@@ -295,10 +306,12 @@ def several_group_sentence(results: Results, variable: str, pairs: pd.DataFrame 
     if test["reason"]:
         return not_computable(label, test)
     described = results.described(variable)
-    means = ", ".join(f"type {level} {described.loc[level, 'mean']:.2f}" + (f" (n = {int(described.loc[level, 'n'])})"
+    centre = "median" if results.ranked(variable) else "mean"
+    unit = dictionary.value_unit(variable)
+    means = ", ".join(f"type {level} {described.loc[level, centre]:.2f}{unit}" + (f" (n = {int(described.loc[level, 'n'])})"
                       if int(described.loc[level, "n"]) < results.sizes[level] else "")
                       for level in results.levels if level in described.index and described.loc[level, "n"] > 0)
-    what = f"{label} ({means}; {effect_text(test)}; {results.p_text(variable)})"
+    what = f"{label} ({centre}s {means}; {effect_text(test)}; {results.p_text(variable)})"
     if dictionary.role(variable) == "baseline":
         return (f"{what} is a value from before surgery: a difference across the types describes the patients who came to "
                 "have each distribution, not an effect of the distribution.")
@@ -319,16 +332,25 @@ def pair_differs(row, alpha: float) -> bool:
     return pd.notna(row.p_adjusted) and row.p_adjusted < alpha
 
 
+def pair_effect_text(pair, unit_text: str = "") -> str:
+    """A pair's effect in its method's own terms, with the adjusted p: a difference of means with its simultaneous
+    interval (Tukey, Games–Howell), or for Dunn's rank test the Hodges–Lehmann shift and the rank-biserial r."""
+    if pd.notna(pair.mean_difference):
+        text = f"difference {pair.mean_difference:.2f}{unit_text}"
+        text += f", 95 % CI {pair.ci_low:.2f} to {pair.ci_high:.2f}" if pd.notna(pair.ci_low) else ""
+    else:
+        text = f"Hodges–Lehmann shift {pair.hodges_lehmann:.2f}{unit_text}, rank-biserial r {pair.rank_biserial:.2f}"
+    return f"{text}, adjusted {numbers.format_p_in_text(pair.p_adjusted)}"
+
+
 def pair_sentence(pairs: pd.DataFrame, variable: str, alpha: float, omnibus_finding: bool = True) -> str:
     """``; pairwise (Tukey HSD), type A was lower than type C (…)``; exploratory when the overall test is not a finding."""
     rows = pairs[pairs["variable"] == variable]
     if rows.empty:
         return ""
     method = rows["method"].iloc[0]
-    found = [f"type {r.first} {'lower' if r.mean_difference < 0 else 'higher'} than type {r.second} "
-             f"(difference {r.mean_difference:.2f}"
-             + (f", 95 % CI {r.ci_low:.2f} to {r.ci_high:.2f}" if pd.notna(r.ci_low) else "")
-             + f", adjusted {numbers.format_p_in_text(r.p_adjusted)})"
+    unit = dictionary.difference_unit(variable)
+    found = [f"type {r.first} {'lower' if pairwise.contrast(r) < 0 else 'higher'} than type {r.second} ({pair_effect_text(r, unit)})"
              for r in rows.itertuples() if pair_differs(r, alpha)]
     if not omnibus_finding:
         if not found:

@@ -14,7 +14,7 @@ from vertebroplasty.contract import dictionary
 from vertebroplasty.contract.dictionary import TABLE_BETWEEN, TABLE_VARIABLES  # noqa: F401 (the tables' rows, read as tables.TABLE_VARIABLES)
 from vertebroplasty.statistics import comparisons, testing_rule
 from vertebroplasty.writing import myst
-from vertebroplasty.writing.numbers import count_percent, estimate, exact_p_text, format_p, mean_sd, number_text
+from vertebroplasty.writing.numbers import count_percent, estimate, exact_p_text, format_p, mean_sd, median_iqr, number_text, table_label
 
 TABLE_CAPTIONS = {
     "table1": "Characteristics of the patients and of their treatment, by group.",
@@ -160,14 +160,17 @@ def _tests_used(tests: pd.DataFrame) -> str:
     commonest = counts.index[0]
     parts = []
     for test in counts.index[1:]:
-        labels = ", ".join(dictionary.label(v) for v in ran.loc[ran["test"] == test, "variable"])
+        labels = ", ".join(dictionary.prose_label(v) for v in ran.loc[ran["test"] == test, "variable"])
         parts.append(f"{comparisons.TEST_NAMES[test]} for {labels}")
     return "; ".join(parts) + f"; {comparisons.TEST_NAMES[commonest]} for the other rows"
 
 
 def format_table(tests: pd.DataFrame, descriptives: pd.DataFrame, table: str, sizes: dict[str, int], alpha: float,
-                 differences: pd.DataFrame | None = None) -> tuple[str, str]:
+                 differences: pd.DataFrame | None = None, holm_explained_in: str = "") -> tuple[str, str]:
     """One of Tables 1–3 as a captioned MyST table (numbered, label ``table-<n>``) in the paper's layout, and its footnote.
+
+    ``holm_explained_in``: an earlier table (``table1``) whose footnote already explains the Holm column; this one then
+    refers to it instead of saying it again.
 
     ``differences`` (for the synthetic default cohort): published numbers this cohort does not reproduce at the
     printed precision, columns ``variable, stratum, statistic, published, explanation``; each such cell gets a
@@ -236,6 +239,9 @@ def format_table(tests: pd.DataFrame, descriptives: pd.DataFrame, table: str, si
                     continue
                 record = by_level.loc[level]
                 stratum = dictionary.stratum_code(between, level)
+                if test["test"] in comparisons.RANK_TESTS:  # a row tested on ranks is summarised in the test's own terms
+                    cells.append(median_iqr(record["median"], record["q1"], record["q3"], int(record["n"]), sizes[level]))
+                    continue
                 text = mean_sd(record["mean"], record["sd"], int(record["n"]), sizes[level])
                 cells.append(marked(marked(text, variable, stratum, "mean"), variable, stratum, "sd"))
             lines.append("| " + " | ".join([label, *cells, p_text, *holm_cell]) + " |")
@@ -243,9 +249,14 @@ def format_table(tests: pd.DataFrame, descriptives: pd.DataFrame, table: str, si
     holm_text = (" Holm p: adjusted over the secondary outcomes of Tables 1–3 together (Holm–Bonferroni); “primary” marks the "
                  "primary outcome, tested unadjusted; “exploratory” an outcome outside both; baseline and procedure rows "
                  "belong to no family.") if show_holm else ""
-    footnote = (f"Values are mean ± SD, or n (%). p: {used}.{holm_text} \\* a finding under the report's testing rule (Methods): "
-                f"the primary outcome at p < {alpha:g}, a secondary outcome at Holm p < {alpha:g}. "
-                "Missing values are excluded per variable; a cell shows its n where fewer patients had the measurement.")
+    star = (f" \\* a finding under the report's testing rule (Methods): the primary outcome at p < {alpha:g}, a secondary "
+            f"outcome at Holm p < {alpha:g}.")
+    missing = " Missing values are excluded per variable; a cell shows its n where fewer patients had the measurement."
+    if show_holm and holm_explained_in:
+        holm_text, star, missing = f" Holm p, \\* and missing values: as in {table_label(holm_explained_in)}.", "", ""
+    ranked = tests["test"].isin(comparisons.RANK_TESTS).any()
+    values = "mean ± SD, median (IQR) for the rows tested on ranks," if ranked else "mean ± SD,"
+    footnote = f"Values are {values} or n (%). p: {used}.{holm_text}{star}{missing}"
     extra = footnotes.lines()
     if extra:
         footnote += "\n\n" + "\n\n".join(extra)
