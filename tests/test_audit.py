@@ -278,14 +278,46 @@ def test_games_howell_from_summaries_equals_pingouin_on_raw_values(variable):
 
 # --- findings ------------------------------------------------------------------------------------------------------------
 
-def test_findings_numbered_and_grouped_by_kind(found):
+def test_findings_ranked_by_consequence_one_per_defect(found):
     assert list(found.columns) == audit.FINDING_COLUMNS
     assert found["number"].tolist() == list(range(1, len(found) + 1))
-    order = found["kind"].map(audit.KINDS.index)
-    assert order.is_monotonic_increasing
+    assert found["consequence"].map(audit.CONSEQUENCES.index).is_monotonic_increasing  # the most serious first
+    assert found["consequence"].value_counts().to_dict() == {"undermines a conclusion": 4, "misstates a result": 1,
+                                                             "misprint, conclusions unchanged": 10}
+    # the discussion's RKA-loss claim (type A lower than B and C) is one defect: its two failing pairs join the
+    # contradiction's finding instead of being counted again as unsupported claims
     assert found["kind"].value_counts().to_dict() == {"impossible p-value": 8, "missing or wrong marker": 2,
-                                                      "text contradicts table": 2, "unsupported claim": 5}
-    assert found["kind"].iloc[0] == "impossible p-value" and found["kind"].iloc[-1] == "unsupported claim"
+                                                      "text contradicts table": 2, "unsupported claim": 3}
+    first = found.iloc[0]
+    assert (first["variable"], first["kind"]) == ("rka_loss", "text contradicts table")
+    assert "Pair by pair (Tukey–Kramer): type A vs type B p = 1.0; type A vs type C p = 0.98." in first["sentence"]
+    assert not ((found["variable"] == "rka_loss") & (found["kind"] == "unsupported claim")).any()
+    # every Table 3 p is misprinted without changing its side of 0.05: no finding changes a result's significance
+    assert "changes a result's significance" not in set(found["consequence"])
+
+
+def test_one_pairwise_test_decides_and_is_named(found):
+    lka = found.query("variable == 'lka_loss' and kind == 'unsupported claim'")["sentence"].iloc[0]
+    assert "Tukey–Kramer" in lka and "p = 0.056, not below 0.05" in lka and "Games–Howell" not in lka
+
+
+def test_a_numbers_difference_is_explained_by_the_reconstruction_unless_the_audit_finds_it_unattainable(checks, found):
+    from vertebroplasty.paper import published
+
+    differing = pd.DataFrame({"table": ["table2", "table3"], "variable": ["fvah_final", "lka_loss"], "statistic": ["p", "p"]})
+    explained = published.explain_differences(differing, found)["explanation"].tolist()
+    assert "provenance-unmatched" in explained[0] and "audit finding" not in explained[0]  # a missing asterisk explains no value
+    assert "audit-finding-table3-lka_loss-p" in explained[1]
+
+
+def test_the_synthesis_says_what_the_findings_do_to_the_conclusions(found):
+    from vertebroplasty.writing import audit_text
+
+    text = audit_text.synthesis(found)
+    assert "for RKA loss, LKA loss, FVAHL and AVHLR (findings 1–4)" in text
+    assert "a type A distribution is followed by less recompression" in text and "(findings 6–15)" in text
+    assert audit_text.synthesis(found[found["consequence"] == "misprint, conclusions unchanged"]).endswith(
+        "No finding changes a conclusion of the paper.")
 
 
 def test_finding_sentences_are_plain_and_carry_their_evidence(found):
@@ -298,7 +330,7 @@ def test_finding_sentences_are_plain_and_carry_their_evidence(found):
     # LKA loss: the range stated must hold the p of raw values with exactly the printed summaries, and exclude 0.004
     raw = [sample_with(mean, sd, n, seed) for seed, ((mean, sd), n) in enumerate(zip(TABLE3["lka_loss"], TYPE_SIZES))]
     lka = by_key[("table3", "lka_loss", "p")]
-    low, high = map(float, re.search(r"between ([\d.]+) and ([\d.]+)\.$", lka).groups())
+    low, high = map(float, re.search(r"between ([\d.]+) and ([\d.]+) for every set of unrounded values", lka).groups())
     assert "printed p = 0.004" in lka and 0.0045 < low < stats.f_oneway(*raw).pvalue < high < 0.01
     marker = "Table 1, cement distribution: p = 0.034 is below 0.05 but carries no asterisk."
     assert by_key[("table1", "cement_distribution", "p")] == marker
@@ -318,6 +350,7 @@ def test_anchors_unique_and_well_formed(found, checks):
 
 def test_duplicate_anchors_are_numbered():
     row = dict(check="x", kind="identity", table="table2", table_label="Table 2", variable="lka_loss", label="LKA loss",
-               stratum="group A", statistic="mean", published="", recomputed="", verdict="inconsistent", note="", sentence="S.")
+               stratum="group A", statistic="mean", published="", recomputed="", verdict="inconsistent",
+               consequence="misprint, conclusions unchanged", note="", sentence="S.")
     anchors = audit.findings(pd.DataFrame([row, row]))["anchor"].tolist()
     assert anchors == ["audit-finding-table2-lka_loss-mean-group-a", "audit-finding-table2-lka_loss-mean-group-a-2"]

@@ -51,3 +51,23 @@ def test_points_are_sampled_above_the_rule_and_the_caption_says_so(large):
     assert shown.groupby("cement_distribution", observed=True).size().max() == figures.POINTS_PER_GROUP
     assert "random sample of 200 patients per type" in figures.points_rule(max(sizes.values()))
     assert figures.points_rule(40) == "points: every patient"
+
+
+def test_the_audit_figure_shows_even_a_range_too_narrow_to_see_and_keeps_its_axis_label():
+    from vertebroplasty.paper import audit
+
+    ranges = audit.attainable_p_ranges()
+    rka = ranges.set_index("variable").loc["rka_loss"]
+    assert rka["high"] / rka["low"] < 1.3  # the printed summaries pin RKA loss's p to about 0.967–0.972
+    figure, _ = figures.p_value_ranges(ranges)
+    axis = figure.axes[0]
+    y = len(ranges) - 1 - list(ranges["variable"]).index("rka_loss")
+    squares = [collection for collection in axis.collections
+               if len(collection.get_offsets()) == 1 and collection.get_offsets()[0][1] == y
+               and rka["low"] <= collection.get_offsets()[0][0] <= rka["high"]]
+    assert squares, "no visible marker for the RKA-loss range"
+    assert axis.get_xlim()[1] > 1.0  # the range near 1 is not drawn on the frame's edge
+    figure.canvas.draw()
+    label = axis.xaxis.label.get_window_extent()
+    assert label.x0 >= 0 and label.x1 <= figure.bbox.width  # the axis label fits the figure
+    plt.close(figure)

@@ -22,8 +22,8 @@ Checks:
   (:func:`vertebroplasty.contract.derivation.differences`), and Table 2 against Table 3 totals;
 - :func:`significance_markers` and :func:`prose_claims` — the asterisks of the tables and the statements of the
   text against the tables' own numbers;
-- :func:`pairwise_claims` — "type A better than types B and C": Tukey–Kramer and Games–Howell from the printed
-  summaries, one row per pair.
+- :func:`pairwise_claims` — "type A better than types B and C": Tukey–Kramer (:data:`PAIRWISE_TEST`, fixed in
+  advance; Games–Howell as a sensitivity value in the note) from the printed summaries, one row per pair.
 
 :func:`findings` keeps the inconsistent checks as numbered findings with a link target each;
 :func:`explanation_for` finds the finding about one published number.
@@ -60,10 +60,23 @@ from vertebroplasty.paper import published
 from vertebroplasty.statistics.pairwise import games_howell, tukey_kramer
 
 COLUMNS = ["check", "kind", "table", "table_label", "variable", "label", "stratum", "statistic",
-           "published", "recomputed", "verdict", "note", "sentence"]
-#: Kinds of check, in the order findings are listed.
+           "published", "recomputed", "verdict", "consequence", "note", "sentence"]
+#: Kinds of check.
 KINDS = ("impossible p-value", "missing or wrong marker", "text contradicts table", "unsupported claim", "identity", "other")
-FINDING_COLUMNS = ["number", "kind", "table", "variable", "label", "statistic", "sentence", "anchor"]
+#: What an inconsistency does to the paper, most serious first: the order in which findings are numbered.
+CONSEQUENCES = ("undermines a conclusion", "misstates a result", "changes a result's significance", "misprint, conclusions unchanged")
+FINDING_COLUMNS = ["number", "consequence", "kind", "table", "variable", "label", "statistic", "sentence", "anchor"]
+#: The pairwise test of the audit, fixed before any claim was checked: after a one-way ANOVA of k = 3 types with
+#: unequal sizes, Tukey–Kramer is the standard all-pairs comparison, and it is the one the printed analysis (ANOVA,
+#: equal variances) implies.  Games–Howell, which drops the equal-variance assumption, is kept in each check's note
+#: as a sensitivity value; it never decides a verdict.
+PAIRWISE_TEST = "Tukey–Kramer"
+#: The test behind each printed p, with the assumptions the audit makes in recomputing it.
+P_TEST_WORDS = {
+    "table1": "a Student t-test on the printed means and SDs with the group sizes",
+    "table2": "a Student t-test on the printed means and SDs with the group sizes",
+    "table3": "a one-way ANOVA on the printed means and SDs with the type sizes of Table 1",
+}
 GROUPS = ("A", "B")
 TYPES = ("dist_A", "dist_B", "dist_C")
 SOURCES = {"results": "results section", "abstract": "abstract", "discussion": "discussion"}
@@ -71,9 +84,30 @@ SOURCES = {"results": "results section", "abstract": "abstract", "discussion": "
 
 # --- words -------------------------------------------------------------------------------------------------------
 
+#: The consequence of an inconsistency of each kind where the check does not judge it itself (a printed p judges it:
+#: see :func:`_p_consequence`).
+DEFAULT_CONSEQUENCE = {"unsupported claim": CONSEQUENCES[0], "text contradicts table": CONSEQUENCES[1]}
+
+
 def _row(**fields) -> dict:
     fields.update(table_label=_table_label(fields["table"]), label=dictionary.label(fields["variable"]))
+    if fields["verdict"] != "inconsistent":
+        fields["consequence"] = ""
+    elif not fields.get("consequence"):
+        fields["consequence"] = DEFAULT_CONSEQUENCE.get(fields["kind"], CONSEQUENCES[3])
     return {column: fields[column] for column in COLUMNS}
+
+
+def _p_consequence(printed: float, reported: str, low: float, high: float, alpha: float = 0.05) -> str:
+    """Whether an unattainable printed p changes a result's significance: it does when the printed p and the attainable
+    ones fall on different sides of alpha (or the attainable ones straddle it).
+
+    >>> _p_consequence(0.004, "0.004*", 0.0079, 0.0089), _p_consequence(0.04, "0.04*", 0.06, 0.07)
+    ('misprint, conclusions unchanged', "changes a result's significance")
+    """
+    significant = _significant(reported, printed, alpha)
+    attainable_side = {high < alpha, low < alpha}
+    return CONSEQUENCES[3] if attainable_side == {significant} else CONSEQUENCES[2]
 
 
 def _frame(rows: list[dict]) -> pd.DataFrame:
@@ -339,17 +373,19 @@ def _p_checks_with_summaries(values: pd.DataFrame, tables: tuple[str, ...], stra
 
 
 def _p_sentence(p_row: pd.Series, result: Attainable) -> str:
+    """The verdict on a printed p, naming the test and the summaries it was recomputed from (the audit's assumptions)."""
     subject, printed = _subject(p_row["table"], p_row["variable"]), _printed_p(p_row["reported"])
+    test = P_TEST_WORDS[p_row["table"]]
     if result.consistent:
-        return f"{subject}: the printed {printed} is attainable from the printed means, SDs and group sizes."
+        return f"{subject}: the printed {printed} is attainable with {test}."
     if len(result.points) == 1:
-        return (f"{subject}: on a whole-number scale the printed means and SDs allow only p ≈ {_p(result.low, 2)}, "
-                f"not the printed {printed}.")
+        return (f"{subject}: the printed {printed} is inconsistent with {test}: on this whole-number scale the printed "
+                f"summaries allow only p ≈ {_p(result.low, 2)}.")
     if len(result.points):
-        return (f"{subject}: on a whole-number scale the printed means and SDs allow only {len(result.points)} values of p, "
-                f"from {_p(result.low)} to {_p(result.high)}, none of which gives the printed {printed}.")
-    return (f"{subject}: the printed {printed} cannot come from the printed means, SDs and group sizes, "
-            f"which allow only p between {_p(result.low)} and {_p(result.high)}.")
+        return (f"{subject}: the printed {printed} is inconsistent with {test}: on this whole-number scale the printed "
+                f"summaries allow only {len(result.points)} values of p, from {_p(result.low)} to {_p(result.high)}.")
+    return (f"{subject}: the printed {printed} is inconsistent with {test}, which give p between {_p(result.low)} and "
+            f"{_p(result.high)} for every set of unrounded values that round to the printed ones.")
 
 
 def _p_from_summaries(values, tables, strata, check: str, statistic_at_printed) -> pd.DataFrame:
@@ -361,6 +397,7 @@ def _p_from_summaries(values, tables, strata, check: str, statistic_at_printed) 
         rows.append(_row(check=check, kind="impossible p-value", table=p_row["table"], variable=p_row["variable"],
                          stratum=_strata(strata), statistic="p", published=p_row["reported"], recomputed=f"{p:.4f}",
                          verdict="consistent" if result.consistent else "inconsistent",
+                         consequence=_p_consequence(float(p_row["value"]), p_row["reported"], result.low, result.high),
                          note=f"{described}; attainable p {_p4(result.low)}–{_p4(result.high)} ({scale})",
                          sentence=_p_sentence(p_row, result)))
     return _frame(rows)
@@ -641,9 +678,9 @@ def pairwise_claims(values: pd.DataFrame | None = None, alpha: float = 0.05) -> 
     """Each claim that one distribution type differs from *each* of several others, tested pair by pair.
 
     For every Table 3 claim of ``prose-claims.csv`` whose ``second`` lists several types, and every pair, the
-    Tukey–Kramer and the Games–Howell test (:func:`tukey_kramer`, :func:`games_howell`, k = 3 types) from the
-    printed means, SDs and type sizes.  A pair is *consistent* (the claim supported) when the difference is in the
-    claimed direction and p < ``alpha`` under both.
+    audit's pairwise test :data:`PAIRWISE_TEST` (:func:`tukey_kramer`, k = 3 types) from the printed means, SDs and
+    type sizes.  A pair is *consistent* (the claim supported) when the difference is in the claimed direction and
+    p < ``alpha``.  Games–Howell (:func:`games_howell`) is reported in the note as a sensitivity value only.
     """
     values = published.load() if values is None else values
     summaries = _summaries(values[values["table"] == "table3"]).set_index(["variable", "stratum"])
@@ -658,10 +695,10 @@ def pairwise_claims(values: pd.DataFrame | None = None, alpha: float = 0.05) -> 
             tukey, howell = (test(means, sds, ns, first, other) for test in (tukey_kramer, games_howell))
             difference = means[first] - means[other]
             in_direction = difference < 0 if claim.relation == "lower" else difference > 0
-            supported = in_direction and tukey[2] < alpha and howell[2] < alpha
+            supported = in_direction and tukey[2] < alpha  # the audit's pairwise test, fixed in advance (PAIRWISE_TEST)
             pair, subject = f"{_stratum(claim.first)} vs {_stratum(second)}", _subject(claim.table, claim.variable)
-            evidence = (f"Tukey–Kramer from the printed means, SDs and group sizes gives p = {_p(tukey[2], 2)} "
-                        f"(Games–Howell p = {_p(howell[2], 2)})")
+            evidence = (f"{PAIRWISE_TEST} on the printed means and SDs with the type sizes of Table 1 gives "
+                        f"p = {_p(tukey[2], 2)}")
             claimed = f"{_stratum(claim.first)} has {claim.relation} {_name(claim.variable)} than {_stratum(second)}"
             if supported:
                 sentence = f"{subject}: the claim that {claimed} holds: {evidence}."
@@ -672,12 +709,13 @@ def pairwise_claims(values: pd.DataFrame | None = None, alpha: float = 0.05) -> 
                 sentence = f"{subject}: the claim that {claimed} is not supported: {evidence}, not below {alpha:g}."
             rows.append(_row(check="pairwise claim from summary statistics", kind="unsupported claim", table=claim.table,
                              variable=claim.variable, stratum=pair, statistic="claim", published=f"“{claim.quote}”",
-                             recomputed=f"Tukey–Kramer p = {tukey[2]:.4f}; Games–Howell p = {howell[2]:.4f}",
+                             recomputed=f"{PAIRWISE_TEST} p = {tukey[2]:.4f}",
                              verdict="consistent" if supported else "inconsistent",
                              note=(f"claimed {claim.relation} in the {SOURCES.get(claim.source, claim.source)}; "
                                    f"mean difference {difference:+.2f}; "
                                    f"Tukey–Kramer q = {tukey[0]:.3f}, df = {tukey[1]:.0f}, p = {_p4(tukey[2])}; "
-                                   f"Games–Howell q = {howell[0]:.3f}, df = {howell[1]:.1f}, p = {_p4(howell[2])}; k = 3 types"),
+                                   f"sensitivity, not deciding: Games–Howell q = {howell[0]:.3f}, df = {howell[1]:.1f}, "
+                                   f"p = {_p4(howell[2])}; k = 3 types"),
                              sentence=sentence))
     return _frame(rows)
 
@@ -702,7 +740,12 @@ def _anchor(row: pd.Series) -> str:
 
 
 def findings(checks: pd.DataFrame) -> pd.DataFrame:
-    """The inconsistent checks as numbered findings, grouped by kind in the order of :data:`KINDS`.
+    """The inconsistent checks as numbered findings, one per defect, ranked by what they do to the paper.
+
+    Findings are numbered in the order of :data:`CONSEQUENCES` (a claim a conclusion rests on first, misprints that
+    leave the conclusions unchanged last), then of :data:`KINDS` and tables.  One defect is one finding: where the text
+    states a claim that contradicts the table and the same claim also fails pair by pair, the pairs' evidence joins the
+    contradiction's finding, which then counts as undermining a conclusion.
 
     Parameters
     ----------
@@ -712,12 +755,25 @@ def findings(checks: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns :data:`FINDING_COLUMNS`: ``number`` 1..N, ``kind``, ``table``, ``variable``, ``label``,
-        ``statistic``, ``sentence`` (one plain sentence with its evidence) and ``anchor``, a unique MyST label
-        (``audit-finding-table3-lka_loss-p``; only ``[a-z0-9_-]``; a repeated one gets ``-2``, ``-3``).
+        Columns :data:`FINDING_COLUMNS`: ``number`` 1..N, ``consequence``, ``kind``, ``table``, ``variable``,
+        ``label``, ``statistic``, ``sentence`` (plain sentences with their evidence) and ``anchor``, a unique MyST
+        label (``audit-finding-table3-lka_loss-p``; only ``[a-z0-9_-]``; a repeated one gets ``-2``, ``-3``).
     """
     chosen = checks[checks["verdict"] == "inconsistent"].copy()
-    chosen["order"] = chosen["kind"].map(KINDS.index)
+    contradictions = chosen["kind"] == "text contradicts table"
+    folded = []
+    for index, row in chosen[contradictions].iterrows():
+        same = chosen[(chosen["kind"] == "unsupported claim") & (chosen["table"] == row["table"])
+                      & (chosen["variable"] == row["variable"])]
+        if same.empty:
+            continue
+        pairs = "; ".join(f"{pair} p = {_p(float(recomputed.rsplit('= ', 1)[1]), 2)}"
+                          for pair, recomputed in zip(same["stratum"], same["recomputed"]))
+        chosen.loc[index, "sentence"] = f"{row['sentence']} Pair by pair ({PAIRWISE_TEST}): {pairs}."
+        chosen.loc[index, "consequence"] = CONSEQUENCES[0]
+        folded += list(same.index)
+    chosen = chosen.drop(index=folded)
+    chosen["order"] = chosen["consequence"].map(CONSEQUENCES.index) * len(KINDS) + chosen["kind"].map(KINDS.index)
     chosen = chosen.sort_values(["order", "table"], kind="stable").reset_index(drop=True)
     chosen["number"] = np.arange(1, len(chosen) + 1)
     anchors = chosen.apply(_anchor, axis=1) if len(chosen) else pd.Series(dtype=str)

@@ -79,18 +79,17 @@ def differing(comparison: pd.DataFrame) -> pd.DataFrame:
 def explain_differences(differing_numbers: pd.DataFrame, findings: pd.DataFrame) -> pd.DataFrame:
     """Each published number the synthetic cohort does not reproduce, with why (a MyST reference to the explanation).
 
-    A number the audit finds impossible from the paper's own summaries links to that finding; any other links to the
-    provenance chapter's account of what the reconstruction could not reach.
+    A number the audit finds unattainable from the paper's own summaries links to that finding; any other — even one
+    the audit has another finding about, such as a missing asterisk, which does not explain a difference of value —
+    links to the provenance chapter's account of what the reconstruction could not reach.
     """
-    anchors = {(row.table, row.variable, row.statistic): row for row in findings.itertuples()}
+    anchors = {(row.table, row.variable, row.statistic): row for row in findings.itertuples() if row.kind == "impossible p-value"}
     explanations = []
     for row in differing_numbers.itertuples():
         found = anchors.get((row.table, row.variable, row.statistic))
-        if found is not None and found.kind == "impossible p-value":
-            explanations.append("the printed value cannot come from the paper's own summaries "
+        if found is not None:
+            explanations.append("the printed value is not attainable from the paper's own summaries "
                                 f"({{ref}}`audit finding {found.number} <{found.anchor}>`)")
-        elif found is not None:
-            explanations.append(f"see {{ref}}`audit finding {found.number} <{found.anchor}>`")
         else:
             explanations.append("the paper's summaries allow it, but the synthetic reconstruction did not reach it "
                                 "({ref}`data provenance <provenance-unmatched>`)")

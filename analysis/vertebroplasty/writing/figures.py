@@ -11,6 +11,8 @@ always use every patient.
 
 from __future__ import annotations
 
+import math
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -298,12 +300,16 @@ def p_value_ranges(ranges: pd.DataFrame) -> tuple[plt.Figure, pd.DataFrame]:
         if len(points):
             axis.scatter(points, [position] * len(points), marker="|", s=120, color=colour, linewidths=1.2)
         else:
-            axis.plot([max(row.low, 1e-6), max(row.high, 1e-6)], [position, position], color=colour, linewidth=5, alpha=0.5,
-                      solid_capstyle="butt")
+            low, high = max(row.low, 1e-6), max(row.high, 1e-6)
+            axis.plot([low, high], [position, position], color=colour, linewidth=5, alpha=0.5, solid_capstyle="butt")
+            if high / low < 1.3:  # a range too narrow to see on the log axis still shows, as a bar-shaped marker
+                axis.scatter([math.sqrt(low * high)], [position], marker="s", s=30, color=colour, alpha=0.7, zorder=2)
         axis.scatter([max(row.published, 1e-6)], [position], color="black", zorder=3, s=18)
     axis.set_yticks(y, frame["label"], fontsize=8)
     axis.set_xscale("log")
-    axis.set_xlabel("p (log scale): black dot printed in the paper; bar or ticks attainable from the printed summaries")
+    smallest = min([1e-3, *[max(v, 1e-6) for v in (*frame["low"], *frame["published"])]])
+    axis.set_xlim(smallest / 2, 1.5)
+    axis.set_xlabel("p (log scale)")
     axis.axvline(0.05, color="0.6", linestyle="--", linewidth=0.8)
     return figure, frame
 
