@@ -246,3 +246,19 @@ def test_the_notebook_writer_refuses_an_undeclared_name():
         out.glue("case_choice", "a typo")
     with pytest.raises(notebook_outputs.UndeclaredOutput, match="writes result 'table9.csv'"):
         out.results(pd.DataFrame(), "table9.csv")
+
+
+def test_the_chapters_that_depend_on_the_data_are_named_once_in_the_declaration(tmp_path):
+    layout = declaration.book_layout()
+    notebooks = declaration.load()
+    assert "book/centres" in layout.multicentre and notebooks["centres"].page in layout.multicentre
+    assert {"book/source-study", "book/audit", notebooks["audit"].page} <= set(layout.published)
+    assert layout.summaries_parts["Computation notebooks"] == [notebooks["centres"].page]
+    assert declaration.layout_problems(notebooks) == []
+    # the check has teeth: a chapter the table of contents does not list, and a page without a source file
+    broken = tmp_path / "pipeline.toml"
+    broken.write_text(paths.PIPELINE.read_text().replace('multicentre_chapters = ["book/centres"]',
+                                                         'multicentre_chapters = ["book/centres", "book/elsewhere"]'))
+    problems = declaration.layout_problems(notebooks, broken)
+    assert any("'book/elsewhere', which _toc.yml does not list" in problem for problem in problems)
+    assert any("'book/elsewhere', which has no source file" in problem for problem in problems)

@@ -12,15 +12,14 @@ from pathlib import Path
 import yaml
 
 from vertebroplasty import paths
+from vertebroplasty.pipeline import declaration
 from vertebroplasty.pipeline.declaration import PATH_PARAMETERS, Notebook
 
-#: Chapters and notebooks that appear only in a multicentre report.
-MULTICENTRE_ONLY = ("book/centres", "book/generated/centres")
+# Which chapters depend on the data (several centres, the published study, summaries only) is declared once, in
+# ``[book]`` of analysis/pipeline.toml with the notebooks' ``when`` (:func:`vertebroplasty.pipeline.declaration.book_layout`).
 #: A block of a chapter shown only in a multicentre report lies between these two lines.
 MULTICENTRE_BLOCK = re.compile(r"\n<!-- multicentre-only -->\n.*?\n<!-- end multicentre-only -->\n", re.DOTALL)
-#: Chapters about the published source study: in the default (source-study) build, and on a user's data only with
-#: PUBLISHED=yes, then as an appendix of their own.
-PAPER_ONLY = ("book/source-study", "book/audit", "book/generated/audit")
+#: The published study's chapters on a user's data (PUBLISHED=yes) form an appendix of their own, under this caption.
 PAPER_APPENDIX = "Appendix: the published source study"
 #: The BibTeX of the study description's own references, written by the patients notebook (see place_study_references).
 STUDY_REFERENCES = "book/study-references.bib"
@@ -59,9 +58,10 @@ def drop_chapters(target: Path, names: tuple[str, ...]) -> None:
 def paper_as_appendix(target: Path) -> None:
     """Move the chapters on the published source study into an appendix part of their own, after the report's parts."""
     toc = yaml.safe_load((target / "_toc.yml").read_text())
-    moved = [chapter for part in toc["parts"] for chapter in part["chapters"] if chapter.get("file") in PAPER_ONLY[:2]]
+    chapters = [name for name in declaration.book_layout().published if not name.startswith("book/generated/")]
+    moved = [chapter for part in toc["parts"] for chapter in part["chapters"] if chapter.get("file") in chapters]
     for part in toc["parts"]:
-        part["chapters"] = [chapter for chapter in part["chapters"] if chapter.get("file") not in PAPER_ONLY[:2]]
+        part["chapters"] = [chapter for chapter in part["chapters"] if chapter.get("file") not in chapters]
     toc["parts"] = [part for part in toc["parts"] if part["chapters"]]
     position = next((i for i, part in enumerate(toc["parts"]) if part.get("caption") == "Computation notebooks"), len(toc["parts"]))
     toc["parts"].insert(position, {"caption": PAPER_APPENDIX, "chapters": moved})
@@ -78,13 +78,13 @@ def copy_sources(target: Path, multicentre: bool, paper: bool = True, synthetic:
         else:
             shutil.copyfile(origin, target / name)
     if not multicentre:
-        drop_chapters(target, MULTICENTRE_ONLY)
+        drop_chapters(target, declaration.book_layout().multicentre)
         for chapter in (target / "book").glob("*.md"):
             text = chapter.read_text(encoding="utf-8")
             if MULTICENTRE_BLOCK.search(text):
                 chapter.write_text(MULTICENTRE_BLOCK.sub("\n", text), encoding="utf-8")
     if not paper:
-        drop_chapters(target, PAPER_ONLY)
+        drop_chapters(target, declaration.book_layout().published)
     elif not synthetic:
         paper_as_appendix(target)
     (target / STUDY_REFERENCES).write_text("% the study description's own references (none)\n")
@@ -95,20 +95,19 @@ def copy_sources(target: Path, multicentre: bool, paper: bool = True, synthetic:
     shutil.copyfile(source, target / "_static" / "mathjax" / "tex-svg.js")
 
 
-#: The pages of a report built from centre summaries (:func:`from_summaries_only`), under the root page.
-SUMMARIES_PAGES = {"Report": ["book/centres"], "Reproducibility": ["book/references"], "Computation notebooks": ["book/generated/centres"]}
-SUMMARIES_ROOT = "book/pooled-summaries.md"
 SUMMARIES_TITLE = "Vertebroplasty with and without fracture-haemorrhage aspiration: multicentre analysis from centre summaries"
 
 
 def from_summaries_only(target: Path) -> None:
     """Make the book in ``target`` the report of a folder of centre summaries: its own summary page as the root, the
     multicentre chapter, the references and the multicentre notebook; every other page needs patient rows and goes."""
-    shutil.copyfile(target / SUMMARIES_ROOT, target / "book" / "index.md")
+    layout = declaration.book_layout()
+    shutil.copyfile(target / layout.summaries_root, target / "book" / "index.md")
     toc = yaml.safe_load((target / "_toc.yml").read_text())
-    toc["parts"] = [{"caption": caption, "chapters": [{"file": name} for name in names]} for caption, names in SUMMARIES_PAGES.items()]
+    toc["parts"] = [{"caption": caption, "chapters": [{"file": name} for name in names]}
+                    for caption, names in layout.summaries_parts.items()]
     (target / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False, allow_unicode=True))
-    kept = {f"{name}.md" for names in SUMMARIES_PAGES.values() for name in names} | {"book/index.md"}
+    kept = {f"{name}.md" for names in layout.summaries_parts.values() for name in names} | {"book/index.md"}
     for page in (target / "book").glob("*.md"):
         if f"book/{page.name}" not in kept:
             page.unlink()

@@ -37,7 +37,15 @@ class Notebook:
     markdown: tuple[str, ...]
     figures: tuple[str, ...]
     glue: tuple[str, ...]
+    #: ``always``; ``multicentre`` (runs and shows only for several centres); ``published`` (its page shows only
+    #: beside the published source study)
+    when: str = "always"
     folder: Path = paths.ANALYSIS
+
+    @property
+    def page(self) -> str:
+        """The notebook's page in the book's table of contents."""
+        return f"book/generated/{self.name}"
 
     @property
     def source(self) -> Path:
@@ -57,6 +65,34 @@ class Notebook:
 
     def declares_glue(self, key: str) -> bool:
         return any(fnmatch.fnmatchcase(key, pattern) for pattern in self.glue) or key in self.markdown or key in self.figures
+
+
+WHEN = ("always", "multicentre", "published")
+
+
+@dataclass(frozen=True)
+class BookLayout:
+    """The chapters that depend on the data (``[book]`` of ``analysis/pipeline.toml``), with the notebooks' pages."""
+
+    multicentre: tuple[str, ...]
+    published: tuple[str, ...]
+    summaries_root: str
+    summaries_parts: dict[str, list[str]]
+
+
+def book_layout(path: Path = paths.PIPELINE) -> BookLayout:
+    """Chapters shown only for several centres, only beside the published study, and the pages of a report pooled from
+    summaries — each list followed by the pages of the notebooks declared ``when`` so."""
+    content = tomllib.loads(path.read_text(encoding="utf-8"))
+    book, notebooks = content["book"], load(path)
+
+    def pages(when: str) -> tuple[str, ...]:
+        return tuple(notebook.page for notebook in notebooks.values() if notebook.when == when)
+
+    parts = {caption: list(names) for caption, names in book["summaries_parts"].items()}
+    parts["Computation notebooks"] = list(pages("multicentre"))
+    return BookLayout(tuple(book["multicentre_chapters"]) + pages("multicentre"), tuple(book["published_chapters"]) + pages("published"),
+                      book["summaries_root"], parts)
 
 
 def load(path: Path = paths.PIPELINE) -> dict[str, Notebook]:
@@ -87,6 +123,8 @@ def check_declaration(notebooks: dict[str, Notebook]) -> None:
     problems = []
     writers: dict[str, str] = {}
     for notebook in notebooks.values():
+        if notebook.when not in WHEN:
+            problems.append(f"{notebook.name}: 'when' is {notebook.when!r}; it must be one of {', '.join(WHEN)}")
         for before in notebook.after:
             if before not in notebooks:
                 problems.append(f"{notebook.name}: 'after' names an unknown notebook {before!r}")
@@ -259,4 +297,21 @@ def static_problems(notebooks: dict[str, Notebook]) -> list[str]:
                 item = item.removesuffix(".parquet") if kind == "intermediates" else item
                 if not any(fnmatch.fnmatchcase(item, pattern) or fnmatch.fnmatchcase(pattern, item) for pattern in patterns):
                     problems.append(f"{name}: declares {kind} {item!r}, which its code never writes")
+    return problems + layout_problems(notebooks)
+
+
+def layout_problems(notebooks: dict[str, Notebook], path: Path = paths.PIPELINE) -> list[str]:
+    """Every page ``[book]`` names, and every notebook's page, is a chapter of ``_toc.yml`` with a source file."""
+    import yaml
+
+    toc = yaml.safe_load((paths.ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    listed = {chapter["file"] for part in toc["parts"] for chapter in part["chapters"]}
+    layout = book_layout(path)
+    named = {*layout.multicentre, *layout.published, *(page for pages in layout.summaries_parts.values() for page in pages),
+             *(notebook.page for notebook in notebooks.values())}
+    problems = [f"[book] or a notebook names the page {page!r}, which _toc.yml does not list" for page in sorted(named - listed)]
+    problems += [f"[book] names {page!r}, which has no source file" for page in sorted(named)
+                 if not page.startswith("book/generated/") and not (paths.ROOT / f"{page}.md").is_file()]
+    if not (paths.ROOT / layout.summaries_root).is_file():
+        problems.append(f"[book] summaries_root {layout.summaries_root!r} does not exist")
     return problems

@@ -19,12 +19,9 @@ from vertebroplasty.pipeline.book import BookError, jupyter_book, run_logged
 from vertebroplasty.pipeline.provenance import git_commit
 from vertebroplasty.writing.numbers import curly_quotes
 
-#: The article's body, in order; every other chapter of the book's table of contents except the notebooks becomes an
-#: appendix, in the book's order.
-BODY = ("book/index", "book/introduction", "book/methods", "book/results", "book/cases", "book/centres", "book/discussion",
-        "book/conclusions", "book/limitations")
-#: The book's page holding the bibliography directive.
-REFERENCES = "book/references"
+#: The part of the book's table of contents that is the article's body (after the root page); every other chapter
+#: except the notebooks becomes an appendix, in the book's order.
+BODY_PART = "Report"
 #: LaTeX that keeps a table with its caption on one page and sets the article's page style.
 PREAMBLE = r"""
 \usepackage{needspace}
@@ -109,20 +106,22 @@ def build_pdf(book_dir: Path, target: Path, log: Path) -> Path:
     shutil.copytree(book_dir / "source", source)
     toc = yaml.safe_load((source / "_toc.yml").read_text())
     chapters = [chapter["file"] for part in toc.get("parts", []) for chapter in part["chapters"]]
-    present = set(chapters)
     # the bibliography: LaTeX gathers every citation into one "References" at the end of the article, so the book's
     # references page (a heading over the bibliography directive) would leave an empty section; its directive moves
     # into the appendices' opening page instead
-    appendices = [name for name in chapters if name not in BODY and not name.startswith("book/generated/") and name != REFERENCES]
-    body = [name for name in BODY if name in present or name == toc["root"]]
+    body = [toc["root"], *(chapter["file"] for part in toc.get("parts", []) if part.get("caption") == BODY_PART
+                           for chapter in part["chapters"])]
+    references = [name for name in chapters if not name.startswith("book/generated/")
+                  and "{bibliography}" in (source / f"{name}.md").read_text(encoding="utf-8")]
+    appendices = [name for name in chapters if name not in body and not name.startswith("book/generated/") and name not in references]
     # LaTeX drops the root page's own text, so the summary becomes the first section under an empty root
     (source / "book" / "pdf_root.md").write_text("# Report\n")
     toc["root"] = "book/pdf_root"
     (source / "book" / "pdf_appendices.md").write_text(
         "# Appendices\n\nThe chapters that follow the report's body, which the HTML edition shows as chapters of their own. The "
         "computation notebooks are in the HTML edition only.\n"
-        + ("\n```{bibliography}\n```\n" if REFERENCES in present else ""))
-    toc["parts"] = [{"caption": "Report", "chapters": [{"file": name} for name in body]},
+        + ("\n```{bibliography}\n```\n" if references else ""))
+    toc["parts"] = [{"caption": BODY_PART, "chapters": [{"file": name} for name in body]},
                     {"caption": "Appendices", "chapters": [{"file": "book/pdf_appendices",
                                                             "sections": [{"file": name} for name in appendices]}]}]
     (source / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False, allow_unicode=True))

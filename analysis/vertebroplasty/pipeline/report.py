@@ -128,7 +128,7 @@ def plan(data: str = "", out: str | Path = paths.DEFAULT_OUTPUT, allowed_identif
     centres = validated.data["centre"].nunique() if "centre" in validated.data else 1
     _log(f"{source.name}: {len(validated.data)} patients{f', {centres} centres' if centres > 1 else ''}, sha256 {validated.sha256[:12]}…")
     declared, references = _declared()
-    notebooks = {name: notebook for name, notebook in declared.items() if name != "centres" or centres > 1}
+    notebooks = {name: notebook for name, notebook in declared.items() if notebook.when != "multicentre" or centres > 1}
 
     def write_input(staging: Path) -> Path:
         written = save_validated(validated, staging / "cohort.parquet", source.name)
@@ -164,7 +164,8 @@ def _plan_from_summaries(source: Path, out: Path, allowed_identifier_columns: tu
         return staging / "centres.summaries.json"
 
     parameters = {"data_label": source.name, "alpha": ALPHA, "tests": tests, "case_ids": "", "study_path": ""}
-    return Plan(out, source, {"centres": declared["centres"]}, references, parameters, {"cohort": digest, "study": ""}, write_input,
+    multicentre = {name: notebook for name, notebook in declared.items() if notebook.when == "multicentre"}
+    return Plan(out, source, multicentre, references, parameters, {"cohort": digest, "study": ""}, write_input,
                 True, False, False, description.load(None), pdf, from_summaries=True)
 
 
