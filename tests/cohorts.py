@@ -98,7 +98,7 @@ def write(table: pd.DataFrame, path: Path) -> Path:
 
 
 STUDY = """\
-title: Aspiration before vertebroplasty at a test centre & its district
+title: "Aspiration before vertebroplasty at a test centre & its district <pilot #2, 50 %> \\\\"
 authors:
   - {name: Ann Example, affiliation: "Department of Spine Surgery, Test Centre Hospital"}
   - {name: Bo Sample, affiliation: "Department of Radiology, Test Centre Hospital"}
@@ -117,7 +117,7 @@ references:
              journal = {Spine Test Journal}, year = {2019}, volume = {1}, pages = {1--9}}
   - "10.1000/test.doi.2020"
 screened: 181
-excluded: {pathological fracture: 12, "no pre-operative film": 19}
+excluded: {pathological fracture: 12, "no pre-operative film ($\\\\foo{x}$ cost)": 19}  # a $ in user text is not mathematics (flow diagram)
 study_size: every eligible patient treated in the period was included
 assessors: two musculoskeletal radiologists, blinded to the group, measured the films
 confounders: [age, sex, compression_grade]

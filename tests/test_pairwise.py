@@ -178,6 +178,8 @@ def test_two_types_present_give_one_pair(method):
         pair = result.iloc[0]
         assert (pair["mean_rank_difference"], pair["hodges_lehmann"], pair["rank_biserial"]) == pytest.approx((-3.5, -5.0, -1.0))
         assert pd.isna(pair["mean_difference"])
+        # the shift's Moses interval (one pair: 95 %): k = ⌊12/2 − 1.96 √(12 · 8 / 12)⌋ = 0, so the extreme differences
+        assert (pair["ci_low"], pair["ci_high"]) == pytest.approx((-10.0, -1.0))
     else:
         assert result["mean_difference"].iloc[0] == pytest.approx(3 - 8)
         assert result[["mean_rank_difference", "hodges_lehmann", "rank_biserial"]].isna().all(axis=None)

@@ -152,7 +152,13 @@ def test_case_text_reads_naturally(attrition):
 
 def test_title_page_and_pdf_metadata_come_from_the_study_file(attrition, attrition_pdf):
     info = subprocess.run(["pdfinfo", str(attrition.out / "pdf" / "report.pdf")], capture_output=True, text=True, check=True).stdout
-    assert re.search(r"^Title:\s+Aspiration before vertebroplasty at a test centre & its district$", info, re.MULTILINE)
+    # the title holds &, <, >, # , % and a trailing backslash: each is text in the PDF's metadata, its \title and the HTML
+    assert re.search(r"^Title:\s+Aspiration before vertebroplasty at a test centre & its district <pilot #2, 50 %> \\$", info,
+                     re.MULTILINE)
+    navbar = (attrition.out / "html" / "book" / "results.html").read_text()
+    assert "its district &lt;pilot #2, 50 %&gt; \\" in navbar and "<pilot" not in navbar
+    search = (attrition.out / "html" / "search.html").read_text()
+    assert "<pilot" not in search
     assert re.search(r"^Author:\s+Ann Example, Bo Sample, Cy Third$", info, re.MULTILINE)
     assert re.search(r"^Subject:\s+Percutaneous vertebroplasty", info, re.MULTILINE)
     first_page = " ".join(attrition_pdf.split("\f")[0].split())

@@ -32,6 +32,7 @@ findings = audit.findings(checks)
 out.results(checks, "audit.csv")
 out.results(findings, "audit_findings.csv")
 out.glue("audit_checks", len(checks))
+out.glue("audit_inconsistent_checks", int((checks["verdict"] == "inconsistent").sum()))
 out.glue("audit_inconsistent", len(findings))
 checks.groupby(["kind", "verdict"]).size().unstack(fill_value=0)
 

@@ -85,6 +85,7 @@ for group, size in data.sizes().items():
 for kind in ("A", "B", "C"):
     out.glue(f"n_distribution_{kind}", data.sizes("cement_distribution").get(kind, 0))
 out.glue("alpha", alpha)
+out.glue("summaries_used", comparisons.summaries_description(tests))
 out.glue("tests_used", comparisons.tests_description(tests))
 out.glue("original_analysis", description_text.original_analysis(study))
 out.glue("minimum_follow_up", description_text.follow_up_months(study))

@@ -90,17 +90,18 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return run(arguments)
     except (CohortValidationError, OutputError, OptionError, StudyDescriptionError, SummaryFileError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(paths.terminal_safe(f"error: {error}"), file=sys.stderr)
         return EXIT_INPUT
     except (NotebookError, PipelineError, BookError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(paths.terminal_safe(f"error: {error}"), file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         print("stopped: the previous report, if any, was left as it was", file=sys.stderr)
         return EXIT_INTERRUPTED
     except OSError as error:  # a full disk, a folder without permission, a file that vanished: one line, no traceback
         where = f"{error.filename}: " if error.filename else ""
-        print(f"error: {where}{error.strerror or error} (the previous report, if any, was left as it was)", file=sys.stderr)
+        print(paths.terminal_safe(f"error: {where}{error.strerror or error} (the previous report, if any, was left as it was)"),
+              file=sys.stderr)
         return EXIT_FAILED
 
 
@@ -111,11 +112,11 @@ def run(arguments: argparse.Namespace) -> int:
         source = paths.resolve_data_path(arguments.data)
         cohort = load_cohort(source, tuple(arguments.allow_column))
         for notice in cohort.notices:
-            print(f"notice: {notice}")
+            print(paths.terminal_safe(f"notice: {notice}"))
         counts = cohort.data["group"].value_counts().sort_index()
         groups = ", ".join(f"group {group}: {count}" for group, count in counts.items())
         centres = f", {cohort.data['centre'].nunique()} centres" if "centre" in cohort.data and cohort.data["centre"].nunique() > 1 else ""
-        print(f"{source}: valid — {len(cohort.data)} patients ({groups}){centres}; sha256 {cohort.sha256}")
+        print(f"{paths.shown(source)}: valid — {len(cohort.data)} patients ({groups}){centres}; sha256 {cohort.sha256}")
         return 0
     if arguments.command == "summary":
         from vertebroplasty.contract.summary_file import SummaryFileError
@@ -123,7 +124,7 @@ def run(arguments: argparse.Namespace) -> int:
 
         min_cell = _min_cell(arguments.min_cell, SummaryFileError)
         for path in write_summaries(arguments.data, arguments.out, min_cell, tuple(arguments.allow_column)):
-            print(f"wrote {path} (aggregates only: send this file, not the data)")
+            print(f"wrote {paths.shown(path)} (aggregates only: send this file, not the data)")
         return 0
     if arguments.command in ("report", "pdf"):
         from vertebroplasty.pipeline.report import OptionError, build_report
@@ -138,7 +139,7 @@ def run(arguments: argparse.Namespace) -> int:
         from vertebroplasty.paper.synthetic.reconstruction import write_default_cohort
 
         path = write_default_cohort(**({} if arguments.seed is None else {"seed": arguments.seed}))
-        print(f"wrote {path}")
+        print(f"wrote {paths.shown(path)}")
         written = write_multicentre_example()
         print(f"wrote {len(written)} files of the multicentre example to {paths.MULTICENTRE_EXAMPLE}")
         return 0

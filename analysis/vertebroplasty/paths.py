@@ -22,7 +22,7 @@ MULTICENTRE_EXAMPLE = DATA / "examples" / "multicentre"
 PIPELINE = ANALYSIS / "pipeline.toml"
 DEFAULT_OUTPUT = ROOT / "_build"
 #: Files and folders of the book's own sources (copied into each build).
-BOOK_SOURCES = ("_config.yml", "_toc.yml", "_static", "_ext", "book")
+BOOK_SOURCES = ("_config.yml", "_toc.yml", "_static", "_templates", "_ext", "book")
 
 
 def resolve_data_path(data_path: str | Path | None) -> Path:
@@ -45,3 +45,24 @@ def cache_root() -> Path:
         return ROOT / ".cache"
     base = os.environ.get("XDG_CACHE_HOME", "") or str(Path.home() / ".cache")
     return Path(base) / "vertebroplasty"
+
+
+def terminal_safe(message: str) -> str:
+    r"""A message for the terminal with every control character but the line break and tab shown as an escape
+    (``\x1b``), so a name holding escape sequences cannot recolour, move or hide what the terminal shows.
+
+    >>> terminal_safe("a\x1b[31mred\nnext")
+    'a\\x1b[31mred\nnext'
+    """
+    return "".join(character if character in "\n\t" or character.isprintable() else character.encode("unicode_escape").decode("ascii")
+                   for character in str(message))
+
+
+def shown(name) -> str:
+    r"""A user's file or folder name inside a one-line message: control characters, the line break included, escaped,
+    so a name cannot forge a line of its own.
+
+    >>> shown("x\nerror: forged.csv")
+    'x\\nerror: forged.csv'
+    """
+    return terminal_safe(str(name)).replace("\n", "\\n")

@@ -269,12 +269,13 @@ def join_parenthesis(text: str, addition: str) -> str:
 
 
 def difference_unit(variable: str) -> str:
-    """How a difference of a variable is spoken of: `` mm``, ``°``, `` points`` (scores), `` percentage points`` (ratios).
+    """How a difference of a variable is spoken of: `` mm``, ``°``, `` points`` (VAS), `` percentage points`` (ratios,
+    and a score printed in per cent such as the ODI).
 
-    >>> difference_unit("fvahl"), difference_unit("lka_loss"), difference_unit("odi_final"), difference_unit("avhlr")
+    >>> difference_unit("fvahl"), difference_unit("lka_loss"), difference_unit("vas_final"), difference_unit("odi_final")
     (' mm', '°', ' points', ' percentage points')
     """
-    if scale(variable) == "ordinal":
+    if scale(variable) == "ordinal" and unit(variable) != "%":
         return " points"
     return {"%": " percentage points", "degrees": "°", "": ""}.get(unit(variable), f" {unit(variable)}")
 

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from vertebroplasty import paths
 from vertebroplasty.contract import dictionary
 
 MINIMUM_PATIENTS_PER_GROUP = 2
@@ -691,7 +692,7 @@ def _column_problems(table: TextTable, allowed_identifier_columns: tuple[str, ..
                     "remove it, or allow it explicitly (ALLOW_COLUMNS=... / --allow-column) if it is not one")
             problems.append(Problem(file, rule, column))
         else:
-            notices.append(f"{file}: column {column!r} is not part of the data contract and is ignored")
+            notices.append(f"{paths.shown(file)}: column {column!r} is not part of the data contract and is ignored")
     for column in text.columns[text.columns.duplicated()].unique():
         problems.append(Problem(file, "column names must be unique", column))
     for column in dictionary.column_names():

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from IPython.display import display
 
-from vertebroplasty.writing.numbers import curly_quotes, true_minus
+from vertebroplasty.writing.numbers import curly_quotes, join_units, true_minus
 
 #: First characters that make a spreadsheet treat a cell as a formula (OWASP, CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -106,7 +106,7 @@ class Publisher:
         if isinstance(value, (np.integer, np.floating)):
             value = value.item()
         if isinstance(value, str):
-            value = curly_quotes(true_minus(value))
+            value = join_units(curly_quotes(true_minus(value)))
         glue(name, value, display=False)
         show(name, value)
 
@@ -121,7 +121,7 @@ class Publisher:
         from myst_nb import glue
 
         self._check("markdown", name)
-        text = true_minus(text)
+        text = join_units(true_minus(text))
         if self.folder:
             target = self.folder / "markdown" / f"{name}.md"
             target.parent.mkdir(parents=True, exist_ok=True)

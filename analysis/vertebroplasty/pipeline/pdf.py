@@ -29,6 +29,11 @@ PREAMBLE = r"""
 \def\sphinxattablestart{\par\needspace{6\baselineskip}\vskip\dimexpr\sphinxtablepre\relax\spx@inframedtrue
   \begin{minipage}{\linewidth}}
 \def\sphinxattableend{\end{minipage}\par\@nobreakfalse\prevdepth\z@\vskip\sphinxtablepost\relax}
+% a long table breaks across pages as a longtable, which steps the table counter even without a caption: give the number
+% back after an uncaptioned one, so that Tables 1-3 keep the paper's numbers
+\newif\ifspxreportcaptioned
+\g@addto@macro\sphinxthelongtablecaptionisattop{\noalign{\global\spxreportcaptionedtrue}}
+\g@addto@macro\sphinxatlongtableend{\ifspxreportcaptioned\else\addtocounter{table}{-1}\fi\global\spxreportcaptionedfalse}
 \makeatother
 \renewcommand{\sphinxtablecontinued}[1]{\textit{(continued)}}
 % identifiers (column names, file names) in the monospace font, never hyphenated, breaking only after an underscore
@@ -140,7 +145,11 @@ def build_pdf(book_dir: Path, target: Path, log: Path) -> Path:
         "figure_align": "htbp",
         "sphinxsetup": "HeaderFamily=\\rmfamily\\bfseries",  # headings in the body's serif face
     })
-    config["sphinx"]["config"]["latex_documents"] = [[toc["root"], "report.tex", config["title"], config.get("author", ""), "howto", True]]
+    # Sphinx writes the title and author into \title{} and \author{} as LaTeX (jupyter-book takes them from the
+    # configuration's own keys): the study's text is escaped first; the title page and metadata above escape their own
+    title, author = latex_escape(config["title"]), latex_escape(config.get("author", ""))
+    config["title"], config["author"] = title, author
+    config["sphinx"]["config"]["latex_documents"] = [[toc["root"], "report.tex", title, author, "howto", True]]
     (source / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
     try:
         run_logged([jupyter_book(), "build", str(source), "--builder", "pdflatex", "--path-output", str(book_dir / "pdf"), "--quiet"],

@@ -31,7 +31,7 @@ class OptionError(ValueError):
 
 
 def _log(message: str) -> None:
-    print(f"[report] {message}", flush=True)
+    print(paths.terminal_safe(f"[report] {message}"), flush=True)
 
 
 def workers() -> int:
@@ -126,7 +126,8 @@ def plan(data: str = "", out: str | Path = paths.DEFAULT_OUTPUT, allowed_identif
         if repeated:
             raise OptionError(f"CASE_IDS names {', '.join(repeated)} more than once; each patient is presented once")
     centres = validated.data["centre"].nunique() if "centre" in validated.data else 1
-    _log(f"{source.name}: {len(validated.data)} patients{f', {centres} centres' if centres > 1 else ''}, sha256 {validated.sha256[:12]}…")
+    several = f", {centres} centres" if centres > 1 else ""
+    _log(f"{paths.shown(source.name)}: {len(validated.data)} patients{several}, sha256 {validated.sha256[:12]}…")
     declared, references = _declared()
     notebooks = {name: notebook for name, notebook in declared.items() if notebook.when != "multicentre" or centres > 1}
 
@@ -156,7 +157,7 @@ def _plan_from_summaries(source: Path, out: Path, allowed_identifier_columns: tu
     text = summary_file.gathered_text(gathered)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     patients = int(gathered.sources[["patients_A", "patients_B"]].to_numpy().sum())
-    _log(f"{source.name}: summaries of {len(gathered.sources)} centres ({patients} patients), no patient rows")
+    _log(f"{paths.shown(source.name)}: summaries of {len(gathered.sources)} centres ({patients} patients), no patient rows")
     declared, references = _declared()
 
     def write_input(staging: Path) -> Path:

@@ -59,7 +59,7 @@ def write_summaries(data: str, out: str, min_cell: int = summary_file.MIN_CELL, 
                                                       patients=patients, min_cell=min_cell, created=created)
     if problems:
         raise summary_file.SummaryFileError(
-            f"{source.name}: summary refused, nothing written — {len(problems)} number(s) of patients below MIN_CELL = {min_cell} "
+            f"{paths.shown(source.name)}: summary refused, nothing written — {len(problems)} number(s) of patients below MIN_CELL = {min_cell} "
             "could single out patients (set MIN_CELL= only as your data-protection rules allow):\n"
             + "\n".join(f"  - {problem}" for problem in problems))
     folder.mkdir(parents=True, exist_ok=True)

@@ -591,6 +591,18 @@ def _sparse_tests_text() -> str:
             f"standard error of √(p (1 − p) / {MONTE_CARLO_TABLES:,})")
 
 
+def summaries_description(tests: str) -> str:
+    """How the tables summarise values under the ``tests`` option (a sentence for the methods).
+
+    >>> "median" in summaries_description("robust"), "median" in summaries_description("paper")
+    (True, False)
+    """
+    if tests == "robust":
+        return ("Measurements are summarised as mean ± standard deviation, the ordinal scores tested on ranks (VAS, ODI) as "
+                "median and interquartile range, and categorical variables as counts and percentages.")
+    return "Continuous variables are summarised as mean ± standard deviation and categorical variables as counts and percentages."
+
+
 def tests_description(tests: str) -> str:
     """The tests that run under the ``tests`` option, in words, for the methods (the pairwise tests included).
 

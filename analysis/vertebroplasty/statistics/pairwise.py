@@ -38,12 +38,12 @@ def pairwise(data: pd.DataFrame, variable: str, between: str, method: str, confi
     """All pairs of levels of ``between`` for one measurement: :data:`COLUMNS`.
 
     ``mean_difference`` is first − second; ``ci_low``/``ci_high`` are Tukey's or Games–Howell's simultaneous
-    interval (:func:`games_howell_interval`; missing for Dunn's rank test, which has no interval of a difference);
-    ``p_adjusted`` is the method's multiplicity-adjusted p.  Dunn's pairs are described in the rank test's own terms
-    (the difference of means is left empty): ``mean_rank_difference`` (first − second, on the joint mid-ranks Dunn's z
-    is built on, so its sign is the direction the test speaks of), the ``hodges_lehmann`` shift (median of the
-    differences between the two levels' values) and the ``rank_biserial`` correlation of the pair (positive when the
-    first level tends to be larger).  ``method`` is ``tukey``,
+    interval of it (:func:`games_howell_interval`); ``p_adjusted`` is the method's multiplicity-adjusted p.  Dunn's pairs
+    are described in the rank test's own terms (the difference of means is left empty): the ``hodges_lehmann`` shift
+    (median of the differences between the two levels' values) with its Moses interval in ``ci_low``/``ci_high``, made
+    simultaneous over the pairs by Bonferroni (each at 1 − (1 − ``confidence``) / number of pairs), the
+    ``mean_rank_difference`` (first − second, on the joint mid-ranks Dunn's z is built on) and the ``rank_biserial``
+    correlation of the pair (positive when the first level tends to be larger).  ``method`` is ``tukey``,
     ``games_howell`` or ``dunn`` (formulas in the module docstring).  No rows (an empty frame with :data:`COLUMNS`)
     when fewer than two levels can be compared, no value varies, or (Tukey, Games–Howell) no level varies within.
 
@@ -87,9 +87,12 @@ def pairwise(data: pd.DataFrame, variable: str, between: str, method: str, confi
                               "level": np.repeat(usable, [len(groups[level]) for level in usable])})
         matrix = scikit_posthocs.posthoc_dunn(frame, val_col="value", group_col="level", p_adjust="holm")
         mean_ranks = pd.Series(stats.rankdata(frame["value"]), index=frame.index).groupby(frame["level"]).mean()
-        for first, second in itertools.combinations(usable, 2):
-            rows.append((first, second, np.nan, np.nan, float(matrix.loc[first, second])))
-            rank_effects[(first, second)] = _rank_effects(groups[first], groups[second], mean_ranks[first] - mean_ranks[second])
+        pairs = list(itertools.combinations(usable, 2))
+        simultaneous = 1 - (1 - confidence) / len(pairs)  # Bonferroni over the pairs, as the other methods' intervals are joint
+        for first, second in pairs:
+            effects = _rank_effects(groups[first], groups[second], mean_ranks[first] - mean_ranks[second], simultaneous)
+            rows.append((first, second, effects.pop("ci_low"), effects.pop("ci_high"), float(matrix.loc[first, second])))
+            rank_effects[(first, second)] = effects
     empty = dict.fromkeys(("mean_rank_difference", "hodges_lehmann", "rank_biserial"), np.nan)
     records = [{"variable": variable, "method": METHOD_NAMES[method], "first": first, "second": second,
                 "n_first": len(groups[first]), "n_second": len(groups[second]),
@@ -100,16 +103,17 @@ def pairwise(data: pd.DataFrame, variable: str, between: str, method: str, confi
 
 
 def contrast(pair) -> float:
-    """The signed contrast a pair's direction is read from: its difference of means, or for Dunn's test (no mean
-    difference) its mean-rank difference — the quantity Dunn's z is built on."""
-    return pair.mean_difference if pd.notna(pair.mean_difference) else pair.mean_rank_difference
+    """The signed estimate whose interval (``ci_low``, ``ci_high``) a pair's direction is read from: the difference of
+    means (Tukey, Games–Howell) or, for Dunn's rank test, the Hodges–Lehmann shift."""
+    return pair.mean_difference if pd.notna(pair.mean_difference) else pair.hodges_lehmann
 
 
-def _rank_effects(first: np.ndarray, second: np.ndarray, mean_rank_difference: float) -> dict[str, float]:
-    """A Dunn pair's rank-based effects: the mean-rank difference, the Hodges–Lehmann shift and the rank-biserial r."""
+def _rank_effects(first: np.ndarray, second: np.ndarray, mean_rank_difference: float, confidence: float) -> dict[str, float]:
+    """A Dunn pair's rank-based effects: the mean-rank difference, the Hodges–Lehmann shift with its (Moses) interval at
+    ``confidence``, and the rank-biserial r."""
     u_first = stats.mannwhitneyu(first, second, alternative="two-sided").statistic
-    return {"mean_rank_difference": float(mean_rank_difference),
-            "hodges_lehmann": effect_sizes.hodges_lehmann(first, second)[0],
+    shift, low, high = effect_sizes.hodges_lehmann(first, second, confidence)
+    return {"mean_rank_difference": float(mean_rank_difference), "hodges_lehmann": shift, "ci_low": low, "ci_high": high,
             "rank_biserial": effect_sizes.rank_biserial(float(u_first), len(first), len(second))}
 
 

@@ -130,7 +130,7 @@ def case_paragraph(patient: pd.Series, published_case: bool = False) -> str:
     description = f"{int(patient['age'])}-year-old {sex}" if not pd.isna(patient["age"]) else sex
     segment = f"{patient['segment']} segment" if not pd.isna(patient["segment"]) else "segment not recorded"
     fvah = [f"{float(patient[v]):.2f} mm" if not pd.isna(patient[v]) else "not measured" for v in CASE_FVAH]
-    group = (f"The paper does not give the treatment group of this {description}; the synthetic cohort places "
+    group = (f"The paper does not give the treatment group of this {description}; the data place "
              f"{'her' if sex == 'woman' else 'him' if sex == 'man' else 'the patient'} in group {patient['group']}."
              if published_case else f"The patient was in group {patient['group']}.")
     loss = patient["fvahl"]

@@ -25,6 +25,7 @@ from vertebroplasty.statistics.centres import (
     summary_row,
 )
 from vertebroplasty.writing import myst, numbers
+from vertebroplasty.writing.figures import plain_text
 from vertebroplasty.writing.sentences import interval_direction
 
 #: Higgins et al. (2003): I² (%) from which each band starts.
@@ -88,8 +89,8 @@ def heterogeneity_sentence(pooled: Mapping[str, float], label: str, opposite: It
     >>> sentence[:79]
     'LKA loss: the difference varied substantially from centre to centre (I² = 55 %,'
     >>> rest = sentence[sentence.index("); ") + 3:]
-    >>> rest[:78]
-    'the estimate of centre-b lies on the other side of zero, though its interval i'
+    >>> rest[:79]  # the centre's name is user text, escaped for MyST
+    'the estimate of centre\\\\-b lies on the other side of zero, though its interval i'
     >>> rest[-94:]
     "a new centre's difference would be expected between -3.10 and 1.20 (95 % prediction interval)."
     """
@@ -160,15 +161,6 @@ def forest_data(rows: pd.DataFrame) -> pd.DataFrame:
     frame["kind"] = ["centre"] * len(centres) + ["pooled"] * len(pooled)
     return frame.rename_axis("centre").reset_index()[["centre", "estimate", "ci_low", "ci_high", "n_A", "n_B", "weight",
                                                       "pi_low", "pi_high", "kind"]]
-
-
-def plain_text(text: str) -> str:
-    """A name as matplotlib should print it: a ``$`` is a dollar sign, never the start of mathematics.
-
-    >>> plain_text("St. $ave$")
-    'St. \\\\$ave\\\\$'
-    """
-    return str(text).replace("$", r"\$")
 
 
 def largest_centres(data: pd.DataFrame, limit: int = LABELLED_CENTRES) -> pd.DataFrame:

@@ -82,6 +82,14 @@ def type_a_share(table1) -> pd.Series:
     return row
 
 
+def adjusted_share_caution(adjusted: pd.DataFrame | None) -> bool:
+    """Whether the confounder-adjusted odds ratio of a type A distribution has an interval that includes 1."""
+    if adjusted is None:
+        return False
+    rows = adjusted[(adjusted["variable"] == "type_a_share") & (adjusted["model"] == "confounders")]
+    return bool(len(rows)) and pd.notna(rows.iloc[0]["ci_low"]) and rows.iloc[0]["ci_low"] <= 1 <= rows.iloc[0]["ci_high"]
+
+
 def adjusted_share_text(adjusted: pd.DataFrame | None) -> str:
     """The confounder-adjusted odds ratio of a type A distribution, in words ('' when there is none)."""
     if adjusted is None:
@@ -95,9 +103,10 @@ def adjusted_share_text(adjusted: pd.DataFrame | None) -> str:
     covariates = [c.strip() for c in str(row.get("covariates", "")).split(",") if c.strip()]
     named = confounder_names(covariates) if covariates else "the confounders"
     text = (f" Adjusted for {named}, the odds of a type A distribution in group A were "
-            f"{row['estimate']:.2f} times those in group B (95 % CI {row['ci_low']:.2f} to {row['ci_high']:.2f}, "
+            f"{row['estimate']:.2f} times those in group B (95 % CI {numbers.bound(row['ci_low'], 1.0)} to "
+            f"{numbers.bound(row['ci_high'], 1.0)}, "
             f"{numbers.format_p_in_text(row['p'])})")
-    if row["ci_low"] <= 1 <= row["ci_high"]:  # the sensitivity analysis does not carry the answer: say so wherever it is quoted
+    if adjusted_share_caution(adjusted):  # the sensitivity analysis does not carry the answer: say so wherever it is quoted
         return text + (f"; that interval includes the null (an odds ratio of 1), so the difference is not shown to be independent "
                        f"of {named}, and the answer should be read with that caution.")
     return text + "."
@@ -225,16 +234,17 @@ def answers(table1: Results, table2: Results, table3: Results, pairs: pd.DataFra
     """The four questions with a verdict and a sentence each: ``question, topic, verdict, sentence``."""
     rows = []
     verdict, sentence = distribution_answer(table1, share, adjusted)
-    rows.append(("Does aspiration change the distribution of the cement?", "cement distribution", verdict, sentence))
+    rows.append(("Does aspiration change the distribution of the cement?", "cement distribution", verdict, sentence,
+                 verdict == "yes" and adjusted_share_caution(adjusted)))
     verdict, sentence = outcome_answer(table2, "vas_op", adjusted)
-    rows.append(("Does aspiration change pain during cementing?", "pain during cementing", verdict, sentence))
+    rows.append(("Does aspiration change pain during cementing?", "pain during cementing", verdict, sentence, False))
     outcomes = [outcome_answer(table2, variable, adjusted) for variable in RECOMPRESSION]
     rows.append(("Does aspiration reduce recompression after surgery?", "recompression",
                  combine([v for v, _ in outcomes]), " ".join(s for _, s in outcomes)
-                 + " FVAHL and AVHLR are two measures of the same loss of anterior height, in millimetres and as a ratio."))
+                 + " FVAHL and AVHLR are two measures of the same loss of anterior height, in millimetres and as a ratio.", False))
     verdict, sentence = type_a_answer(pairs, table3, alpha)
-    rows.append(("Is type A followed by less recompression than types B and C?", "type A against B and C", verdict, sentence))
-    return pd.DataFrame(rows, columns=["question", "topic", "verdict", "sentence"])
+    rows.append(("Is type A followed by less recompression than types B and C?", "type A against B and C", verdict, sentence, False))
+    return pd.DataFrame(rows, columns=["question", "topic", "verdict", "sentence", "caution"])
 
 
 def conclusions_text(answered: pd.DataFrame, synthetic: bool = False) -> str:
@@ -258,9 +268,14 @@ def conclusions_text(answered: pd.DataFrame, synthetic: bool = False) -> str:
     return "\n".join(lines) + "\n\n" + closing
 
 
+#: How the summary names a question whose topic alone would be ambiguous.
+HEADLINE_TOPICS = {"type A against B and C": "Less recompression after type A than after types B and C"}
+
+
 def headline_list(answered: pd.DataFrame) -> str:
     """The summary's key results: one bullet per question with its verdict; the evidence is said once, in Conclusions."""
-    return "\n".join(f"- **{row.topic[0].upper() + row.topic[1:]}:** {VERDICT_WORDS[row.verdict].lower()}." for row in answered.itertuples())
+    return "\n".join(f"- **{HEADLINE_TOPICS.get(row.topic, row.topic[0].upper() + row.topic[1:])}:** {VERDICT_WORDS[row.verdict].lower()}"
+                     + (", with a caution (see Conclusions)." if row.caution else ".") for row in answered.itertuples())
 
 
 def beside_paper(answered: pd.DataFrame) -> str:

@@ -32,6 +32,16 @@ TYPE_COLOURS = {"A": "#2a9d8f", "B": "#e9c46a", "C": "#e76f51"}
 TIMEPOINT_LABELS = {"pre": "Pre-op", "op": "During\ncementing", "post": "24 h\npost-op", "final": "Final\nfollow-up"}
 
 
+def plain_text(text: str) -> str:
+    r"""User text (a centre, a patient id, an exclusion reason) as matplotlib should print it: a ``$`` is a dollar sign,
+    never the start of mathematics (which would print ``$x^2$`` as x² and stop the build on an unknown command).
+
+    >>> plain_text("St. $ave$")
+    'St. \\$ave\\$'
+    """
+    return str(text).replace("$", r"\$")
+
+
 def measure_label(measure: str) -> str:
     """Axis label of a measure followed over time, its unit from the data dictionary: ``LKA (°)``."""
     return f"{measure.upper()} ({dictionary.unit_symbol(f'{measure}_pre')})"
@@ -196,15 +206,16 @@ def case_figure(data: pd.DataFrame, patients: pd.DataFrame) -> tuple[plt.Figure,
                    for group, part in data.groupby("group", observed=True)}
     for row_axes, (_, patient) in zip(axes, patients.iterrows()):
         name = str(patient.get("case_key", patient["patient_id"]))
+        shown = plain_text(name)
         for axis, (measure, label) in zip(row_axes, measures):
             columns = [f"{measure}_{t}" for t in derivation.TIMEPOINTS]
             own = pd.to_numeric(patient[columns], errors="coerce").astype(float).to_numpy()
             mean = group_means[patient["group"]][columns].to_numpy()
             x = np.arange(len(columns))
             axis.plot(x, mean, color="0.6", marker="s", markersize=3, label=f"Group {patient['group']} mean")
-            axis.plot(x, own, color=TYPE_COLOURS.get(str(patient["cement_distribution"]), "k"), marker="o", label=name)
+            axis.plot(x, own, color=TYPE_COLOURS.get(str(patient["cement_distribution"]), "k"), marker="o", label=shown)
             axis.set_xticks(x, [TIMEPOINT_LABELS[t] for t in derivation.TIMEPOINTS], fontsize=7)
-            axis.set_title(f"{name}: {label}", fontsize=8)
+            axis.set_title(f"{shown}: {label}", fontsize=8)
             rows += [{"case": name, "measure": measure, "timepoint": t, "patient": v, "group_mean": m}
                      for t, v, m in zip(derivation.TIMEPOINTS, own, mean)]
         row_axes[0].legend(frameon=False, fontsize=7)
@@ -268,7 +279,7 @@ def flow_diagram(flow: pd.DataFrame) -> tuple[plt.Figure, pd.DataFrame]:
         excluded = before[before["stage"] != "screened"]
         parts = [f"Screened for eligibility: {int(screened['n'].iloc[0])}"] if len(screened) else []
         if len(excluded):
-            reasons = "; ".join(f"{row.label.removeprefix('excluded: ')} {int(row.n)}" for row in excluded.itertuples())
+            reasons = "; ".join(f"{plain_text(row.label.removeprefix('excluded: '))} {int(row.n)}" for row in excluded.itertuples())
             parts.append(f"excluded {int(excluded['n'].sum())} ({reasons})")
         text = " — ".join(parts) + f" — included: {int(sum(counts[('enrolled', g)] for g in groups))}"
         figure.suptitle(text if len(text) <= 150 else text[:147] + "…", fontsize=7.5)

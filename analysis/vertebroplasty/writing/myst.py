@@ -8,13 +8,15 @@ import pandas as pd
 
 
 def escape_markdown(text: str) -> str:
-    """Escape user-supplied text (file names, patient IDs) for MyST markdown and HTML.
+    """Escape user-supplied text (file names, patient IDs, study text) for MyST markdown and HTML: markup characters
+    and the characters the report's typography would otherwise reset (a hyphen before a digit, straight quotes) are
+    backslash-escaped, so the text is shown exactly as given.
 
-    >>> print(escape_markdown("a<b>_c"))
-    a&lt;b&gt;\\_c
+    >>> print(escape_markdown("a<b>_c -2 \\"x\\" it's"))
+    a&lt;b&gt;\\_c \\-2 \\"x\\" it\\'s
     """
     text = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return re.sub(r"([\\`*_{}\[\]()#+!|$~])", r"\\\1", text)
+    return re.sub(r"([\\`*_{}\[\]()#+!|$~'\"-])", r"\\\1", text)
 
 
 def sentence(text: str) -> str:
@@ -42,8 +44,23 @@ def clause(text: str) -> str:
 
 
 def code_span(text: str) -> str:
-    """User-supplied text as a MyST code span: shown literally (and HTML-escaped by the builder)."""
-    return "`" + str(text).replace("`", "'").replace("\n", " ") + "`"
+    """User-supplied text as a MyST code span: shown literally (and HTML-escaped by the builder).  A text holding
+    single backticks is fenced by two (CommonMark), so it is shown as given; only a run of two or more backticks, which
+    no fence of this package would delimit, is shown as apostrophes.
+
+    >>> print(code_span("a.csv"), code_span("a`b`.csv"), code_span("`x"))
+    `a.csv` `` a`b`.csv `` `` `x ``
+    """
+    text = str(text).replace("\n", " ")
+    if "``" in text:
+        text = text.replace("`", "'")
+    if "`" not in text:
+        return f"`{text}`"
+    return f"`` {text} ``"
+
+
+#: Tables with more rows than this are set as LaTeX longtables, which break across pages (a tabular would run off one).
+LONG_TABLE_ROWS = 18
 
 
 def list_table(header: list[str], rows: list[list[str]], widths: list[int], name: str = "", caption: str = "",
@@ -59,9 +76,12 @@ def list_table(header: list[str], rows: list[list[str]], widths: list[int], name
         return empty
     def cell(text: str) -> str:  # a cell must not start like a list item ("-1.2", "3. ")
         text = re.sub(r"^(\d+)([.)])(\s|$)", r"\1\\\2\3", str(text))
+        text = re.sub(r"^-(?=\.?\d)", "\u2212", text)  # a number's sign: the true minus, which no list item starts with
         return "\\" + text if text[:1] in "-+*" and text else text
 
     lines = [f"```{{list-table}} {caption}".rstrip(), ":header-rows: 1", f":widths: {' '.join(map(str, widths))}"]
+    if len(rows) > LONG_TABLE_ROWS:  # may run over a page in the PDF: a LaTeX longtable breaks there, repeating its header
+        lines.append(":class: longtable")
     if name:
         lines.append(f":name: {name}")
     lines.append("")

@@ -95,6 +95,19 @@ def median_iqr(median: float, q1: float, q3: float, n: int | None = None, expect
     return f"{'median ' if words else ''}{median:.2f} ({spread}{counted})"
 
 
+def bound(value: float, null: float, decimals: int = 2) -> str:
+    """An interval's bound printed with enough decimals to show on which side of the ``null`` value it lies (at most
+    four): an odds ratio's lower bound 0.996 prints as ``0.996``, not as ``1.00``, which would read as excluding 1.
+
+    >>> bound(0.996, 1.0), bound(1.004, 1.0), bound(1.23, 1.0), bound(1.0, 1.0)
+    ('0.996', '1.004', '1.23', '1.00')
+    """
+    for places in range(decimals, 5):
+        if value == null or round(value, places) != null:
+            return f"{value:.{places}f}"
+    return f"{value:.4f}"
+
+
 def count_percent(count: int, percent: float) -> str:
     return f"{int(count)} ({percent:.2f} %)" if not pd.isna(percent) else f"{int(count)}"
 
@@ -125,12 +138,14 @@ _LITERAL = re.compile(r"(```[^\n]*|^:[a-z-]+:[^\n]*$|`[^`\n]*`|\$\$.*?\$\$|\$[^$
 #: A hyphen-minus that is a number's sign: before a digit (or a decimal point and a digit), after a space, an opening
 #: bracket, the start of a line or a sign of comparison — never inside a word, an identifier or a range (``SYN-001``, ``1-2``).
 #: The sign of a number that rounds to zero (``-0.00``): printed as ``0.00``, since a rounded zero has no sign.
-_NEGATIVE_ZERO = re.compile(r"(?<![\w.\-/\\])\\?-(?=0(?:\.0+)?(?![.\d]))")
-_SIGN = re.compile(r"(?<![\w.\-/\\])-(?=\.?\d)|\\-(?=\.?\d)")
+#: A backslash-escaped hyphen (``\\-``) is user text (see :func:`vertebroplasty.writing.myst.escape_markdown`) and stays as given.
+_NEGATIVE_ZERO = re.compile(r"(?<![\w.\-/\\])-(?=0(?:\.0+)?(?![.\d]))")
+_SIGN = re.compile(r"(?<![\w.\-/\\])-(?=\.?\d)")
 
 
 _APOSTROPHE = re.compile(r"(?<=[^\W\d_])'(?=[^\W\d_])|(?<=s)'(?=[\s.,;:)]|$)")
 _OPENING_QUOTE = re.compile(r'(?:(?<=^)|(?<=[\s(\[—–-]))"(?=\S)')
+_CLOSING_QUOTE = re.compile(r'(?<!\\)"')  # an escaped quote (user text) stays straight
 
 
 def curly_quotes(text: str) -> str:
@@ -142,8 +157,22 @@ def curly_quotes(text: str) -> str:
     Tukey’s HSD, the patients’ files, “significantly lower”; `a'b`; $x'$; 1990's
     """
     parts = _LITERAL.split(text)
-    return "".join(part if index % 2 else _OPENING_QUOTE.sub("“", _APOSTROPHE.sub("’", part)).replace('"', "”")
+    return "".join(part if index % 2 else _CLOSING_QUOTE.sub("”", _OPENING_QUOTE.sub("“", _APOSTROPHE.sub("’", part)))
                    for index, part in enumerate(parts))
+
+
+_UNIT_AFTER_NUMBER = re.compile(r"(?<=\d) (?=(?:%|mm|mL|points|percentage points|years|days|months|min|kg/m²)(?![\w²]))")
+
+
+def join_units(text: str) -> str:
+    """A number and its unit kept on one line: the space between them becomes a no-break space (U+00A0), so neither
+    the HTML nor the PDF breaks ``59.5 %`` or ``−1.75 mm`` at a line end; code and math are untouched.
+
+    >>> join_units("59.5 % vs 36.6 %; 95 % CI; −1.75 mm; 10 percentage points; 5 patients; `3 mm`")
+    '59.5\xa0% vs 36.6\xa0%; 95\xa0% CI; −1.75\xa0mm; 10\xa0percentage points; 5 patients; `3 mm`'
+    """
+    parts = _LITERAL.split(text)
+    return "".join(part if index % 2 else _UNIT_AFTER_NUMBER.sub("\u00a0", part) for index, part in enumerate(parts))
 
 
 def true_minus(text: str) -> str:
@@ -155,8 +184,8 @@ def true_minus(text: str) -> str:
     'difference −1.23 (−2.00 to −0.46); SYN-001; 2019-01; `-x`; $-1$; (−3)'
     >>> true_minus("(-0.00 to 0.38); -0.004; -0.05; g -0.00")  # a rounded zero has no sign
     '(0.00 to 0.38); −0.004; −0.05; g 0.00'
-    >>> true_minus("* - -0.5"), true_minus("  - \\\\-0.5")  # a list-table cell keeps its bullet; an escaped sign needs no escape
-    ('* - −0.5', '  - −0.5')
+    >>> true_minus("* - -0.5"), true_minus("centre \\\\-2 (user text, escaped)")  # a list-table cell keeps its bullet
+    ('* - −0.5', 'centre \\\\-2 (user text, escaped)')
     """
     parts = _LITERAL.split(text)
     return "".join(part if index % 2 else _SIGN.sub("\u2212", _NEGATIVE_ZERO.sub("", part)) for index, part in enumerate(parts))

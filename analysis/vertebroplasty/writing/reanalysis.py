@@ -66,10 +66,12 @@ def clustering_note(correlations: pd.DataFrame | None) -> str:
                   "centres: its design effect is then about 1 − ρ for an intraclass correlation ρ, at most 1 "
                   "{cite:p}`vierron2007`. When the groups' shares differ between centres it can exceed 1 "
                   "{cite:p}`vierron2009`, and a follow-up meant to generalise to new centres must plan for the "
-                  "between-centre variation of the effect itself (the prediction intervals of the chapter on centres). "
+                  "between-centre variation of the effect itself<where>. "
                   "Kish's 1 + (m − 1)ρ applies only if whole centres receive one technique")
     if correlations is None:
-        return f"The numbers are for one centre; in a multicentre study that treats both groups in every centre, {stratified}."
+        return (f"The numbers are for one centre; in a multicentre study that treats both groups in every centre, "
+                f"{stratified.replace('<where>', '')}.")
+    stratified = stratified.replace("<where>", " (the prediction intervals of the chapter on centres)")
     iccs = correlations["icc"].dropna()
     spread = (f"the intraclass correlations of these outcomes by centre (one-way ANOVA estimator) run from {iccs.min():.3f} to "
               f"{iccs.max():.3f}" if len(iccs)
@@ -86,8 +88,10 @@ def sample_size_table(sizes: pd.DataFrame) -> str:
     header = ["Outcome", "Observed Hedges' g", "Per group, 80 % power", "Per group, 90 % power"]
     rows = [[dictionary.label(r["variable"]), f"{r['hedges_g']:.2f}", *[numbers.patients(r[f"n_per_group_{p}"]) for p in (80, 90)]]
             for r in sizes.to_dict("records")]
-    return myst.list_table(header, rows, [30, 14, 14, 14], empty="No outcome has an observed difference between the groups to plan "
-                           "from: every effect is zero or could not be computed from these data.")
+    table = myst.list_table(header, rows, [30, 14, 14, 14], empty="No outcome has an observed difference between the groups to plan "
+                            "from: every effect is zero or could not be computed from these data.")
+    dashed = any(cell == "—" for row in rows for cell in row[2:])
+    return table + ("\n\nA dash marks an effect too small to reach with any practical sample." if dashed else "")
 
 
 def type_a_sample_size(data: pd.DataFrame, alpha: float) -> str:

@@ -14,7 +14,7 @@ def responders_table(frame: pd.DataFrame) -> str:
     for r in frame.itertuples():
         difference = ("—" if pd.isna(r.risk_difference) else
                       f"{100 * r.risk_difference:.1f} ({100 * r.ci_low:.1f} to {100 * r.ci_high:.1f})")
-        rows.append([dictionary.prose_label(r.variable), f"{r.threshold:g} points",
+        rows.append([dictionary.prose_label(r.variable), f"{r.threshold:g}{dictionary.difference_unit(r.variable)}",
                      f"{r.count_first} of {r.n_first} ({r.percent_first:.1f} %)" if r.n_first else "—",
                      f"{r.count_second} of {r.n_second} ({r.percent_second:.1f} %)" if r.n_second else "—", difference])
     return myst.list_table(["Score", "Improvement of at least", "Group A", "Group B",
@@ -44,8 +44,8 @@ def importance_sentence(frame: pd.DataFrame, defaults: bool) -> str:
             differ.append(f"{'more' if r.risk_difference > 0 else 'fewer'} patients of group A reached it for {label}")
         if min(r.percent_first, r.percent_second) >= 100 * CEILING:
             ceiling.append(label)
-    thresholds = myst.english_list(sorted({f"{r.threshold:g} points on the {dictionary.prose_label(r.variable).split(' ')[0]}"
-                                           for r in frame.itertuples()}))
+    thresholds = myst.english_list(sorted({f"{r.threshold:g}{dictionary.difference_unit(r.variable)} on the "
+                                           f"{dictionary.prose_label(r.variable).split(' ')[0]}" for r in frame.itertuples()}))
     text = (f"Whether a difference matters to patients is judged here by the share of each group whose score improved from "
             f"before surgery by at least {thresholds}{source}: {'; '.join(parts)}.")
     if differ:

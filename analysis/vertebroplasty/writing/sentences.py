@@ -325,8 +325,9 @@ def several_group_sentence(results: Results, variable: str, pairs: pd.DataFrame 
 
 
 def pair_differs(row, alpha: float) -> bool:
-    """A pair of types differs when its simultaneous interval excludes no difference (Tukey), or, for methods without an
-    interval (Games–Howell, Dunn), when its adjusted p is below alpha."""
+    """A pair of types differs when its simultaneous interval excludes no difference (Tukey, Games–Howell, and for Dunn's
+    test the Bonferroni interval of the Hodges–Lehmann shift); a pair without an interval, when its adjusted p is below
+    alpha."""
     if pd.notna(row.ci_low) and pd.notna(row.ci_high):
         return not (row.ci_low <= 0 <= row.ci_high)
     return pd.notna(row.p_adjusted) and row.p_adjusted < alpha
@@ -339,7 +340,9 @@ def pair_effect_text(pair, unit_text: str = "") -> str:
         text = f"difference {pair.mean_difference:.2f}{unit_text}"
         text += f", 95 % CI {pair.ci_low:.2f} to {pair.ci_high:.2f}" if pd.notna(pair.ci_low) else ""
     else:
-        text = f"Hodges–Lehmann shift {pair.hodges_lehmann:.2f}{unit_text}, rank-biserial r {pair.rank_biserial:.2f}"
+        text = f"Hodges–Lehmann shift {pair.hodges_lehmann:.2f}{unit_text}"
+        text += (f", 95 % simultaneous CI {pair.ci_low:.2f} to {pair.ci_high:.2f} (Bonferroni)" if pd.notna(pair.ci_low) else "")
+        text += f", rank-biserial r {pair.rank_biserial:.2f}"
     return f"{text}, adjusted {numbers.format_p_in_text(pair.p_adjusted)}"
 
 
@@ -464,7 +467,11 @@ def quiet_sentence(results: Results, variables: list[str]) -> str:
     labels = myst.english_list(names)
     p_values = [results.test(variable)["p_val"] for variable in variables]
     where = "between the groups" if results.between == "group" else "across the distribution types"
+    # rows outside every tested family (procedure rows) carry no claim of significance either way
+    verb = "did not differ" if all(results.family(variable) == "" for variable in variables) else "did not differ significantly"
+    tests = {results.test(variable)["test"] for variable in variables}
+    test = f"{comparisons.TEST_NAMES[tests.pop()]}; " if len(tests) == 1 else ""
     if len(variables) == 1:
-        return f"{labels} did not differ significantly {where} ({results.p_text(variables[0])})."
+        return f"{labels} {verb} {where} ({test}{results.p_text(variables[0])})."
     low, high = min(p_values), max(p_values)
-    return f"{labels} did not differ significantly {where} (unadjusted p from {low:.3f} to {high:.3f})."
+    return f"{labels} {verb} {where} ({test}unadjusted p from {low:.3f} to {high:.3f})."

@@ -265,6 +265,16 @@ def format_table(tests: pd.DataFrame, descriptives: pd.DataFrame, table: str, si
     return "\n".join(captioned), footnote
 
 
+def _below_the_interval(record: dict, effect: str, statistic: str) -> str:
+    """Why a sample η² or Cramér's V can lie above its own interval: the interval is for the population value, which is
+    0 when the test statistic falls below what no effect at all would give on average."""
+    high = record.get(f"{effect}_ci_high")
+    if pd.isna(high) or high >= record[effect]:
+        return ""
+    return (f"; the {statistic} statistic is below its expectation without any effect, so the interval for the population "
+            "value shrinks to 0 and lies below the sample value")
+
+
 def format_effects(tests: pd.DataFrame, alpha: float) -> tuple[list[str], list[list[str]]]:
     """Effect sizes with 95 % intervals, one row per variable: header and rows for a list-table."""
     rows = []
@@ -281,7 +291,7 @@ def format_effects(tests: pd.DataFrame, alpha: float) -> tuple[list[str], list[l
                       f"Hedges' g {estimate(record['hedges_g'], record['hedges_g_ci_low'], record['hedges_g_ci_high'])}")
         elif pd.notna(record.get("eta_squared")):
             effect = (f"η² {estimate(record['eta_squared'], record.get('eta_squared_ci_low'), record.get('eta_squared_ci_high'), 3)} "
-                      f"({EFFECT_PERCENT:g} % CI)")
+                      f"({EFFECT_PERCENT:g} % CI)" + _below_the_interval(record, "eta_squared", "F"))
         elif pd.notna(record.get("epsilon_squared")):
             effect = f"ε² {record['epsilon_squared']:.3f}"
         elif pd.notna(record.get("risk_difference")):
@@ -290,7 +300,7 @@ def format_effects(tests: pd.DataFrame, alpha: float) -> tuple[list[str], list[l
                       f"odds ratio {estimate(record['odds_ratio'], record['odds_ratio_ci_low'], record['odds_ratio_ci_high'])}")
         elif pd.notna(record.get("cramers_v")):
             effect = (f"Cramér's V {estimate(record['cramers_v'], record['cramers_v_ci_low'], record['cramers_v_ci_high'], 3)} "
-                      f"({EFFECT_PERCENT:g} % CI)")
+                      f"({EFFECT_PERCENT:g} % CI)" + _below_the_interval(record, "cramers_v", "χ²"))
         else:
             effect = "—"
         finding = testing_rule.is_finding(pd.Series(record), alpha)
