@@ -125,6 +125,10 @@ def build(tmp_path_factory):
                 assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-4000:]
                 log_file.write_text(completed.stdout + completed.stderr)
         built[name] = Built(folder / "report out", log_file.read_text(), folder / "cache")
+        # this worker's own builds (make() without a cache of its own) reuse the shared build's notebook runs
+        worker_cache = Path(os.environ["VERTEBROPLASTY_CACHE"]) / "notebooks"
+        if (folder / "cache" / "notebooks").is_dir():
+            shutil.copytree(folder / "cache" / "notebooks", worker_cache, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".*"))
         return built[name]
 
     return get

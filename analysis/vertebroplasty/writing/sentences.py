@@ -252,6 +252,11 @@ def category_differences_text(differences: pd.DataFrame, variable: str, first: s
     return myst.english_list(named), codes
 
 
+#: The test of a categorical comparison, named before its p in a sentence.
+CATEGORY_TEST_WORDS = {"chi2": "χ² test ", "fisher": "Fisher's exact test ", "freeman_halton": "Fisher–Freeman–Halton test ",
+                       "monte_carlo": "Monte Carlo χ² test "}
+
+
 def category_sentence(results: Results, variable: str) -> str:
     """A categorical comparison between the groups; a category's direction is named only when its own interval excludes no
     difference, and one reference category is kept throughout."""
@@ -284,7 +289,7 @@ def category_sentence(results: Results, variable: str) -> str:
     sparse = ""
     if bool(test["sparse"]) and test["test"] == "chi2":
         sparse = f"; with expected counts below 5, {numbers.exact_p_text(test)}"
-    bracketed = f"({effect}{results.p_text(variable)}{sparse})"
+    bracketed = f"({effect}{CATEGORY_TEST_WORDS.get(test['test'], '')}{results.p_text(variable)}{sparse})"
     if dictionary.role(variable) == "baseline":
         verdict = "a baseline characteristic, not a result of the treatment" + (
             "; the groups were imbalanced" if test["p_val"] < results.alpha else "")
