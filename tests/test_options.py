@@ -12,6 +12,10 @@ import csv
 import os
 import re
 import shutil
+import signal
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pandas as pd
@@ -310,3 +314,28 @@ def test_an_operating_system_error_ends_in_one_line(monkeypatch, capsys):
     assert cli.main(["report"]) == cli.EXIT_FAILED
     error = capsys.readouterr().err
     assert error.strip() == "error: /full/report out: No space left on device (the previous report, if any, was left as it was)"
+
+
+@pytest.mark.slow
+def test_a_build_killed_outright_during_the_html_step_leaves_the_next_build_free(tmp_path, build):
+    """SIGKILL (no handler runs) of the build while jupyter-book writes the HTML: its child may outlive it; the next build
+    into the same folder succeeds, leaves no staging folder and no patient-level copy beside the report."""
+    cache = tmp_path / "cache"
+    shutil.copytree(build("default", "pdf").cache, cache)  # the notebooks are cached: the build reaches the HTML step at once
+    environment = dict(os.environ, VERTEBROPLASTY_CACHE=str(cache))
+    out = tmp_path / "report"
+    process = subprocess.Popen([sys.executable, "-m", "vertebroplasty", "report", "--out", str(out)], cwd=paths.ROOT,
+                               env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    for line in process.stdout:  # wait for the HTML step, then kill the build itself (its jupyter-book child keeps going)
+        if "building the HTML" in line:
+            time.sleep(1.0)
+            process.kill()
+            break
+    process.wait(timeout=120)  # a guard against a hang, not a speed bound
+    assert process.returncode == -signal.SIGKILL
+    completed = subprocess.run([sys.executable, "-m", "vertebroplasty", "report", "--out", str(out)], cwd=paths.ROOT,
+                               env=environment, capture_output=True, text=True, timeout=900)
+    assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-3000:]
+    assert (out / "html" / "index.html").is_file()
+    assert not list(tmp_path.glob(".report.staging-*"))
+    assert [path for path in tmp_path.rglob("*.parquet") if cache not in path.parents] == []  # no patient rows beside the report
