@@ -297,3 +297,11 @@ def test_pdf_identifiers_contents_references_metadata_and_hashes(report, pdf_pag
     digest = provenance["SHA-256 of the data"]
     assert len(digest) == 64 and digest == sha256(paths.DEFAULT_COHORT)
     assert f"{digest[:16]}…" in text and digest not in text  # the page shows the start; the results hold it whole
+
+
+def test_appendix_tables_are_numbered_after_tables_1_to_3(report, pdf_pages):
+    text = "\n".join(pdf_pages)
+    numbered = [int(n) for n in re.findall(r"^\s*Table (\d+): [A-Z]", text, re.MULTILINE)]
+    assert numbered[:3] == [1, 2, 3] and numbered == sorted(numbered) and len(numbered) >= 9  # a long table keeps the count
+    assert re.search(r"Table 4: Effect sizes of the comparisons of Table 1\.", text)
+    assert "Table 4" in report.page("reanalysis") and "The data contract: the columns of a cohort file." in report.page("reproduce")

@@ -99,5 +99,6 @@ from vertebroplasty.writing import myst
 
 table = provenance.provenance_table(data.label, data.sha256, data.n, data.synthetic, data.files)
 out.results(table, "provenance.csv")  # the digests whole; the page shows their start
-out.markdown("provenance_table", myst.frame_table(provenance.shortened(table)))
+out.markdown("provenance_table", myst.frame_table(provenance.shortened(table), name="provenance-table",
+                                                 caption="What this build read and ran with."))
 table

@@ -38,7 +38,7 @@ computed = notebook_outputs.read_upstream(inputs_dir, "comparisons", "tests.parq
 if computed is None:  # run on its own: compute Tables 1–3 here
     computed = pd.concat([r.tests.assign(table=name) for name, r in tables.analyse(data.data, tests).items()], ignore_index=True)
 for name in tables.TABLE_VARIABLES:
-    out.markdown(f"effects_{name}", tables.effects_table(computed[computed["table"] == name], alpha))
+    out.markdown(f"effects_{name}", tables.effects_table(computed[computed["table"] == name], alpha, name))
 computed.loc[computed["table"] == "table2", ["variable", "test", "mean_difference", "ci_low", "ci_high", "hedges_g", "p_holm"]].round(3)
 
 # %% [markdown]

@@ -80,7 +80,8 @@ def summary_table(checks: pd.DataFrame) -> str:
     table = checks.groupby(["check", "verdict"]).size().unstack(fill_value=0).reset_index()
     verdicts = [c for c in ("consistent", "inconsistent", "not-checkable") if c in table.columns]
     rows = [[myst.escape_markdown(r["check"]), *[str(int(r[v])) for v in verdicts]] for _, r in table.iterrows()]
-    return myst.list_table(["Check", *verdicts], rows, [55] + [15] * len(verdicts))
+    return myst.list_table(["Check", *verdicts], rows, [55] + [15] * len(verdicts), name="audit-checks-by-kind",
+                           caption="The audit's checks by kind and verdict.")
 
 
 def checks_table(checks: pd.DataFrame) -> str:

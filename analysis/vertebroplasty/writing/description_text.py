@@ -126,7 +126,8 @@ def variable_table() -> str:
     rows = [[f"`{column}`", entry["description"] + (" (optional column)" if entry["presence"] == "optional" else ""),
              entry["unit"] or "—", dictionary.rule_text(column)]
             for column, entry in dictionary.load_dictionary().iterrows()]
-    return myst.list_table(["Column", "Meaning", "Unit", "Allowed values"], rows, [22, 43, 10, 25])
+    return myst.list_table(["Column", "Meaning", "Unit", "Allowed values"], rows, [22, 43, 10, 25], name="data-contract",
+                           caption="The data contract: the columns of a cohort file.")
 
 
 def formulas() -> str:

@@ -92,10 +92,11 @@ def list_table(header: list[str], rows: list[list[str]], widths: list[int], name
     return "\n".join(lines)
 
 
-def frame_table(frame: pd.DataFrame, widths: list[int] | None = None) -> str:
-    """A frame as a MyST list-table (cells escaped); equal column widths unless ``widths`` are given."""
+def frame_table(frame: pd.DataFrame, widths: list[int] | None = None, name: str = "", caption: str = "") -> str:
+    """A frame as a MyST list-table (cells escaped); equal column widths unless ``widths`` are given; a ``caption``
+    numbers it (with ``name`` as its label)."""
     rows = [[escape_markdown(value) or "—" for value in row] for row in frame.astype(str).to_numpy()]
-    return list_table([str(column) for column in frame.columns], rows, widths or [1] * len(frame.columns))
+    return list_table([str(column) for column in frame.columns], rows, widths or [1] * len(frame.columns), name=name, caption=caption)
 
 
 def english_list(items: list[str], conjunction: str = "and") -> str:

@@ -23,7 +23,8 @@ def assumptions_table(checks: pd.DataFrame, alpha: float) -> str:
                               for column in shapiro if not pd.isna(record.get(column)))
         rows.append([numbers.table_label(record["table"]), dictionary.label(record["variable"]), normality or "—",
                      numbers.format_p(record["levene_p"])])
-    return myst.list_table(["Table", "Variable", "Shapiro–Wilk p per stratum", "Levene p"], rows, [12, 30, 43, 15])
+    return myst.list_table(["Table", "Variable", "Shapiro–Wilk p per stratum", "Levene p"], rows, [12, 30, 43, 15],
+                           name="assumption-checks", caption="Normality and equal variances of the measurements compared by a t-test or ANOVA.")
 
 
 def exact_tests_table(categorical: pd.DataFrame, alpha: float) -> str:
@@ -35,7 +36,8 @@ def exact_tests_table(categorical: pd.DataFrame, alpha: float) -> str:
         chi2 = numbers.format_p(record["p_val"]) if record["test"] == "chi2" else "—"
         expected = "—" if pd.isna(record["min_expected"]) else f"{record['min_expected']:.1f}"
         rows.append([numbers.table_label(record["table"]), dictionary.label(record["variable"]), chi2, expected, exact])
-    return myst.list_table(["Table", "Variable", "χ² p", "Smallest expected count", "Exact test"], rows, [10, 25, 12, 15, 38])
+    return myst.list_table(["Table", "Variable", "χ² p", "Smallest expected count", "Exact test"], rows, [10, 25, 12, 15, 38],
+                           name="exact-tests", caption="The χ² tests beside tests that do not rely on the χ² approximation.")
 
 
 def sparse_sentence(categorical: pd.DataFrame) -> str:
@@ -88,8 +90,10 @@ def sample_size_table(sizes: pd.DataFrame) -> str:
     header = ["Outcome", "Observed Hedges' g", "Per group, 80 % power", "Per group, 90 % power"]
     rows = [[dictionary.label(r["variable"]), f"{r['hedges_g']:.2f}", *[numbers.patients(r[f"n_per_group_{p}"]) for p in (80, 90)]]
             for r in sizes.to_dict("records")]
-    table = myst.list_table(header, rows, [30, 14, 14, 14], empty="No outcome has an observed difference between the groups to plan "
-                            "from: every effect is zero or could not be computed from these data.")
+    table = myst.list_table(header, rows, [30, 14, 14, 14], name="sample-sizes",
+                            caption="Patients per group a follow-up study would need at the effects observed here.",
+                            empty="No outcome has an observed difference between the groups to plan from: every effect is zero or "
+                                  "could not be computed from these data.")
     dashed = any(cell == "—" for row in rows for cell in row[2:])
     return table + ("\n\nA dash marks an effect too small to reach with any practical sample." if dashed else "")
 

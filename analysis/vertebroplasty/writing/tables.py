@@ -310,6 +310,8 @@ def format_effects(tests: pd.DataFrame, alpha: float) -> tuple[list[str], list[l
     return ["Variable", "Effect size (95 % CI unless stated)", "p", "Holm p"], rows
 
 
-def effects_table(tests: pd.DataFrame, alpha: float) -> str:
+def effects_table(tests: pd.DataFrame, alpha: float, table: str = "") -> str:
+    """The effect sizes of one of Tables 1–3 as a captioned, numbered table (numbered after Tables 1–3 in the appendix)."""
     header, rows = format_effects(tests, alpha)
-    return myst.list_table(header, rows, [30, 50, 10, 10])
+    caption = f"Effect sizes of the comparisons of {table_label(table)}." if table else ""
+    return myst.list_table(header, rows, [30, 50, 10, 10], name=f"effects-{table}" if table else "", caption=caption)
