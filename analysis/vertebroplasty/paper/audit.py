@@ -143,6 +143,15 @@ def _p(p: float, digits: int = 3) -> str:
     return f"{p:#.{digits}g}" if p >= 1e-4 else f"{p:.1e}"
 
 
+def _p3(p: float) -> str:
+    """A recomputed p in a finding's sentence, as the report prints p: three decimals, ``< 0.001`` below that.
+
+    >>> _p3(0.9996), _p3(0.0561), _p3(0.0004)
+    ('1.000', '0.056', '< 0.001')
+    """
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
 def _p4(p: float) -> str:
     """A recomputed p with four decimals, never printed as zero.
 
@@ -698,7 +707,7 @@ def pairwise_claims(values: pd.DataFrame | None = None, alpha: float = 0.05) -> 
             supported = in_direction and tukey[2] < alpha  # the audit's pairwise test, fixed in advance (PAIRWISE_TEST)
             pair, subject = f"{_stratum(claim.first)} vs {_stratum(second)}", _subject(claim.table, claim.variable)
             evidence = (f"{PAIRWISE_TEST} on the printed means and SDs with the type sizes of Table 1 gives "
-                        f"p = {_p(tukey[2], 2)}")
+                        f"p {'' if tukey[2] < 0.001 else '= '}{_p3(tukey[2])}")
             claimed = f"{_stratum(claim.first)} has {claim.relation} {_name(claim.variable)} than {_stratum(second)}"
             if supported:
                 sentence = f"{subject}: the claim that {claimed} holds: {evidence}."
@@ -767,7 +776,7 @@ def findings(checks: pd.DataFrame) -> pd.DataFrame:
                       & (chosen["variable"] == row["variable"])]
         if same.empty:
             continue
-        pairs = "; ".join(f"{pair} p = {_p(float(recomputed.rsplit('= ', 1)[1]), 2)}"
+        pairs = "; ".join(f"{pair} p = {_p3(float(recomputed.rsplit('= ', 1)[1]))}"
                           for pair, recomputed in zip(same["stratum"], same["recomputed"]))
         chosen.loc[index, "sentence"] = f"{row['sentence']} Pair by pair ({PAIRWISE_TEST}): {pairs}."
         chosen.loc[index, "consequence"] = CONSEQUENCES[0]

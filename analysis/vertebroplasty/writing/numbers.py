@@ -1,4 +1,16 @@
-"""Numbers as the report prints them: p-values, estimates with intervals, mean ± SD, counts with percentages."""
+"""Numbers as the report prints them: p-values, estimates with intervals, mean ± SD, counts with percentages.
+
+The rule for decimals, everywhere in the book:
+
+* Tables 1–3 print as the paper did, so that each cell can be set beside the published one: means, SDs, medians and
+  percentages to 2 decimals, p to 3.
+* Running text and every other table: differences, intervals, means and medians to 2 decimals; percentages and
+  percentage-point differences to 1; η², ε², Cramér's V and risk differences as proportions to 3; odds ratios to 2, a
+  bound that would round onto 1 with enough decimals to show its side (:func:`bound`).
+* p: 3 decimals, below 0.001 as ``< 0.001`` (:func:`format_p`); never printed as zero.  The audit's own recomputed
+  p-values keep 4 decimals (``< 0.0001``), since it compares them with printed ones.
+* Signs are the true minus (:func:`true_minus`), and a number is joined to its unit (:func:`join_units`).
+"""
 
 from __future__ import annotations
 
