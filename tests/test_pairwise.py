@@ -253,3 +253,20 @@ def test_pairwise_comparisons_skip_categories_and_empty_results(study):
     assert set(result["variable"]) == {"lka_loss"}
     empty = pairwise.pairwise_comparisons(types("AAAA", [1, 2, 3, 4]), ["lka_loss"], BETWEEN, "robust")
     assert len(empty) == 0 and list(empty.columns) == pairwise.COLUMNS
+
+
+def test_a_pair_is_given_a_direction_only_when_its_interval_excludes_zero():
+    from vertebroplasty.writing import sentences
+
+    def dunn(low, high, p):
+        return {"variable": "vas_final", "method": "Dunn's test with Holm's adjustment", "first": "A", "second": "B",
+                "n_first": 40, "n_second": 24, "mean_difference": np.nan, "ci_low": low, "ci_high": high, "p_adjusted": p,
+                "mean_rank_difference": -9.0, "hodges_lehmann": -1.0, "rank_biserial": -0.4}
+
+    # Dunn's p is below alpha, but the shift's interval reaches zero — exactly, or up to floating-point noise
+    for high in (0.0, -1e-15):
+        text = sentences.pair_sentence(pd.DataFrame([dunn(-2.0, high, 0.004)]), "vas_final", 0.05)
+        assert "lower" not in text and "no direction is claimed" in text and "no pair of types differed by its interval" in text
+        assert "CI −2.00 to 0.00" in text.replace("-", "−")
+    text = sentences.pair_sentence(pd.DataFrame([dunn(-2.0, -0.004, 0.004)]), "vas_final", 0.05)
+    assert "type A lower than type B" in text and "to −0.004" in text.replace("-", "−")  # the bound shows its side of zero

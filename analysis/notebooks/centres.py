@@ -56,6 +56,7 @@ out.glue("n_centres", len(centre_names))
 out.markdown("pooled", centres_text.pooled_table(table))
 out.markdown("multicentre_summary", centres_text.multicentre_summary(table))
 out.markdown("multicentre_conclusion", centres_text.multicentre_conclusion(table))
+out.markdown("multicentre_brief", centres_text.multicentre_brief(table))
 out.glue("mantel_haenszel", centres_text.mantel_haenszel_sentence(table))
 print(f"{len(centre_names)} centres: {', '.join(centre_names)}" + (" (from their summary files)" if federated else ""))
 

@@ -47,6 +47,8 @@ def _cell(row: pd.Series | None) -> str:
         return ""
     if pd.isna(row["estimate"]):
         return "—"
+    if row.get("scale") == "odds_ratio" and pd.notna(row["ci_low"]):  # a bound near 1 shows on which side of it it lies
+        return f"{row['estimate']:.2f} ({numbers.bound(row['ci_low'], 1.0)} to {numbers.bound(row['ci_high'], 1.0)})"
     return numbers.estimate(row["estimate"], row["ci_low"], row["ci_high"])
 
 

@@ -295,7 +295,7 @@ def forest_plot(table: pd.DataFrame, variables: Iterable[str] = HEADLINE_OUTCOME
 
 
 def label_of(variable: str) -> str:
-    return "Type-A share (risk difference)" if variable == "type_a_share" else dictionary.label(variable)
+    return "Type-A share (risk difference, as a proportion)" if variable == "type_a_share" else dictionary.label(variable)
 
 
 def pooled_table(table: pd.DataFrame, variables: Iterable[str] = HEADLINE_OUTCOMES) -> str:
@@ -391,13 +391,31 @@ def multicentre_conclusion(table: pd.DataFrame, variables: Iterable[str] = HEADL
     return opening + " " + " ".join(sentences) + " The estimates are in the chapter on centres."
 
 
+#: The Summary's short words for each reading (the Conclusions give the full ones, :data:`READINGS`).
+BRIEF_READINGS = {"holds": "within and across them", "within": "within these centres only", "across": "across centres only",
+                  "none": "in neither way"}
+
+
+def multicentre_brief(table: pd.DataFrame, variables: Iterable[str] = HEADLINE_OUTCOMES) -> str:
+    """The Summary's one sentence on the centres: which headline results hold within and across them (the Conclusions
+    say it at length, :func:`multicentre_conclusion`)."""
+    groups: dict[str, list[str]] = {}
+    for variable in variables:
+        if summary_row(table, variable, ADJUSTED_OLS):
+            groups.setdefault(multicentre_reading(table, variable), []).append(myst.escape_markdown(label_of(variable)))
+    k = int(summary_row(table, next(iter(variables)), POOLED_RANDOM).get("k", 0)) if variables else 0
+    parts = [f"{BRIEF_READINGS[reading]} for {myst.english_list(groups[reading])}" for reading in BRIEF_READINGS if reading in groups]
+    return (f"Taking the {k} centres into account, the headline differences are shown {'; '.join(parts)} "
+            "(Conclusions and the chapter on centres give the estimates).")
+
+
 def mantel_haenszel_sentence(table: pd.DataFrame) -> str:
     """The Mantel–Haenszel pooled odds ratios of the yes/no outcomes, in one sentence."""
     parts = []
     for variable in BINARY_OUTCOMES:
         row = summary_row(table, variable, MANTEL_HAENSZEL)
         if row:
-            parts.append(f"{label_of(variable).replace(' (risk difference)', '')}: odds ratio {row['odds_ratio']:.2f} "
+            parts.append(f"{label_of(variable).replace(' (risk difference, as a proportion)', '')}: odds ratio {row['odds_ratio']:.2f} "
                          f"(95 % CI {row['ci_low']:.2f} to {row['ci_high']:.2f}; {numbers.format_p_in_text(row['p'])}; "
                          f"Breslow–Day test of equal odds ratios {numbers.format_p_in_text(row['breslow_day_p'])})")
     return ("Pooled over the centres with the Mantel–Haenszel method, group A against group B — " + "; ".join(parts) + "."

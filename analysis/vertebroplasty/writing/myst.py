@@ -74,10 +74,10 @@ def list_table(header: list[str], rows: list[list[str]], widths: list[int], name
     """
     if not rows:
         return empty
-    def cell(text: str) -> str:  # a cell must not start like a list item ("-1.2", "3. ")
+    def cell(text: str) -> str:  # a cell must not start like a list item ("-1.2", "3. ") or a comment ("%")
         text = re.sub(r"^(\d+)([.)])(\s|$)", r"\1\\\2\3", str(text))
         text = re.sub(r"^-(?=\.?\d)", "\u2212", text)  # a number's sign: the true minus, which no list item starts with
-        return "\\" + text if text[:1] in "-+*" and text else text
+        return "\\" + text if text[:1] in "-+*%" and text else text  # "%" would start a MyST comment and empty the cell
 
     lines = [f"```{{list-table}} {caption}".rstrip(), ":header-rows: 1", f":widths: {' '.join(map(str, widths))}"]
     if len(rows) > LONG_TABLE_ROWS:  # may run over a page in the PDF: a LaTeX longtable breaks there, repeating its header

@@ -114,8 +114,10 @@ def bound(value: float, null: float, decimals: int = 2) -> str:
     >>> bound(0.996, 1.0), bound(1.004, 1.0), bound(1.23, 1.0), bound(1.0, 1.0)
     ('0.996', '1.004', '1.23', '1.00')
     """
+    if abs(value - null) < 1e-9:  # at the null up to rounding noise: printed as the null
+        return f"{null:.{decimals}f}"
     for places in range(decimals, 5):
-        if value == null or round(value, places) != null:
+        if round(value, places) != null:
             return f"{value:.{places}f}"
     return f"{value:.4f}"
 

@@ -54,6 +54,6 @@ def importance_sentence(frame: pd.DataFrame, defaults: bool) -> str:
         text += " No interval excludes equal shares, so the data do not show that aspiration changes how many patients improve noticeably."
     if ceiling:
         text += (f" For {myst.english_list(ceiling)} at least {100 * CEILING:.0f} % of both groups improved by that much, so the "
-                 "threshold is reached by nearly everyone and cannot tell the groups apart; the differences of means and their "
+                 "threshold is reached by nearly everyone and cannot tell the groups apart; the group differences and their "
                  "intervals (Tables 2 and 3) are then the better guide to size.")
     return text

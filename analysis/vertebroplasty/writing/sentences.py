@@ -130,6 +130,10 @@ def direction_of(test: pd.Series) -> str:
     return interval_direction(test.get("ci_low"), test.get("ci_high"))
 
 
+#: Differences smaller than this are floating-point noise (a difference of two equal measurements computed apart).
+NOISE = 1e-9
+
+
 def interval_direction(low: float | None, high: float | None) -> str:
     """``lower``/``higher`` when an interval of A − B excludes zero, else ``""`` (the report's rule for directions).
 
@@ -138,6 +142,7 @@ def interval_direction(low: float | None, high: float | None) -> str:
     """
     if low is None or high is None or pd.isna(low) or pd.isna(high):
         return ""
+    low, high = (0.0 if abs(bound) < NOISE else bound for bound in (low, high))  # a bound at zero up to rounding noise is zero
     return "lower" if high < 0 else "higher" if low > 0 else ""
 
 
@@ -163,7 +168,7 @@ def effect_text(test: pd.Series, unit_text: str = "") -> str:
     """The effect of a comparison with its interval, in words."""
     if test["test"] == "mann_whitney" and pd.notna(test["hodges_lehmann"]):
         text = (f"Mann–Whitney U test; Hodges–Lehmann shift {test['hodges_lehmann']:.2f}{unit_text}, 95 % CI "
-                f"{test['hodges_lehmann_ci_low']:.2f} to {test['hodges_lehmann_ci_high']:.2f}")
+                f"{numbers.bound(test['hodges_lehmann_ci_low'], 0.0)} to {numbers.bound(test['hodges_lehmann_ci_high'], 0.0)}")
         if test["hodges_lehmann_ci_low"] == test["hodges_lehmann_ci_high"]:  # a whole-point scale and many tied values
             text += (f": on this whole-point scale so many differences between patients equal {test['hodges_lehmann']:g} that "
                      "the median shift and both ends of its interval fall on that value — a mark of the coarse scale, not of a "
@@ -171,8 +176,8 @@ def effect_text(test: pd.Series, unit_text: str = "") -> str:
         return text
     if pd.notna(test["mean_difference"]) and pd.notna(test["ci_low"]):
         welch = "Welch's t-test; " if test["test"] == "welch" else ""
-        return (f"{welch}difference {test['mean_difference']:.2f}{unit_text}, 95 % CI {test['ci_low']:.2f} to "
-                f"{test['ci_high']:.2f}")
+        return (f"{welch}difference {test['mean_difference']:.2f}{unit_text}, 95 % CI {numbers.bound(test['ci_low'], 0.0)} to "
+                f"{numbers.bound(test['ci_high'], 0.0)}")
     if pd.notna(test["eta_squared"]):
         return (f"η² {test['eta_squared']:.3f}, {tables.EFFECT_PERCENT:g} % CI {test['eta_squared_ci_low']:.3f} to "
                 f"{test['eta_squared_ci_high']:.3f}")
@@ -334,7 +339,7 @@ def pair_differs(row, alpha: float) -> bool:
     test the Bonferroni interval of the Hodges–Lehmann shift); a pair without an interval, when its adjusted p is below
     alpha."""
     if pd.notna(row.ci_low) and pd.notna(row.ci_high):
-        return not (row.ci_low <= 0 <= row.ci_high)
+        return interval_direction(row.ci_low, row.ci_high) != ""
     return pd.notna(row.p_adjusted) and row.p_adjusted < alpha
 
 
@@ -343,10 +348,11 @@ def pair_effect_text(pair, unit_text: str = "") -> str:
     interval (Tukey, Games–Howell), or for Dunn's rank test the Hodges–Lehmann shift and the rank-biserial r."""
     if pd.notna(pair.mean_difference):
         text = f"difference {pair.mean_difference:.2f}{unit_text}"
-        text += f", 95 % CI {pair.ci_low:.2f} to {pair.ci_high:.2f}" if pd.notna(pair.ci_low) else ""
+        text += f", 95 % CI {numbers.bound(pair.ci_low, 0.0)} to {numbers.bound(pair.ci_high, 0.0)}" if pd.notna(pair.ci_low) else ""
     else:
         text = f"Hodges–Lehmann shift {pair.hodges_lehmann:.2f}{unit_text}"
-        text += (f", 95 % simultaneous CI {pair.ci_low:.2f} to {pair.ci_high:.2f} (Bonferroni)" if pd.notna(pair.ci_low) else "")
+        text += (f", 95 % simultaneous CI {numbers.bound(pair.ci_low, 0.0)} to {numbers.bound(pair.ci_high, 0.0)} (Bonferroni)"
+                 if pd.notna(pair.ci_low) else "")
         text += f", rank-biserial r {pair.rank_biserial:.2f}"
     return f"{text}, adjusted {numbers.format_p_in_text(pair.p_adjusted)}"
 
@@ -360,14 +366,23 @@ def pair_sentence(pairs: pd.DataFrame, variable: str, alpha: float, omnibus_find
     unit = dictionary.difference_unit(variable)
     found = [f"type {r.first} {'lower' if pairwise.contrast(r) < 0 else 'higher'} than type {r.second} ({pair_effect_text(r, unit)})"
              for r in rows.itertuples() if pair_differs(r, alpha)]
+    # a test's adjusted p below alpha whose pair interval still reaches zero (Dunn's test against its shift): said, undirected
+    undirected = [f"type {r.first} against type {r.second} ({pair_effect_text(r, unit)})" for r in rows.itertuples()
+                  if not pair_differs(r, alpha) and pd.notna(r.p_adjusted) and r.p_adjusted < alpha]
+    unsettled = (f"; for {myst.english_list(undirected)} the adjusted p is below {alpha:g} but the interval of the "
+                 "difference includes zero, so no direction is claimed") if undirected else ""
     if not omnibus_finding:
-        if not found:
+        if not found and not undirected:
             return ""
+        listed = myst.english_list(found + undirected)
         return (f"; the pairwise comparisons ({method}) are exploratory because the overall test is not a finding, so no "
-                f"conclusion rests on them ({myst.english_list(found)})")
+                f"conclusion rests on them ({listed})")
     if not found:
-        return f"; pairwise ({method}), no pair of types differed after adjustment"
-    return f"; pairwise ({method}), {myst.english_list(found)}" + ("; the other pairs did not differ" if len(found) < len(rows) else "")
+        return (f"; pairwise ({method}), no pair of types differed by its interval{unsettled}" if undirected else
+                f"; pairwise ({method}), no pair of types differed after adjustment")
+    others = len(rows) - len(found) - len(undirected)
+    return (f"; pairwise ({method}), {myst.english_list(found)}" + unsettled
+            + ("; the other pairs did not differ" if others > 0 else ""))
 
 
 def significant_outcomes(results: Results, variables: list[str]) -> tuple[list[str], list[str]]:

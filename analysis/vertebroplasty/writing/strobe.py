@@ -31,8 +31,8 @@ description does not have count as not given); "given" means present and not emp
 item topic                    covered when                                             otherwise
 ==== ======================== ======================================================== ===============================================
 1    Title and abstract       ``title``, ``design`` and ``has_abstract``               partly (the Summary always gives key results)
-2    Background/rationale     ``has_background``, or ``source_study`` (the             partly: the introduction is the source study's
-                              introduction is the source study's rationale)            rationale, not this study's
+2    Background/rationale     ``has_background``, or ``source_study`` (the             partly: the introduction states the question
+                              introduction is the source study's rationale)            only, without a rationale
 3    Objectives               ``primary_outcome`` (a question fixed in advance,        partly: the source study's question is tested
                               stated by the testing rule)                              by default
 4    Study design             ``design``                                               missing
@@ -272,8 +272,8 @@ def _rules(study, facts: dict) -> dict[int, tuple[str, str, str]]:
     if facts["has_background"] or source:
         rules[2] = ("covered", place("introduction"), "")
     else:
-        rules[2] = ("partly", place("introduction"), "the introduction gives the source study's rationale; the study description gives "
-                    "no background of its own")
+        rules[2] = ("partly", place("introduction"), "the introduction states the question only: the study description gives no "
+                    "background or rationale of its own")
 
     rules[3] = (("covered", methods_statistics, "") if given("primary_outcome") else
                 ("partly", methods_statistics, "the study description names no primary outcome, so the report tests the source study's "

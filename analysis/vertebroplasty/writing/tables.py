@@ -293,10 +293,11 @@ def format_effects(tests: pd.DataFrame, alpha: float) -> tuple[list[str], list[l
             effect = (f"η² {estimate(record['eta_squared'], record.get('eta_squared_ci_low'), record.get('eta_squared_ci_high'), 3)} "
                       f"({EFFECT_PERCENT:g} % CI)" + _below_the_interval(record, "eta_squared", "F"))
         elif pd.notna(record.get("epsilon_squared")):
-            effect = f"ε² {record['epsilon_squared']:.3f}"
+            effect = f"ε² {record['epsilon_squared']:.3f} (no interval: the rank test gives none)"
         elif pd.notna(record.get("risk_difference")):
-            difference = estimate(record["risk_difference"], record["risk_difference_ci_low"], record["risk_difference_ci_high"], 3)
-            effect = (f"risk difference {difference}; "
+            difference = estimate(100 * record["risk_difference"], 100 * record["risk_difference_ci_low"],
+                                  100 * record["risk_difference_ci_high"], 1)
+            effect = (f"risk difference {difference} percentage points; "
                       f"odds ratio {estimate(record['odds_ratio'], record['odds_ratio_ci_low'], record['odds_ratio_ci_high'])}")
         elif pd.notna(record.get("cramers_v")):
             effect = (f"Cramér's V {estimate(record['cramers_v'], record['cramers_v_ci_low'], record['cramers_v_ci_high'], 3)} "
