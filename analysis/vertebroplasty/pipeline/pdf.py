@@ -40,6 +40,9 @@ PREAMBLE = r"""
 \protected\def\sphinxcodeunderscore{\textunderscore\allowbreak}
 \protected\def\sphinxcode#1{{\ttfamily\hyphenchar\font=-1\relax\let\_\sphinxcodeunderscore#1}}
 \setcounter{tocdepth}{2}
+% floats stay near their text: more of a page may hold figures and tables, a page of floats alone must be well filled
+\renewcommand{\topfraction}{0.85}\renewcommand{\bottomfraction}{0.7}\renewcommand{\textfraction}{0.1}
+\renewcommand{\floatpagefraction}{0.75}\setcounter{topnumber}{3}\setcounter{bottomnumber}{2}\setcounter{totalnumber}{4}
 """
 
 
@@ -142,7 +145,7 @@ def build_pdf(book_dir: Path, target: Path, log: Path) -> Path:
         "maketitle": title_page(config["title"], block, _datetime.date.today().isoformat(), f"{__version__} (commit {git_commit()[:12]})"),
         "papersize": "a4paper", "pointsize": "10pt", "extraclassoptions": "openany,oneside",
         "preamble": PREAMBLE + metadata(config["title"], config.get("author", ""), SUBJECT),
-        "figure_align": "htbp",
+        "figure_align": "!htbp",  # here if it fits at all (see the float fractions of the preamble)
         "sphinxsetup": "HeaderFamily=\\rmfamily\\bfseries",  # headings in the body's serif face
     })
     # Sphinx writes the title and author into \title{} and \author{} as LaTeX (jupyter-book takes them from the

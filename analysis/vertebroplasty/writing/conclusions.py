@@ -237,7 +237,11 @@ def answers(table1: Results, table2: Results, table3: Results, pairs: pd.DataFra
     rows.append(("Does aspiration change the distribution of the cement?", "cement distribution", verdict, sentence,
                  verdict == "yes" and adjusted_share_caution(adjusted)))
     verdict, sentence = outcome_answer(table2, "vas_op", adjusted)
-    rows.append(("Does aspiration change pain during cementing?", "pain during cementing", verdict, sentence, False))
+    if verdict in ("yes", "partly"):  # the one outcome scored by the patient during the procedure itself
+        sentence += (" The score is given by the patient during the operation, so it is open to expectation if the patient knew "
+                     "the technique (Limitations).")
+    rows.append(("Does aspiration change pain during cementing?", "pain during cementing", verdict, sentence,
+                 verdict in ("yes", "partly")))
     outcomes = [outcome_answer(table2, variable, adjusted) for variable in RECOMPRESSION]
     rows.append(("Does aspiration reduce recompression after surgery?", "recompression",
                  combine([v for v, _ in outcomes]), " ".join(s for _, s in outcomes)

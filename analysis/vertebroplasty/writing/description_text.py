@@ -151,10 +151,10 @@ def limitations_text(description: StudyDescription, synthetic: bool, missing_sen
     e = myst.escape_markdown
     items = []
     if description.source_study:
-        items.append("**Design.** The source study is retrospective and from a single centre, with one surgeon. Its publication says "
-                     "both that the records were reviewed retrospectively and that patients were randomly assigned to a technique; no "
-                     "randomisation procedure is described, so allocation may follow the surgeon's choice or time (for example, if "
-                     "aspiration was adopted part-way through the study period).")
+        items.append("**Design.** The source study is retrospective and from a single centre, with one surgeon. Its account of "
+                     "allocation is contradictory (a retrospective review, yet random assignment to a technique) and names no "
+                     "randomisation procedure, so allocation may follow the surgeon's choice or time (for example, if aspiration "
+                     "was adopted part-way through the study period).")
     else:
         design = f"This is {e(description.design)}." if description.design else "The study design is not described."
         if not description.allocation:
