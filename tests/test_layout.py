@@ -80,3 +80,9 @@ def test_the_checker_sees_a_backward_import(tmp_path, monkeypatch):
     monkeypatch.setattr(Path, "read_text", lambda self, *a, **k: source if self == fake else Path.read_bytes(self).decode())
     assert {"vertebroplasty.writing.myst", "vertebroplasty.statistics.power"} <= imported_modules(fake)
     assert max(rank(m) for m in imported_modules(fake)) > rank(module_name(fake))
+
+
+def test_no_module_runs_over_600_lines():
+    longer = {path.relative_to(paths.PACKAGE).as_posix(): n for path in paths.PACKAGE.rglob("*.py")
+              if (n := len(path.read_text(encoding="utf-8").splitlines())) > 600}
+    assert longer == {}, f"split these modules by what they do: {longer}"

@@ -15,27 +15,21 @@ column.  Each centre is then analysed as one study of a meta-analysis and the ce
   the crude model; :func:`mixed_model` — a random centre intercept instead; and :func:`intraclass_correlation` of
   the outcome by centre (:func:`clustering`);
 * :func:`centres_table` — all of it, tidy and long (:data:`TABLE_COLUMNS`), as the build writes it to
-  ``results/centres.csv``; :func:`heterogeneity_sentence` and :func:`forest_plot` present it.
+  ``results/centres.csv`` (:mod:`vertebroplasty.writing.centres_text` presents it).
 
 Every one of them is computed from :func:`cells` — per centre and group, the n, mean and SD of a measurement or
 the count of a yes/no outcome — so a coordinating centre gets the same numbers from centres' summary files
 (:mod:`vertebroplasty.contract.summary_file`) as from their patient rows.
 
-Estimates are always group A minus group B.  A cohort of one centre (a single file, such as the default cohort) has
-nothing to pool: :func:`centres_table` then gives that centre's rows only, with no pooled, Mantel–Haenszel or OLS rows,
-and the report shows the multicentre chapter only when there is more than one centre.
+Estimates are always group A minus group B.  A cohort of one centre (a single file, such as the default cohort) has nothing to
+pool: :func:`centres_table` then gives that centre's rows only, and the report shows the multicentre chapter only for several.
 
 References
 ----------
-DerSimonian R, Laird N. Meta-analysis in clinical trials. *Control Clin Trials* 1986;7:177–188.
-Mantel N, Haenszel W. Statistical aspects of the analysis of data from retrospective studies of disease.
-*J Natl Cancer Inst* 1959;22:719–748.  Robins J, Breslow N, Greenland S. Estimators of the Mantel–Haenszel variance
-consistent in both sparse data and large-strata limiting models. *Biometrics* 1986;42:311–323.
-Breslow NE, Day NE. *Statistical Methods in Cancer Research I*. IARC, 1980.
-Donner A. A review of inference procedures for the intraclass correlation coefficient in the one-way random
-effects model. *Int Stat Rev* 1986;54:67–82.  Vierron E, Giraudeau B.
-Sample size calculation for multicenter randomized trial: taking the center effect into account. *Contemp Clin
-Trials* 2007;28:451–458.
+DerSimonian R, Laird N. *Control Clin Trials* 1986;7:177–188.  Mantel N, Haenszel W. *J Natl Cancer Inst*
+1959;22:719–748.  Robins J, Breslow N, Greenland S. *Biometrics* 1986;42:311–323.  Breslow NE, Day NE. *Statistical
+Methods in Cancer Research I*. IARC, 1980.  Donner A. *Int Stat Rev* 1986;54:67–82.  Vierron E, Giraudeau B.
+*Contemp Clin Trials* 2007;28:451–458.
 """
 
 from __future__ import annotations
@@ -604,16 +598,3 @@ def summary_row(table: pd.DataFrame, variable: str, centre: str = POOLED_RANDOM)
     """One row block of :func:`centres_table` as ``{statistic: value}`` (empty when there is none)."""
     block = table[(table["variable"] == variable) & (table["centre"] == centre)]
     return dict(zip(block["statistic"], block["value"]))
-
-
-# --------------------------------------------------------------------------- forest plot
-
-
-# --------------------------------------------------------------------------- the chapter's tables
-
-
-
-
-
-
-
