@@ -6,8 +6,10 @@ centre files, the hints for the usual export mistakes, and the refusals of what 
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -914,3 +916,18 @@ def test_a_workbook_is_streamed_not_loaded_whole(default_cohort_text, tmp_path, 
     monkeypatch.setattr(openpyxl, "load_workbook", spy)
     assert len(load_cohort(path).data) == len(default_cohort_text)
     assert modes == [True]  # one read-only pass for the values; the layout comes from one pass over the XML
+
+
+def test_control_characters_in_a_file_name_or_an_identifier_are_refused_with_the_rest(tmp_path, default_cohort_text):
+    table = default_cohort_text.copy()
+    table.loc[3, "patient_id"] = "SYN\x1b[31m-004"  # an escape sequence would recolour the terminal and break the pages
+    path = tmp_path / "cohort\x1b.csv"
+    table.to_csv(path, index=False)
+    with pytest.raises(validation.CohortValidationError) as raised:
+        validation.load_cohort(path)
+    rules = [(problem.value, problem.rule) for problem in raised.value.problems]
+    assert ("cohort\x1b.csv", "a file name must not hold control characters (tab, line break, escape); rename the file") in rules
+    assert ("SYN\x1b[31m-004", "must not hold control characters (tab, line break, escape)") in rules
+    completed = subprocess.run([sys.executable, "-m", "vertebroplasty", "validate"], cwd=paths.ROOT, capture_output=True, text=True,
+                               timeout=300, env=dict(os.environ, VERTEBROPLASTY_DATA=str(path)))
+    assert completed.returncode == 2 and "\x1b" not in completed.stderr and "\\x1b" in completed.stderr  # shown, not obeyed

@@ -61,6 +61,9 @@ DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
 PLAIN_NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
 #: Whole numbers beyond this are not held exactly by a float; such a cell is out of any range of the contract.
 LARGEST_WHOLE_NUMBER = 2**53
+#: Names and identifiers reach the pages, the terminal and the figures: control characters (tab, line break, escape)
+#: would break or forge them, so they are refused.
+CONTROL_CHARACTER_RULE = "must not hold control characters (tab, line break, escape)"
 #: The column named in errors of the schema's one cross-column rule.
 CROSS_COLUMN_RULE_COLUMN = "aspirated_blood_ml"
 
@@ -202,6 +205,8 @@ def build_schema():
             checks.append(pa.Check.isin(list(entry["allowed_values"]), error=f"must be {rule}"))
         if pd.notna(entry["minimum"]):
             checks.append(pa.Check.in_range(entry["minimum"], entry["maximum"], error=f"must be {rule}"))
+        if entry["type"] == "text":  # an identifier is shown in the report, on the terminal and in figures: printable only
+            checks.append(pa.Check.str_matches(r"^[^\x00-\x1f\x7f]*$", error=CONTROL_CHARACTER_RULE))
         columns[column] = pa.Column(nullable=not entry["required"], checks=checks, required=entry["presence"] == "required")
     aspiration_only_in_group_a = pa.Check(
         lambda frame: ~(frame["group"].eq("B") & frame[CROSS_COLUMN_RULE_COLUMN].notna()).fillna(False),
@@ -392,6 +397,8 @@ def load_cohort(path: str | Path, allowed_identifier_columns: tuple[str, ...] = 
         hints += file_hints
         if not file_problems:
             parts.append(typed)
+    problems += [Problem(str(file), f"a file name {CONTROL_CHARACTER_RULE}; rename the file", value=file.name)
+                 for file in files if any(ord(character) < 32 or ord(character) == 127 for character in file.name)]
     if not problems:
         data = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
         problems += _group_size_problems(data, str(path))
