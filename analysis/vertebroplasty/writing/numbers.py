@@ -148,7 +148,7 @@ def signed(value: float, decimals: int = 2) -> str:
 
 #: Spans of MyST text whose characters are not prose: fenced blocks' option and code lines, inline code, roles'
 #: targets, math.  A minus sign is typeset only outside them.
-_LITERAL = re.compile(r"(```[^\n]*|^:[a-z-]+:[^\n]*$|`[^`\n]*`|\$\$.*?\$\$|\$[^$\n]+\$)", re.MULTILINE | re.DOTALL)
+_LITERAL = re.compile(r"(```[^\n]*|^:[a-z-]+:[^\n]*$|``[^\n]*?``|`[^`\n]*`|\$\$.*?\$\$|\$[^$\n]+\$)", re.MULTILINE | re.DOTALL)
 #: A hyphen-minus that is a number's sign: before a digit (or a decimal point and a digit), after a space, an opening
 #: bracket, the start of a line or a sign of comparison — never inside a word, an identifier or a range (``SYN-001``, ``1-2``).
 #: The sign of a number that rounds to zero (``-0.00``): printed as ``0.00``, since a rounded zero has no sign.
@@ -198,6 +198,8 @@ def true_minus(text: str) -> str:
     'difference −1.23 (−2.00 to −0.46); SYN-001; 2019-01; `-x`; $-1$; (−3)'
     >>> true_minus("(-0.00 to 0.38); -0.004; -0.05; g -0.00")  # a rounded zero has no sign
     '(0.00 to 0.38); −0.004; −0.05; g 0.00'
+    >>> true_minus("`` a`-2`.csv `` -2")  # a code span fenced by two backticks (a name holding one) is left as it is
+    '`` a`-2`.csv `` −2'
     >>> true_minus("* - -0.5"), true_minus("centre \\\\-2 (user text, escaped)")  # a list-table cell keeps its bullet
     ('* - −0.5', 'centre \\\\-2 (user text, escaped)')
     """
