@@ -231,7 +231,9 @@ def type_a_answer(pairs: pd.DataFrame, table3: Results, alpha: float) -> tuple[s
 
 def answers(table1: Results, table2: Results, table3: Results, pairs: pd.DataFrame, share: pd.Series, alpha: float,
             adjusted: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The four questions with a verdict and a sentence each: ``question, topic, verdict, sentence``."""
+    """The four questions with a verdict and a sentence each: ``question, topic, verdict, sentence, caution`` (``caution``:
+    the verdict is to be read with a caveat its sentence gives — an adjusted interval that includes the null, or an
+    outcome the patient scores during the operation — and the Summary says so)."""
     rows = []
     verdict, sentence = distribution_answer(table1, share, adjusted)
     rows.append(("Does aspiration change the distribution of the cement?", "cement distribution", verdict, sentence,
