@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from vertebroplasty.contract import dictionary
-from vertebroplasty.writing import myst, numbers
+from vertebroplasty.writing import myst
 
 #: A heading per consequence (:data:`vertebroplasty.paper.audit.CONSEQUENCES`), most serious first.
 CONSEQUENCE_HEADINGS = {
@@ -90,9 +90,7 @@ def checks_table(checks: pd.DataFrame) -> str:
                "verdict": "Verdict", "note": "Note"}
     frame = checks.assign(recomputed=checks["recomputed"].map(never_zero))
     frame = frame[[c for c in columns if c in frame.columns]].rename(columns=columns)
-    # every cell is the audit's own text (no user's), so its numbers take the true minus before the table escapes them
-    frame = frame.map(lambda value: numbers.true_minus(str(value)))
-    return myst.frame_table(frame, [8, 14, 18, 14, 14, 10, 22][: len(frame.columns)])
+    return myst.frame_table(frame, [8, 14, 18, 14, 14, 10, 22][: len(frame.columns)], own_text=True)  # the audit's own text
 
 
 def never_zero(text: str) -> str:

@@ -92,10 +92,15 @@ def list_table(header: list[str], rows: list[list[str]], widths: list[int], name
     return "\n".join(lines)
 
 
-def frame_table(frame: pd.DataFrame, widths: list[int] | None = None, name: str = "", caption: str = "") -> str:
+def frame_table(frame: pd.DataFrame, widths: list[int] | None = None, name: str = "", caption: str = "",
+                own_text: bool = False) -> str:
     """A frame as a MyST list-table (cells escaped); equal column widths unless ``widths`` are given; a ``caption``
-    numbers it (with ``name`` as its label)."""
-    rows = [[escape_markdown(value) or "—" for value in row] for row in frame.astype(str).to_numpy()]
+    numbers it (with ``name`` as its label).  Cells are taken for user text, kept as typed; ``own_text`` (a frame the
+    report wrote itself) gives their numbers the true minus sign before escaping, as the rest of the report has."""
+    from vertebroplasty.writing.numbers import true_minus
+
+    typeset = true_minus if own_text else str
+    rows = [[escape_markdown(typeset(value)) or "—" for value in row] for row in frame.astype(str).to_numpy()]
     return list_table([str(column) for column in frame.columns], rows, widths or [1] * len(frame.columns), name=name, caption=caption)
 
 

@@ -107,6 +107,10 @@ def median_iqr(median: float, q1: float, q3: float, n: int | None = None, expect
     return f"{'median ' if words else ''}{median:.2f} ({spread}{counted})"
 
 
+#: Differences smaller than this are floating-point noise (a difference of two equal measurements computed apart).
+NOISE = 1e-9
+
+
 def bound(value: float, null: float, decimals: int = 2) -> str:
     """An interval's bound printed with enough decimals to show on which side of the ``null`` value it lies (at most
     four): an odds ratio's lower bound 0.996 prints as ``0.996``, not as ``1.00``, which would read as excluding 1.
@@ -114,7 +118,7 @@ def bound(value: float, null: float, decimals: int = 2) -> str:
     >>> bound(0.996, 1.0), bound(1.004, 1.0), bound(1.23, 1.0), bound(1.0, 1.0)
     ('0.996', '1.004', '1.23', '1.00')
     """
-    if abs(value - null) < 1e-9:  # at the null up to rounding noise: printed as the null
+    if abs(value - null) < NOISE:  # at the null up to rounding noise: printed as the null
         return f"{null:.{decimals}f}"
     for places in range(decimals, 5):
         if round(value, places) != null:

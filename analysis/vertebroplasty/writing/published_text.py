@@ -18,7 +18,7 @@ def match_summary(comparison: pd.DataFrame) -> str:
             "footnote each of them with the published value and why it differs.")
     if len(others):
         text += ("\n\n:::{dropdown} Published numbers not reproduced at the printed precision\n"
-                 + myst.frame_table(readable(others).map(lambda value: numbers.true_minus(str(value)))) + "\n:::")
+                 + myst.frame_table(readable(others), own_text=True) + "\n:::")
     return text
 
 

@@ -130,10 +130,6 @@ def direction_of(test: pd.Series) -> str:
     return interval_direction(test.get("ci_low"), test.get("ci_high"))
 
 
-#: Differences smaller than this are floating-point noise (a difference of two equal measurements computed apart).
-NOISE = 1e-9
-
-
 def interval_direction(low: float | None, high: float | None) -> str:
     """``lower``/``higher`` when an interval of A − B excludes zero, else ``""`` (the report's rule for directions).
 
@@ -142,7 +138,7 @@ def interval_direction(low: float | None, high: float | None) -> str:
     """
     if low is None or high is None or pd.isna(low) or pd.isna(high):
         return ""
-    low, high = (0.0 if abs(bound) < NOISE else bound for bound in (low, high))  # a bound at zero up to rounding noise is zero
+    low, high = (0.0 if abs(bound) < numbers.NOISE else bound for bound in (low, high))  # a bound at zero up to rounding noise is zero
     return "lower" if high < 0 else "higher" if low > 0 else ""
 
 
