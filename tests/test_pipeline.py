@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -21,7 +22,7 @@ import pytest
 
 from conftest import repository_copy
 from vertebroplasty import paths
-from vertebroplasty.pipeline import cache, declaration, execute, provenance
+from vertebroplasty.pipeline import cache, declaration, execute, kernels, provenance
 
 
 def test_declaration_and_chapter_references_agree():
@@ -157,7 +158,10 @@ def test_the_first_failing_notebook_stops_the_others_at_once(tmp_path):
                  "slow": fake_notebook(tmp_path, "slow", "import time\ntime.sleep(120)")}
     runner = execute.Runner(cache.NotebookCache(None), tmp_path / "scratch", tmp_path / "inputs")
     with pytest.raises(execute.NotebookError) as caught:
-        execute.run_all(notebooks, {"broken": "a", "slow": "b"}, {"broken": {}, "slow": {}}, runner, workers=2, log=lambda m: None)
+        try:
+            execute.run_all(notebooks, {"broken": "a", "slow": "b"}, {"broken": {}, "slow": {}}, runner, workers=2, log=lambda m: None)
+        finally:
+            runner.close()
     assert runner.stopping.is_set()  # the slow notebook's kernel was told to stop (no wall-clock bound: speed is for make bench)
     assert str(caught.value) == "notebook 'broken' failed in cell [2] (import time): ValueError: the data have no type C"
     assert not list((tmp_path / "scratch").glob(".*running*"))
@@ -171,12 +175,95 @@ def test_ctrl_c_stops_within_seconds_and_keeps_the_previous_report(tmp_path, bui
     marker = (out / ".vertebroplasty-report").read_text()
     process = subprocess.Popen([sys.executable, "-m", "vertebroplasty", "report", "--out", str(out), "--no-cache"], env=environment,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(6)  # validation done, notebooks running
+    for line in process.stdout:  # validation done, the first notebook finished, the others running
+        if "[1/" in line:
+            break
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=120)  # a guard against a hang, not a speed bound
     assert process.returncode == 130 and "stopped" in stderr and "Traceback" not in stderr
     assert (out / ".vertebroplasty-report").read_text() == marker and (out / "html" / "index.html").is_file()
     assert not list(tmp_path.glob(".report.staging-*"))
+
+
+@pytest.mark.slow
+def test_a_kernel_forked_from_the_server_is_fresh_and_has_its_own_folder_and_environment(tmp_path):
+    """What one notebook does to its kernel (a variable, a module attribute, an environment variable) is not in the next
+    notebook's kernel; each kernel starts in its own folder with the environment jupyter-client gives it, and it is forked:
+    the server's imports are already there before the notebook's first line."""
+    import papermill
+
+    first, second = nbformat.v4.new_notebook(), nbformat.v4.new_notebook()
+    first.cells = [nbformat.v4.new_code_cell("import os, sys, pandas\nwarm = 'scipy.stats' in sys.modules\nleft = 1\n"
+                                              "pandas.left_by_the_first = 1\nos.environ['LEFT_BY_THE_FIRST'] = '1'\n"
+                                              "print(warm, os.getpid(), os.getppid(), os.getcwd())"),
+                   nbformat.v4.new_code_cell("print(pandas.get_option('display.max_columns'), pandas.get_option('display.width'))")]
+    second.cells = [nbformat.v4.new_code_cell("import os, sys, pandas\nwarm = 'scipy.stats' in sys.modules\n"
+                                               "assert 'left' not in dir() and not hasattr(pandas, 'left_by_the_first')\n"
+                                               "assert 'LEFT_BY_THE_FIRST' not in os.environ and os.environ['GIVEN_TO_THE_KERNEL'] == 'yes'\n"
+                                               "print(warm, os.getpid(), os.getppid(), os.getcwd())")]
+    for notebook in (first, second):
+        notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    server = kernels.KernelServer()
+    printed = []
+    try:
+        for index, notebook in enumerate((first, second)):
+            folder = tmp_path / f"folder {index}"
+            folder.mkdir()
+            nbformat.write(notebook, tmp_path / f"{index}.ipynb")
+            os.environ["GIVEN_TO_THE_KERNEL"] = "yes" if index else "no"  # jupyter-client gives the kernel this process's environment
+            try:
+                with execute.ipc_kernel(server) as manager:
+                    papermill.execute_notebook(str(tmp_path / f"{index}.ipynb"), str(tmp_path / f"{index}-out.ipynb"), kernel_name="python3",
+                                               progress_bar=False, km=manager, cwd=str(folder))
+            finally:
+                del os.environ["GIVEN_TO_THE_KERNEL"]
+            printed.append(nbformat.read(tmp_path / f"{index}-out.ipynb", as_version=4).cells[0].outputs[0]["text"].split())
+        server_pid = server.process.pid
+        with execute.ipc_kernel() as manager:  # a kernel started the usual way: modules decided on import as in the forked ones
+            papermill.execute_notebook(str(tmp_path / "0.ipynb"), str(tmp_path / "usual.ipynb"), kernel_name="python3",
+                                       progress_bar=False, km=manager, cwd=str(tmp_path))
+        usual = nbformat.read(tmp_path / "usual.ipynb", as_version=4).cells
+        forked = nbformat.read(tmp_path / "0-out.ipynb", as_version=4).cells
+        assert usual[1].outputs == forked[1].outputs and usual[0].outputs[0]["text"].split()[0] == "False"
+    finally:
+        server.stop()
+    assert [line[0] for line in printed] == ["True", "True"]  # forked: scipy.stats imported before the notebook asked for it
+    assert printed[0][1] != printed[1][1] and {line[2] for line in printed} == {str(server_pid)}
+    assert [" ".join(line[3:]) for line in printed] == [str(tmp_path / "folder 0"), str(tmp_path / "folder 1")]
+
+
+@pytest.mark.slow
+def test_a_build_killed_outright_while_notebooks_run_leaves_no_process_behind(tmp_path):
+    """SIGKILL cannot be handled: the kernel server notices that the build is gone, and its kernels that the server is."""
+    mark = f"killed-{tmp_path.name}"
+    temporary = Path(tempfile.mkdtemp(prefix="vpt"))  # where the server's socket folder goes (short: a socket path is limited)
+    environment = dict(os.environ, VERTEBROPLASTY_CACHE=str(tmp_path / "cache"), TMPDIR=str(temporary), KILLED_BUILD_MARK=mark)
+    process = subprocess.Popen([sys.executable, "-m", "vertebroplasty", "report", "--out", str(tmp_path / "report"), "--no-cache"],
+                               env=environment, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    for line in process.stdout:
+        if "[1/" in line:  # one notebook finished, others running
+            break
+    assert _processes_marked(mark), "the build's kernels should be running"
+    process.kill()
+    process.wait()
+    deadline = time.monotonic() + 60  # a guard against waiting for ever, not a speed bound
+    while _processes_marked(mark) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _processes_marked(mark) == []
+    assert list(temporary.iterdir()) == []  # the server's socket folder is gone too
+    temporary.rmdir()
+
+
+def _processes_marked(mark: str) -> list[int]:
+    """The processes started with ``KILLED_BUILD_MARK=mark`` in their environment (the build, its server, its kernels)."""
+    found = []
+    for folder in Path("/proc").glob("[0-9]*"):
+        try:
+            if f"KILLED_BUILD_MARK={mark}".encode() in (folder / "environ").read_bytes().split(b"\0"):
+                found.append(int(folder.name))
+        except OSError:  # ended meanwhile, or not ours to read
+            pass
+    return found
 
 
 def test_the_architecture_section_names_modules_that_exist():

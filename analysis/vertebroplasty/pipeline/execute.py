@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from vertebroplasty.pipeline import kernels
 from vertebroplasty.pipeline.cache import NotebookCache
 from vertebroplasty.pipeline.declaration import Notebook
 
@@ -52,6 +53,12 @@ class Runner:
         self.kernels: dict[str, object] = {}
         self.lock = threading.Lock()
         self.stopping = threading.Event()
+        self.server = kernels.KernelServer() if kernels.enabled() else None  # started when a notebook first has to run
+
+    def close(self) -> None:
+        """Stop the kernel server (every kernel has been shut down by then)."""
+        if self.server is not None:
+            self.server.stop()
 
     def run(self, notebook: Notebook, parameters: dict, key: str) -> Run:
         began = time.perf_counter()
@@ -79,7 +86,7 @@ class Runner:
         if "output_dir" in notebook.parameters:
             run_parameters["output_dir"] = str(scratch / "files")
         (scratch / "files").mkdir()
-        with ipc_kernel() as manager:
+        with ipc_kernel(self.server) as manager:
             with self.lock:
                 self.kernels[notebook.name] = manager
             try:
@@ -110,15 +117,23 @@ class Runner:
 
 
 @contextmanager
-def ipc_kernel():
+def ipc_kernel(server: kernels.KernelServer | None = None):
     """A kernel manager for papermill (``km=``) on IPC transport — Unix sockets in a temporary folder instead of TCP on
     localhost: nothing listens on a port, and ipykernel has no reason to warn that its TCP traffic is unencrypted.
-    Asynchronous, so that its client notices a killed kernel within a second; the kernel is shut down on leaving."""
+    Asynchronous, so that its client notices a killed kernel within a second; the kernel is shut down on leaving.
+    With a ``server``, the kernel is forked from it (:mod:`vertebroplasty.pipeline.kernels`)."""
+    import uuid
+
     from jupyter_client import AsyncKernelManager
     from jupyter_core.utils import run_sync
 
-    sockets = Path(tempfile.mkdtemp(prefix="vpk-"))  # short: a Unix socket's path may not exceed about 100 characters
-    manager = AsyncKernelManager(kernel_name=KERNEL, transport="ipc", ip=str(sockets / "k"))
+    # short: a Unix socket's path may not exceed about 100 characters; with a server, inside its folder (gone with it)
+    sockets = server.kernel_folder() if server is not None else Path(tempfile.mkdtemp(prefix="vpk-"))
+    manager = AsyncKernelManager(kernel_name=KERNEL, transport="ipc", ip=str(sockets / "k"), connection_file=str(sockets / "c.json"))
+    if server is not None:
+        manager.kernel_id = str(uuid.uuid4())
+        manager.provisioner = kernels.ForkedProvisioner(kernel_id=manager.kernel_id, kernel_spec=manager.kernel_spec, parent=manager)
+        manager.provisioner.server = server
     try:
         yield manager
     finally:

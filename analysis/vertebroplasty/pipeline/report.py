@@ -20,7 +20,7 @@ from pathlib import Path
 from vertebroplasty import paths
 from vertebroplasty.contract import description, summary_file, validation
 from vertebroplasty.contract.cohort import save_validated
-from vertebroplasty.pipeline import book, cache, declaration, execute, output
+from vertebroplasty.pipeline import book, cache, declaration, execute, kernels, output
 from vertebroplasty.statistics.comparisons import TEST_OPTIONS
 from vertebroplasty.statistics.testing_rule import ALPHA
 from vertebroplasty.writing import cases
@@ -203,11 +203,17 @@ def execute_plan(planned: Plan, use_cache: bool = True, started: float | None = 
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-{os.getpid()}-", dir=out.parent))
     try:
         inputs = staging / "notebooks"
-        cohort_path = planned.write_input(staging)
-        run_parameters = {name: {**planned.parameters, "cohort_path": str(cohort_path), "inputs_dir": str(inputs)} for name in notebooks}
         runner = execute.Runner(notebook_cache, staging, inputs)
-        _log(f"running {len(notebooks)} notebook{'s' if len(notebooks) > 1 else ''} with papermill ({workers()} at a time)")
-        runs = execute.run_all(notebooks, keys, run_parameters, runner, workers(), log=_log)
+        try:
+            if runner.server is not None and any(notebook_cache.entry(name, keys[name]) is None for name in notebooks):
+                runner.server.start()  # its imports overlap with writing the cohort's copy
+            cohort_path = planned.write_input(staging)
+            run_parameters = {name: {**planned.parameters, "cohort_path": str(cohort_path), "inputs_dir": str(inputs)}
+                              for name in notebooks}
+            _log(f"running {len(notebooks)} notebook{'s' if len(notebooks) > 1 else ''} with papermill ({workers()} at a time)")
+            runs = execute.run_all(notebooks, keys, run_parameters, runner, workers(), log=_log)
+        finally:
+            runner.close()
         problems = {name: declaration.check_outputs(notebooks[name], run.entry / "files", run.entry / "notebook.ipynb", planned.references)
                     for name, run in runs.items()}
         problems = {name: found for name, found in problems.items() if found}
@@ -282,20 +288,29 @@ def refresh_committed_notebooks() -> None:
     The stored outputs are what ``pytest --nbval`` compares against: run this deliberately after a change of code,
     data or library that changes results, and review the diff of the notebooks before committing it.
     """
+    server = kernels.KernelServer() if kernels.enabled() else None
+    try:
+        for notebook in declaration.load().values():
+            _refresh(notebook, server)
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def _refresh(notebook: declaration.Notebook, server) -> None:
     import jupytext
     import nbstripout
     import papermill
 
-    for notebook in declaration.load().values():
-        _log(f"refreshing {notebook.source.relative_to(paths.ROOT)} from {notebook.text_source.relative_to(paths.ROOT)}")
-        paired = jupytext.read(notebook.text_source)
-        for index, cell in enumerate(paired.cells):  # stable cell ids, so that a refresh changes only what changed
-            cell.id = f"{notebook.name}-{index}"
-        jupytext.write(paired, notebook.source, fmt="ipynb")
-        with execute.ipc_kernel() as manager:
-            papermill.execute_notebook(str(notebook.source), str(notebook.source), kernel_name=execute.KERNEL, progress_bar=False,
-                                       km=manager)
-        stored = jupytext.read(notebook.source, fmt="ipynb")
-        stored = nbstripout.strip_output(stored, keep_output=True, keep_count=True, keep_id=True,
-                                         extra_keys=["metadata.papermill", "cell.metadata.papermill", "cell.metadata.execution"])
-        jupytext.write(stored, notebook.source, fmt="ipynb")
+    _log(f"refreshing {notebook.source.relative_to(paths.ROOT)} from {notebook.text_source.relative_to(paths.ROOT)}")
+    paired = jupytext.read(notebook.text_source)
+    for index, cell in enumerate(paired.cells):  # stable cell ids, so that a refresh changes only what changed
+        cell.id = f"{notebook.name}-{index}"
+    jupytext.write(paired, notebook.source, fmt="ipynb")
+    with execute.ipc_kernel(server) as manager:
+        papermill.execute_notebook(str(notebook.source), str(notebook.source), kernel_name=execute.KERNEL, progress_bar=False,
+                                   km=manager)
+    stored = jupytext.read(notebook.source, fmt="ipynb")
+    stored = nbstripout.strip_output(stored, keep_output=True, keep_count=True, keep_id=True,
+                                     extra_keys=["metadata.papermill", "cell.metadata.papermill", "cell.metadata.execution"])
+    jupytext.write(stored, notebook.source, fmt="ipynb")

@@ -19,7 +19,6 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
 from matplotlib.patches import FancyBboxPatch, Rectangle  # noqa: E402
 from scipy import stats  # noqa: E402
 
@@ -138,6 +137,8 @@ def distribution_by_group(data: pd.DataFrame) -> tuple[plt.Figure, pd.DataFrame]
 
 def losses_by_distribution(data: pd.DataFrame, variables: tuple[str, ...] = ("lka_loss", "fvahl", "avhlr")) -> tuple[plt.Figure, pd.DataFrame]:
     """Box plots of the losses by cement-distribution type, with the patients as points (see :func:`points_rule`)."""
+    import seaborn as sns  # here, not at the top: the one figure that needs it (the import costs each notebook ½ s)
+
     long = data[["cement_distribution", *variables]].melt(id_vars="cement_distribution", var_name="variable").dropna()
     long["value"] = long["value"].astype(float)
     figure, axes = plt.subplots(1, len(variables), figsize=(9, 3.2), constrained_layout=True)
