@@ -93,6 +93,28 @@ def text_of(html_file: Path) -> str:
     return re.sub(r"\s+", " ", text)
 
 
+def numbered_tables(built: Built) -> list[tuple[int, str]]:
+    """Every table of the built report's pages (the notebooks' pages aside), in the order of the table of contents, as
+    (number, caption); fails on a table without a numbered caption."""
+    import yaml
+    from bs4 import BeautifulSoup
+
+    toc = yaml.safe_load((paths.ROOT / "_toc.yml").read_text())
+    pages = [chapter["file"] for part in toc["parts"] for chapter in part["chapters"] if not chapter["file"].startswith("book/generated/")]
+    found = []
+    for page in [toc["root"], *pages]:
+        html_file = built.out / "html" / f"{page}.html"
+        if not html_file.is_file():  # a chapter this build leaves out
+            continue
+        for table in BeautifulSoup(html_file.read_text(), "html.parser").find("article").find_all("table"):
+            caption = table.find("caption")
+            text = caption.get_text(" ", strip=True) if caption else ""
+            match = re.fullmatch(r"Table (\d+) (.+?)\s*#?", text)
+            assert match, f"{page}: a table without a numbered caption ({table.find('tr').get_text(' ', strip=True)[:80]})"
+            found.append((int(match[1]), match[2]))
+    return found
+
+
 @pytest.fixture(scope="session")
 def build(tmp_path_factory):
     """Build a report once per test run and share it between the tests that only read it:

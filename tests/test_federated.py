@@ -14,7 +14,7 @@ import shutil
 import pandas as pd
 import pytest
 
-from conftest import make
+from conftest import make, numbered_tables
 from vertebroplasty import __version__, paths
 from vertebroplasty.contract import summary_file, validation
 
@@ -74,6 +74,8 @@ def test_a_small_cell_refuses_the_whole_summary_and_writes_nothing(tmp_path):
 def test_the_report_from_summaries_equals_the_report_from_patient_rows(summaries, build):
     pooled = build("pooled-summaries", DATA=str(summaries))
     patient_level = build("multicentre", DATA=str(EXAMPLE))
+    for built in (pooled, patient_level):  # every table numbered, in order (Tables 1–3 first where the report has them)
+        assert [number for number, _ in numbered_tables(built)] == list(range(1, len(numbered_tables(built)) + 1))
     from_summaries = pooled.results("centres.csv")
     from_rows = patient_level.results("centres.csv")
     keys = ["variable", "centre", "statistic"]

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 import cohorts
+from conftest import numbered_tables
 from vertebroplasty import paths
 
 pytestmark = pytest.mark.slow
@@ -252,3 +253,10 @@ def test_published_source_study_on_own_data_only_when_asked(build, cohort_folder
     refused = subprocess.run(["make", "--no-print-directory", "-s", "report", "PUBLISHED=maybe", f"OUT={cohort_folder / 'refused'}"],
                              cwd=paths.ROOT, capture_output=True, text=True, check=False)
     assert refused.returncode == 2 and "PUBLISHED=maybe is not an option" in refused.stderr + refused.stdout
+
+
+def test_every_table_has_a_numbered_caption_and_tables_1_to_3_come_first(attrition, imbalance):
+    for built in (attrition, imbalance):
+        tables = numbered_tables(built)
+        assert [number for number, _ in tables] == list(range(1, len(tables) + 1))
+        assert [caption.split()[0] for _, caption in tables[:3]] == ["Characteristics", "Radiographic", "Height"]

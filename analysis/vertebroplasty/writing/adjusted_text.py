@@ -63,7 +63,9 @@ def adjusted_table(frame: pd.DataFrame) -> str:
         name = "Type-A share" if variable == "type_a_share" else dictionary.prose_label(variable)
         rows.append([dictionary.join_parenthesis(name, f"{scale}{', ' + unit if unit else ''}"), *[_cell(by_model.get(m)) for m in models]])
     widths = [28] + [int(72 / max(len(models), 1))] * len(models)
-    return myst.list_table(["Outcome", *[MODEL_HEADERS[m] for m in models]], rows, widths)
+    return myst.list_table(["Outcome", *[MODEL_HEADERS[m] for m in models]], rows, widths, name="table-adjusted",
+                           caption="Group A against group B in each outcome: unadjusted, and adjusted as the Methods state "
+                                   "(estimate, 95 % CI).")
 
 
 def confounder_names(confounders: list[str]) -> str:

@@ -17,7 +17,10 @@ def missing_final_table(flow_frame: pd.DataFrame, tests: pd.DataFrame) -> str:
         cells = [f"{int(counts[(test.stage, g)])} of {int(counts[('enrolled', g)])}" for g in groups]
         p = "—" if test.reason else numbers.format_p_in_text(test.p_val).removeprefix("p = ").removeprefix("p ")
         rows.append([MISSING_WORDS[test.stage][0].upper() + MISSING_WORDS[test.stage][1:], *cells, p])
-    return myst.list_table(["Patients", *[f"Group {g}" for g in groups], "Fisher's exact p"], rows, [40] + [20] * len(groups) + [20])
+    return myst.list_table(["Patients", *[f"Group {g}" for g in groups], "Fisher's exact p"], rows, [40] + [20] * len(groups) + [20],
+                           name="table-missing-final",
+                           caption="Patients without a final value of each headline outcome, by group (a patient without a final value "
+                                   "of an outcome is missing for that outcome); Fisher's exact test compares the groups.")
 
 
 def missing_table(missing: pd.DataFrame) -> str:
@@ -28,7 +31,8 @@ def missing_table(missing: pd.DataFrame) -> str:
         by_group = part.set_index("group")
         rows.append([part["label"].iloc[0]] + [f"{int(by_group.loc[g, 'missing'])} of {int(by_group.loc[g, 'n'])} "
                                               f"({by_group.loc[g, 'percent']:.1f} %)" if g in by_group.index else "—" for g in groups])
-    return myst.list_table(["Variable", *[f"Group {g}: missing" for g in groups]], rows, [40] + [30] * len(groups))
+    return myst.list_table(["Variable", *[f"Group {g}: missing" for g in groups]], rows, [40] + [30] * len(groups),
+                           name="table-missing", caption="Missing values by variable and group.")
 
 
 def flow_table(flow_frame: pd.DataFrame) -> str:
@@ -39,7 +43,8 @@ def flow_table(flow_frame: pd.DataFrame) -> str:
     groups = [column for column in table.columns if column not in ("stage", "label")]
     rows = [[f"{myst.escape_markdown(row.label)} (before the analysis): {int(row.n)}", *[""] * len(groups)] for row in before.itertuples()]
     rows += [[row["label"], *[str(int(row[g])) for g in groups]] for _, row in table.iterrows()]
-    return myst.list_table(["Stage", *[f"Group {g}" for g in groups]], rows, [60] + [20] * len(groups))
+    return myst.list_table(["Stage", *[f"Group {g}" for g in groups]], rows, [60] + [20] * len(groups),
+                           name="table-flow", caption="Patients at each stage of the study, by group (the numbers of the flow diagram).")
 
 
 def attrition_sentence(flow_frame: pd.DataFrame, attrition: pd.DataFrame, data: pd.DataFrame | None = None, alpha: float = 0.05) -> str:

@@ -90,7 +90,9 @@ def checks_table(checks: pd.DataFrame) -> str:
                "verdict": "Verdict", "note": "Note"}
     frame = checks.assign(recomputed=checks["recomputed"].map(never_zero))
     frame = frame[[c for c in columns if c in frame.columns]].rename(columns=columns)
-    return myst.frame_table(frame, [8, 14, 18, 14, 14, 10, 22][: len(frame.columns)], own_text=True)  # the audit's own text
+    return myst.frame_table(frame, [8, 14, 18, 14, 14, 10, 22][: len(frame.columns)], own_text=True,  # the audit's own text
+                            name="audit-all-checks", caption="Every check of the audit: the published value, the value recomputed "
+                                                             "and the verdict.")
 
 
 def never_zero(text: str) -> str:

@@ -319,7 +319,8 @@ def pooled_table(table: pd.DataFrame, variables: Iterable[str] = HEADLINE_OUTCOM
                      estimate(random, name, "hk_modified_ci_low", "hk_modified_ci_high"), prediction])
     return myst.list_table(["Outcome (A − B)", "Crude, one pool (OLS)", "Adjusted for centre (OLS)", "Random centre intercept (mixed model)",
                             "Fixed effect (meta-analysis)", "Random effects (DL, Hartung–Knapp CI)", "95 % prediction interval"],
-                           rows, [16, 14, 14, 14, 14, 15, 13])
+                           rows, [16, 14, 14, 14, 14, 15, 13], name="table-pooled",
+                           caption="The difference between the groups (A − B) in each headline outcome, from one pool and accounting for centre.")
 
 
 READINGS = {
@@ -440,7 +441,8 @@ def characteristics_table(data: pd.DataFrame, variables: Iterable[str]) -> str:
         else:
             rows.append([dictionary.label(variable), *[numbers.mean_sd(by_level.loc[(c, ""), "mean"], by_level.loc[(c, ""), "sd"])
                                                        if (c, "") in by_level.index else "—" for c in centres]])
-    return myst.list_table(header, rows, [30] + [max(8, 70 // len(centres))] * len(centres))
+    return myst.list_table(header, rows, [30] + [max(8, 70 // len(centres))] * len(centres), name="table-centres",
+                           caption="The patients of each centre (both groups together).")
 
 
 def characteristics_from_cells(cells: pd.DataFrame, variables: Iterable[str], sources: pd.DataFrame | None = None) -> str:
@@ -457,7 +459,8 @@ def characteristics_from_cells(cells: pd.DataFrame, variables: Iterable[str], so
     for variable in variables:
         rows.append([dictionary.label(variable), *[numbers.mean_sd(combined.loc[(variable, c), "mean"], combined.loc[(variable, c), "sd"])
                                                    if (variable, c) in combined.index else "—" for c in centres]])
-    return myst.list_table(header, rows, [30] + [max(8, 70 // max(len(centres), 1))] * len(centres))
+    return myst.list_table(header, rows, [30] + [max(8, 70 // max(len(centres), 1))] * len(centres), name="table-centres",
+                           caption="The patients of each centre (both groups together), from the centres' summaries.")
 
 
 def sources_table(sources: pd.DataFrame) -> str:
@@ -466,7 +469,8 @@ def sources_table(sources: pd.DataFrame) -> str:
              myst.code_span(r.data_sha256[:16] + "…"), myst.escape_markdown(r.package_version), myst.escape_markdown(r.created),
              str(int(r.min_cell))] for r in sources.itertuples()]
     return myst.list_table(["Centre", "Patients, A / B", "Data file", "SHA-256 of the data file", "Package version", "Summarised",
-                            "MIN_CELL"], rows, [16, 12, 18, 18, 12, 12, 12])
+                            "MIN_CELL"], rows, [16, 12, 18, 18, 12, 12, 12],
+                           name="table-summary-files", caption="The centres' summary files this report was built from.")
 
 
 def summaries_banner(sources: pd.DataFrame) -> str:

@@ -289,4 +289,5 @@ def beside_paper(answered: pd.DataFrame) -> str:
     paper = pd.read_csv(paths.PUBLISHED / "conclusions.csv", dtype=str, keep_default_na=False).set_index("topic")
     rows = [[row.topic[0].upper() + row.topic[1:], myst.escape_markdown(paper.loc[row.topic, "paper"]) if row.topic in paper.index else "—",
              VERDICT_WORDS[row.verdict]] for row in answered.itertuples()]
-    return myst.list_table(["Question", "The source study concluded (paraphrased)", "This report's answer"], rows, [25, 50, 25])
+    return myst.list_table(["Question", "The source study concluded (paraphrased)", "This report's answer"], rows, [25, 50, 25],
+                           name="table-beside-paper", caption="The source study's conclusions beside this report's answers.")

@@ -63,17 +63,23 @@ def code_span(text: str) -> str:
 LONG_TABLE_ROWS = 18
 
 
-def list_table(header: list[str], rows: list[list[str]], widths: list[int], name: str = "", caption: str = "",
+def list_table(header: list[str], rows: list[list[str]], widths: list[int], *, caption: str, name: str = "",
                empty: str = "Nothing to show: no row could be computed from these data.") -> str:
     """A MyST list-table with relative column widths, so long cells wrap in the PDF as in HTML.
 
+    Every table has a ``caption``, which numbers it (Sphinx in the HTML, LaTeX in the PDF, in the order of the pages),
+    and a ``name`` to refer to it by (``{numref}`name```).
+
     Without rows there is no table (Sphinx refuses a table of headers only): the ``empty`` sentence stands in its place.
 
-    >>> list_table(["a"], [], [1], empty="No outcome to plan from.")
+    >>> list_table(["a"], [], [1], caption="Plans.", empty="No outcome to plan from.")
     'No outcome to plan from.'
     """
     if not rows:
         return empty
+    if not caption.strip():
+        raise ValueError("every table of the report has a caption (it numbers the table)")
+
     def cell(text: str) -> str:  # a cell must not start like a list item ("-1.2", "3. ") or a comment ("%")
         text = re.sub(r"^(\d+)([.)])(\s|$)", r"\1\\\2\3", str(text))
         text = re.sub(r"^-(?=\.?\d)", "\u2212", text)  # a number's sign: the true minus, which no list item starts with
@@ -92,9 +98,9 @@ def list_table(header: list[str], rows: list[list[str]], widths: list[int], name
     return "\n".join(lines)
 
 
-def frame_table(frame: pd.DataFrame, widths: list[int] | None = None, name: str = "", caption: str = "",
+def frame_table(frame: pd.DataFrame, widths: list[int] | None = None, *, caption: str, name: str = "",
                 own_text: bool = False) -> str:
-    """A frame as a MyST list-table (cells escaped); equal column widths unless ``widths`` are given; a ``caption``
+    """A frame as a MyST list-table (cells escaped); equal column widths unless ``widths`` are given; the ``caption``
     numbers it (with ``name`` as its label).  Cells are taken for user text, kept as typed; ``own_text`` (a frame the
     report wrote itself) gives their numbers the true minus sign before escaping, as the rest of the report has."""
     from vertebroplasty.writing.numbers import true_minus

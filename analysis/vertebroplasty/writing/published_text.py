@@ -18,7 +18,8 @@ def match_summary(comparison: pd.DataFrame) -> str:
             "footnote each of them with the published value and why it differs.")
     if len(others):
         text += ("\n\n:::{dropdown} Published numbers not reproduced at the printed precision\n"
-                 + myst.frame_table(readable(others), own_text=True) + "\n:::")
+                 + myst.frame_table(readable(others), own_text=True, name="table-published-not-reproduced",
+                                                  caption="The published numbers the synthetic data do not reproduce.") + "\n:::")
     return text
 
 
@@ -54,4 +55,5 @@ def side_by_side_table(beside: pd.DataFrame) -> str:
                      "—" if pd.isna(row.difference) else f"{row.difference:.2f}",
                      "—" if pd.isna(row.standardised_difference) else f"{row.standardised_difference:.2f}"])
     return myst.list_table(["Table", "Variable", "Stratum", "This cohort", "Source study", "Difference", "Standardised difference"], rows,
-                           [8, 20, 10, 20, 20, 10, 12])
+                           [8, 20, 10, 20, 20, 10, 12], name="table-beside-published",
+                           caption="This cohort's summaries beside the published ones of the source study.")

@@ -414,7 +414,8 @@ def link(where: str, anchor_links: bool = True) -> str:
     return f"[{title}: {heading}]({relative}.md#{fragment})"
 
 
-def checklist_table(frame: pd.DataFrame, anchor_links: bool = True, name: str = "", caption: str = "") -> str:
+def checklist_table(frame: pd.DataFrame, anchor_links: bool = True, name: str = "strobe-checklist",
+                    caption: str = "The STROBE items for cohort studies, one by one.") -> str:
     """The checklist as a MyST list-table (Item, Topic, Status, Where in this report, Note), for a page at ``book/strobe.md``.
 
     Links to a section need ``myst_heading_anchors`` ≥ 2 in the Sphinx configuration; ``anchor_links=False`` links the
