@@ -154,8 +154,10 @@ checklist[["item", "topic", "status"]]
 # %%
 from vertebroplasty.writing import figures
 
-figure, summary = figures.trajectories(data.data)
+location = "median" if tests == "robust" else "mean"  # the summary the tests' own mode reports
+figure, summary = figures.trajectories(data.data, location)
 out.figure("trajectories", figure)
+out.glue("trajectory_summary", figures.trajectory_caption(location))
 out.glue("trajectory_denominators", figures.trajectory_denominators(summary))
 figure, _ = figures.distribution_by_group(data.data)
 out.figure("distribution_by_group", figure)

@@ -29,11 +29,12 @@ PREAMBLE = r"""
 \def\sphinxattablestart{\par\needspace{6\baselineskip}\vskip\dimexpr\sphinxtablepre\relax\spx@inframedtrue
   \begin{minipage}{\linewidth}}
 \def\sphinxattableend{\end{minipage}\par\@nobreakfalse\prevdepth\z@\vskip\sphinxtablepost\relax}
-% a long table breaks across pages as a longtable, which steps the table counter even without a caption: give the number
-% back after an uncaptioned one, so that Tables 1-3 keep the paper's numbers
-\newif\ifspxreportcaptioned
-\g@addto@macro\sphinxthelongtablecaptionisattop{\noalign{\global\spxreportcaptionedtrue}}
-\g@addto@macro\sphinxatlongtableend{\ifspxreportcaptioned\else\addtocounter{table}{-1}\fi\global\spxreportcaptionedfalse}
+% table cells ragged right, as journals set them (justified narrow cells open wide gaps between words), and no column so
+% narrow that a short word ("primary", "<0.001") must be hyphenated
+\newcolumntype{\X}[2]{>{\raggedright\arraybackslash}p{\dimexpr
+      (\linewidth-\spx@arrayrulewidth)*#1/#2-\tw@\tabcolsep-\spx@arrayrulewidth\relax}}
+\newcolumntype{T}{L}
+\setlength{\tymin}{3.6em}
 \makeatother
 \renewcommand{\sphinxtablecontinued}[1]{\textit{(continued)}}
 % identifiers (column names, file names) in the monospace font, never hyphenated, breaking only after an underscore

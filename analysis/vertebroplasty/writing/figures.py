@@ -85,33 +85,50 @@ def mean_ci(values: pd.Series, confidence: float = 0.95) -> tuple[int, float, fl
     return n, mean, mean - half, mean + half
 
 
-def trajectory_summary(data: pd.DataFrame, between: str = "group") -> pd.DataFrame:
-    """Mean and 95 % CI of each outcome at each timepoint, per level of ``between`` (tidy)."""
+def trajectory_summary(data: pd.DataFrame, between: str = "group", location: str = "mean") -> pd.DataFrame:
+    """Each outcome at each timepoint, per level of ``between`` (tidy): ``location`` ``mean`` gives the mean and its 95 %
+    CI (t-based), ``median`` the median and its interquartile range (the robust tests' own summary); columns
+    ``location, low, high`` hold them."""
     rows = []
     for measure, (_, timepoints) in TRAJECTORY_MEASURES.items():
         for timepoint in timepoints:
             for level, part in data.groupby(between, observed=True, sort=True):
-                n, mean, low, high = mean_ci(part[f"{measure}_{timepoint}"])
+                values = part[f"{measure}_{timepoint}"]
+                if location == "median":
+                    clean = values.dropna().astype(float)
+                    n, middle, low, high = len(clean), *(clean.quantile([0.5, 0.25, 0.75]).tolist() if len(clean) else [np.nan] * 3)
+                else:
+                    n, middle, low, high = mean_ci(values)
                 rows.append({"measure": measure, "timepoint": timepoint, between: str(level), "n": n,
-                             "mean": mean, "ci_low": low, "ci_high": high})
+                             "location": middle, "low": low, "high": high})
     return pd.DataFrame(rows)
 
 
-def trajectories(data: pd.DataFrame) -> tuple[plt.Figure, pd.DataFrame]:
-    """Outcome trajectories per treatment group: mean with 95 % CI at each timepoint."""
-    summary = trajectory_summary(data)
+def trajectories(data: pd.DataFrame, location: str = "mean") -> tuple[plt.Figure, pd.DataFrame]:
+    """Outcome trajectories per treatment group at each timepoint: mean with 95 % CI, or (``location="median"``) median
+    with interquartile range."""
+    summary = trajectory_summary(data, location=location)
     figure, axes = plt.subplots(2, 3, figsize=(9, 5.4), constrained_layout=True)
     for axis, (measure, (label, timepoints)) in zip(axes.flat, TRAJECTORY_MEASURES.items()):
         part = summary[summary["measure"] == measure]
         for offset, (group, colour) in zip((-0.06, 0.06), GROUP_COLOURS.items()):
             line = part[part["group"] == group].set_index("timepoint").reindex(list(timepoints))
             x = np.arange(len(timepoints)) + offset
-            axis.errorbar(x, line["mean"], yerr=[line["mean"] - line["ci_low"], line["ci_high"] - line["mean"]],
+            axis.errorbar(x, line["location"], yerr=[line["location"] - line["low"], line["high"] - line["location"]],
                           color=colour, marker="o", markersize=4, capsize=3, label=f"Group {group}")
         axis.set_xticks(range(len(timepoints)), [TIMEPOINT_LABELS[t] for t in timepoints])
         axis.set_title(label)
     axes.flat[0].legend(frameon=False)
     return figure, summary
+
+
+def trajectory_caption(location: str) -> str:
+    """What each point and bar of :func:`trajectories` shows, for its caption.
+
+    >>> trajectory_caption("median")
+    'median and interquartile range'
+    """
+    return "median and interquartile range" if location == "median" else "mean with 95 % confidence interval (t-based)"
 
 
 def distribution_by_group(data: pd.DataFrame) -> tuple[plt.Figure, pd.DataFrame]:

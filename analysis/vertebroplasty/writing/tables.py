@@ -190,7 +190,7 @@ def format_table(tests: pd.DataFrame, descriptives: pd.DataFrame, table: str, si
         return text + footnotes.mark(note) if note else text
 
     header = ["Characteristic" if table == "table1" else "Outcome"]
-    header += [f"{dictionary.category_label(between, level)}, n = {sizes[level]}" for level in levels]
+    header += [f"{dictionary.category_label(between, level)}, n\u00a0=\u00a0{sizes[level]}" for level in levels]  # "n = 42" kept on one line
     header += ["p"] + (["Holm p"] if show_holm else [])
     lines = ["| " + " | ".join(header) + " |", "|:--|" + "--:|" * (len(header) - 1)]
     tests = tests.set_index("variable")
