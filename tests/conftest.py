@@ -93,6 +93,17 @@ def text_of(html_file: Path) -> str:
     return re.sub(r"\s+", " ", text)
 
 
+def pages_running_past_their_foot(pdf_text: str) -> list[tuple[int, str]]:
+    """Pages of a PDF (``pdftotext -layout`` text) whose last line is not their page number alone: something was set
+    below the page's foot or over its number (a table that ran off the page). The title page has no number."""
+    found = []
+    for number, page in enumerate(pdf_text.split("\f")[1:], 2):
+        lines = [line.strip() for line in page.splitlines() if line.strip()]
+        if lines and not re.fullmatch(r"\d+", lines[-1]):
+            found.append((number, lines[-1][:80]))
+    return found
+
+
 def numbered_tables(built: Built) -> list[tuple[int, str]]:
     """Every table of the built report's pages (the notebooks' pages aside), in the order of the table of contents, as
     (number, caption); fails on a table without a numbered caption."""

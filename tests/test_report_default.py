@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from conftest import numbered_tables, sha256
+from conftest import numbered_tables, pages_running_past_their_foot, sha256
 from vertebroplasty import paths
 
 pytestmark = pytest.mark.slow
@@ -172,8 +172,8 @@ def test_audit_and_notebook_pages_fit_1280_px_and_table_3_cells_do_not_wrap(repo
     for page in [book / "audit.html", *sorted((book / "generated").glob("*.html"))]:
         overflow = chromium_check(page, "return document.documentElement.scrollWidth - window.innerWidth;", tmp_path)
         assert overflow <= 0, page.name
-    wrapped = chromium_check(report.out / "html" / "book" / "results.html", """
-        const table = [...document.querySelectorAll('table')].find(t => t.innerText.includes('Type C, n ='));
+    wrapped = chromium_check(report.out / "html" / "book" / "results.html", r"""
+        const table = [...document.querySelectorAll('table')].find(t => t.innerText.replace(/\s+/g, ' ').includes('Type C, n ='));
         const cells = [...table.querySelectorAll('td')].filter(td => td.innerText.includes('±'));
         const height = td => { const range = document.createRange(); range.selectNodeContents(td); return range.getBoundingClientRect().height; };
         return cells.filter(td => height(td) > 1.9 * parseFloat(getComputedStyle(td).fontSize)).map(td => td.innerText);""", tmp_path)
@@ -297,6 +297,10 @@ def test_pdf_identifiers_contents_references_metadata_and_hashes(report, pdf_pag
     digest = provenance["SHA-256 of the data"]
     assert len(digest) == 64 and digest == sha256(paths.DEFAULT_COHORT)
     assert f"{digest[:16]}…" in text and digest not in text  # the page shows the start; the results hold it whole
+
+
+def test_nothing_runs_past_the_foot_of_a_page(pdf_pages):
+    assert pages_running_past_their_foot("\f".join(pdf_pages)) == []
 
 
 def test_every_table_is_numbered_and_captioned_alike_in_html_and_pdf(report, pdf_pages):

@@ -26,8 +26,11 @@ BODY_PART = "Report"
 PREAMBLE = r"""
 \usepackage{needspace}
 \makeatletter
+% (bottom-aligned: the page builder sees the whole table's height, so a table that does not fit goes to the next
+% page with the heading above it, instead of hanging below the page's foot)
 \def\sphinxattablestart{\par\needspace{6\baselineskip}\vskip\dimexpr\sphinxtablepre\relax\spx@inframedtrue
-  \begin{minipage}{\linewidth}}
+  \begin{minipage}[b]{\linewidth}\small}% tables in a smaller size than the text, as journals set them (long tables,
+% which break across pages, keep the text's size: a smaller one there made the page builder overfill a later page)
 \def\sphinxattableend{\end{minipage}\par\@nobreakfalse\prevdepth\z@\vskip\sphinxtablepost\relax}
 % table cells ragged right, as journals set them (justified narrow cells open wide gaps between words), and no column so
 % narrow that a short word ("primary", "<0.001") must be hyphenated

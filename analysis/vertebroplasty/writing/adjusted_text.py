@@ -132,11 +132,12 @@ def adjusted_sentence(frame: pd.DataFrame, explained: list[str], confounders: li
             f"{names} as well (STROBE item 16).")
     if explained:
         labels = myst.english_list([label_of(v, in_text=True) for v in explained])
-        verb = "disappears" if len(explained) == 1 else "disappear"
-        text += (f" The unadjusted difference in {labels} {verb} once the pre-operative value is taken into account: it mirrors a "
-                 "difference that existed before surgery and is a baseline imbalance, not a treatment finding.")
+        one = len(explained) == 1
+        text += (f" The unadjusted {'difference' if one else 'differences'} in {labels} {'is' if one else 'are'} no longer shown once "
+                 f"the pre-operative value is taken into account: {'it mirrors a difference' if one else 'they mirror differences'} "
+                 f"that existed before surgery, {'a baseline imbalance' if one else 'baseline imbalances'}, not a treatment finding.")
     else:
-        text += " No difference whose unadjusted interval excludes zero disappears once the pre-operative value is taken into account."
+        text += " Every difference whose unadjusted interval excludes zero is still shown once the pre-operative value is taken into account."
     lost, gained = changed_by(frame, "confounders")
     lost = [v for v in lost if v not in explained]
     if lost:

@@ -90,8 +90,9 @@ def adjusted_share_caution(adjusted: pd.DataFrame | None) -> bool:
     return bool(len(rows)) and pd.notna(rows.iloc[0]["ci_low"]) and rows.iloc[0]["ci_low"] <= 1 <= rows.iloc[0]["ci_high"]
 
 
-def adjusted_share_text(adjusted: pd.DataFrame | None) -> str:
-    """The confounder-adjusted odds ratio of a type A distribution, in words ('' when there is none)."""
+def adjusted_share_text(adjusted: pd.DataFrame | None, difference_shown: bool = True) -> str:
+    """The confounder-adjusted odds ratio of a type A distribution, in words ('' when there is none); when the unadjusted
+    comparison showed a difference (``difference_shown``) and the adjusted interval reaches 1, the caution that follows."""
     if adjusted is None:
         return ""
     rows = adjusted[(adjusted["variable"] == "type_a_share") & (adjusted["model"] == "confounders")]
@@ -106,9 +107,9 @@ def adjusted_share_text(adjusted: pd.DataFrame | None) -> str:
             f"{row['estimate']:.2f} times those in group B (95 % CI {numbers.bound(row['ci_low'], 1.0)} to "
             f"{numbers.bound(row['ci_high'], 1.0)}, "
             f"{numbers.format_p_in_text(row['p'])})")
-    if adjusted_share_caution(adjusted):  # the sensitivity analysis does not carry the answer: say so wherever it is quoted
-        return text + (f"; that interval includes the null (an odds ratio of 1), so the difference is not shown to be independent "
-                       f"of {named}, and the answer should be read with that caution.")
+    if difference_shown and adjusted_share_caution(adjusted):  # the sensitivity analysis does not carry the answer: say so
+        return text + (f"; that interval reaches the null (an odds ratio of 1), so after adjustment for {named} the "
+                       "difference is no longer shown, and the answer should be read with that caution.")
     return text + "."
 
 
@@ -138,7 +139,8 @@ def first_prediction(table1: Results, table2: Results, share: pd.Series) -> str:
 def distribution_answer(table1: Results, share: pd.Series, adjusted: pd.DataFrame | None = None) -> tuple[str, str]:
     """Question 1: whether the distribution differs (the test), and which types' shares differ (their own intervals)."""
     verdict, sentence = _distribution_answer(table1, share)
-    return verdict, sentence + (adjusted_share_text(adjusted) if verdict != "not computable" else "")
+    shown = verdict in ("yes", "partly", "opposite")  # a caution after "not shown" would caution about nothing
+    return verdict, sentence + (adjusted_share_text(adjusted, shown) if verdict != "not computable" else "")
 
 
 def _distribution_answer(table1: Results, share: pd.Series) -> tuple[str, str]:
@@ -181,7 +183,7 @@ def outcome_answer(results: Results, variable: str, adjusted: pd.DataFrame | Non
     baseline_text = (f"; adjusted for its pre-operative value, difference {baseline['estimate']:.2f}{unit}, 95 % CI "
                      f"{baseline['ci_low']:.2f} to {baseline['ci_high']:.2f}" if baseline is not None else "")
     words = {"yes": f"{label} was lower after aspiration", "opposite": f"{label} was higher after aspiration",
-             "baseline imbalance": (f"{label} was {direction} after aspiration, but the difference disappears once the pre-operative "
+             "baseline imbalance": (f"{label} was {direction} after aspiration, but the difference is no longer shown once the pre-operative "
                                     "value is taken into account: a baseline imbalance, not a treatment finding"),
              "not after adjustment": f"{label} was {direction} after aspiration, but {results.why_not_a_finding(variable)}",
              "no evidence": f"{label} did not differ significantly between the groups"}[verdict]
@@ -255,7 +257,7 @@ def answers(table1: Results, table2: Results, table3: Results, pairs: pd.DataFra
 
 def conclusions_text(answered: pd.DataFrame, synthetic: bool = False) -> str:
     """The Conclusions section: each question with its answer, then one closing statement worded by the verdicts."""
-    lines = [f"{index}. **{row.question}** {VERDICT_WORDS[row.verdict]}. {row.sentence}" for index, row in enumerate(answered.itertuples(), 1)]
+    lines = [f"{index}. **{row.question}** {verdict_words(row)}. {row.sentence}" for index, row in enumerate(answered.itertuples(), 1)]
     supported = [topic_phrase(row.topic) for row in answered.itertuples() if row.verdict == "yes"]
     partly = [topic_phrase(row.topic) for row in answered.itertuples() if row.verdict == "partly"]
     if supported:
@@ -278,6 +280,12 @@ def conclusions_text(answered: pd.DataFrame, synthetic: bool = False) -> str:
 HEADLINE_TOPICS = {"type A against B and C": "Less recompression after type A than after types B and C"}
 
 
+def verdict_words(row) -> str:
+    """A verdict as the Conclusions and the table beside the paper give it, with its caution where it has one (the
+    Summary's short list says "with a caution (see Conclusions)")."""
+    return VERDICT_WORDS[row.verdict] + (", with a caution" if row.caution else "")
+
+
 def headline_list(answered: pd.DataFrame) -> str:
     """The summary's key results: one bullet per question with its verdict; the evidence is said once, in Conclusions."""
     return "\n".join(f"- **{HEADLINE_TOPICS.get(row.topic, row.topic[0].upper() + row.topic[1:])}:** {VERDICT_WORDS[row.verdict].lower()}"
@@ -288,6 +296,6 @@ def beside_paper(answered: pd.DataFrame) -> str:
     """The source study's conclusions (paraphrased, ``data/published/conclusions.csv``) beside this report's answers."""
     paper = pd.read_csv(paths.PUBLISHED / "conclusions.csv", dtype=str, keep_default_na=False).set_index("topic")
     rows = [[row.topic[0].upper() + row.topic[1:], myst.escape_markdown(paper.loc[row.topic, "paper"]) if row.topic in paper.index else "—",
-             VERDICT_WORDS[row.verdict]] for row in answered.itertuples()]
+             verdict_words(row)] for row in answered.itertuples()]
     return myst.list_table(["Question", "The source study concluded (paraphrased)", "This report's answer"], rows, [25, 50, 25],
                            name="table-beside-paper", caption="The source study's conclusions beside this report's answers.")

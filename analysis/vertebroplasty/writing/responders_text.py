@@ -19,8 +19,9 @@ def responders_table(frame: pd.DataFrame) -> str:
                      f"{r.count_second} of {r.n_second} ({r.percent_second:.1f} %)" if r.n_second else "—", difference])
     return myst.list_table(["Score", "Improvement of at least", "Group A", "Group B",
                             "Difference, percentage points (95 % CI)"], rows, [22, 18, 18, 18, 24],
-                           name="table-responders", caption="Patients whose pain or disability improved by at least the minimal clinically "
-                                                            "important difference from before surgery to the final follow-up, by group.")
+                           name="table-responders", caption="Patients whose pain or disability had improved since before surgery by at least "
+                                                            "the minimal clinically important difference, at each timepoint "
+                                                            "after surgery, by group.")
 
 
 #: Share of both groups above which a threshold is reached by nearly everyone and cannot tell the groups apart.

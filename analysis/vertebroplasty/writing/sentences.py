@@ -220,7 +220,7 @@ def two_group_sentence(results: Results, variable: str) -> str:
     direction = results.direction(variable)
     bracketed = f"({values}; {effect}; {results.p_text(variable)})"
     if direction and variable in results.explained:
-        return (f"{label} was {direction} in group {first} than in group {second} {bracketed}, but the difference disappears once "
+        return (f"{label} was {direction} in group {first} than in group {second} {bracketed}, but the difference is no longer shown once "
                 "its pre-operative value is taken into account: a baseline imbalance, not a result of the treatment.")
     if evidence == "significant" and direction:
         return f"{label} was significantly {direction} in group {first} than in group {second} {bracketed}."
@@ -411,10 +411,11 @@ def outcome_summary(results: Results, variables: list[str], where: str, explaine
     text += "."
     if gone:
         shown = sorted(gone, key=[dictionary.prose_label(v) for v in variables].index)
-        verb = "disappears" if len(shown) == 1 else "disappear"
-        text += (f" The difference in {myst.english_list(shown)} {verb} once the pre-operative value of the same measurement is "
-                 "taken into account (see the adjusted estimates): it reflects a difference between the groups before surgery, "
-                 "a baseline imbalance, not a result of the treatment.")
+        one = len(shown) == 1
+        text += (f" The {'difference' if one else 'differences'} in {myst.english_list(shown)} {'is' if one else 'are'} no longer shown "
+                 "once the pre-operative value of the same measurement is taken into account (see the adjusted estimates): "
+                 f"{'it reflects a difference' if one else 'they reflect differences'} between the groups before surgery, "
+                 f"{'a baseline imbalance' if one else 'baseline imbalances'}, not a result of the treatment.")
     return text
 
 

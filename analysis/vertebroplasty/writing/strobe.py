@@ -423,7 +423,7 @@ def checklist_table(frame: pd.DataFrame, anchor_links: bool = True, name: str = 
     """
     rows = [[str(row.item), myst.escape_markdown(row.topic), row.status, link(row.where, anchor_links),
              myst.escape_markdown(row.note) if row.note else "—"] for row in frame.itertuples()]
-    return myst.list_table(["Item", "Topic", "Status", "Where in this report", "Note"], rows, [6, 18, 10, 30, 36], name=name, caption=caption)
+    return myst.list_table(["Item", "Topic", "Status", "Where in this report", "Note"], rows, [6, 25, 10, 27, 32], name=name, caption=caption)
 
 
 def _topics(frame: pd.DataFrame, status: str) -> str:

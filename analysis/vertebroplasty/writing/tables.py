@@ -165,6 +165,18 @@ def _tests_used(tests: pd.DataFrame) -> str:
     return "; ".join(parts) + f"; {comparisons.TEST_NAMES[commonest]} for the other rows"
 
 
+def values_legend(summaries: set[str]) -> str:
+    """What a table's cells hold, in the order of its legend (only the kinds the table has).
+
+    >>> values_legend({"mean", "count"}), values_legend({"median"}), values_legend({"mean", "median", "count"})
+    ('mean ± SD or n (%)', 'median (IQR)', 'mean ± SD, median (IQR) for the rows tested on ranks, or n (%)')
+    """
+    kinds = [text for kind, text in (("mean", "mean ± SD"), ("median", "median (IQR)"), ("count", "n (%)")) if kind in summaries]
+    if "mean" in summaries and "median" in summaries:
+        kinds[1] += " for the rows tested on ranks"
+    return ", ".join(kinds[:-1]) + ", or " + kinds[-1] if len(kinds) == 3 else " or ".join(kinds)
+
+
 def format_table(tests: pd.DataFrame, descriptives: pd.DataFrame, table: str, sizes: dict[str, int], alpha: float,
                  differences: pd.DataFrame | None = None, holm_explained_in: str = "") -> tuple[str, str]:
     """One of Tables 1–3 as a captioned MyST table (numbered, label ``table-<n>``) in the paper's layout, and its footnote.
@@ -189,6 +201,7 @@ def format_table(tests: pd.DataFrame, descriptives: pd.DataFrame, table: str, si
         note = differing.get((variable, stratum, statistic))
         return text + footnotes.mark(note) if note else text
 
+    summaries: set[str] = set()  # what the cells hold, for the legend: "mean", "median", "count"
     header = ["Characteristic" if table == "table1" else "Outcome"]
     header += [f"{dictionary.category_label(between, level)}, n\u00a0=\u00a0{sizes[level]}" for level in levels]  # "n = 42" kept on one line
     header += ["p"] + (["Holm p"] if show_holm else [])
@@ -201,7 +214,7 @@ def format_table(tests: pd.DataFrame, descriptives: pd.DataFrame, table: str, si
         described = descriptives[descriptives["variable"] == variable]
         label = dictionary.label(variable)
         finding = testing_rule.is_finding(test, alpha)
-        explained_note = footnotes.mark("the difference disappears once its pre-operative value is taken into account (Adjusted "
+        explained_note = footnotes.mark("the difference is no longer shown once its pre-operative value is taken into account (Adjusted "
                                         "estimates): a baseline imbalance, not a finding.") if test.get("baseline_explained", False) else ""
         p_text = marked(format_p(test["p_val"], finding and test["family"] == "primary"), variable, "all", "p") + explained_note
         if test["reason"]:
@@ -212,6 +225,7 @@ def format_table(tests: pd.DataFrame, descriptives: pd.DataFrame, table: str, si
         holm_cell = [format_p(test["p_holm"], finding) if pd.notna(test["p_holm"]) else
                      FAMILY_CELL.get(test["family"], "")] if show_holm else []
         if described["category"].ne("").any():
+            summaries.add("count")
             categories = list(dict.fromkeys(described["category"]))
             by_cell = described.set_index(["level", "category"])
 
@@ -240,8 +254,10 @@ def format_table(tests: pd.DataFrame, descriptives: pd.DataFrame, table: str, si
                 record = by_level.loc[level]
                 stratum = dictionary.stratum_code(between, level)
                 if test["test"] in comparisons.RANK_TESTS:  # a row tested on ranks is summarised in the test's own terms
+                    summaries.add("median")
                     cells.append(median_iqr(record["median"], record["q1"], record["q3"], int(record["n"]), sizes[level]))
                     continue
+                summaries.add("mean")
                 text = mean_sd(record["mean"], record["sd"], int(record["n"]), sizes[level])
                 cells.append(marked(marked(text, variable, stratum, "mean"), variable, stratum, "sd"))
             lines.append("| " + " | ".join([label, *cells, p_text, *holm_cell]) + " |")
@@ -254,9 +270,7 @@ def format_table(tests: pd.DataFrame, descriptives: pd.DataFrame, table: str, si
     missing = " Missing values are excluded per variable; a cell shows its n where fewer patients had the measurement."
     if show_holm and holm_explained_in:
         holm_text, star, missing = f" Holm p, \\* and missing values: as in {table_label(holm_explained_in)}.", "", ""
-    ranked = tests["test"].isin(comparisons.RANK_TESTS).any()
-    values = "mean ± SD, median (IQR) for the rows tested on ranks," if ranked else "mean ± SD,"
-    footnote = f"Values are {values} or n (%). p: {used}.{holm_text}{star}{missing}"
+    footnote = f"Values are {values_legend(summaries)}. p: {used}.{holm_text}{star}{missing}"
     extra = footnotes.lines()
     if extra:
         footnote += "\n\n" + "\n\n".join(extra)

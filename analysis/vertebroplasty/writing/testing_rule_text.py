@@ -29,6 +29,6 @@ def methods_text(plan: Plan, alpha: float, sizes: dict[str, int]) -> str:
             "comparisons of the distribution types count only for an outcome whose overall test across the types is itself a "
             "finding under this rule; otherwise they are shown as exploratory and no conclusion rests on them. A direction "
             "(higher, lower, more, fewer) is stated only where the confidence interval of that very contrast excludes zero "
-            "(no difference). A difference that disappears once the pre-operative value of the same measurement is taken into account "
+            "(no difference). A difference that is no longer shown once the pre-operative value of the same measurement is taken into account "
             "(the baseline-adjusted estimate) is a baseline imbalance, not a finding. In the tables, \\* marks a finding under "
             "this rule, and only that.")
