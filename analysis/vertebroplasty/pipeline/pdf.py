@@ -31,7 +31,8 @@ PREAMBLE = r"""
 \def\sphinxattablestart{\par\needspace{6\baselineskip}\vskip\dimexpr\sphinxtablepre\relax\spx@inframedtrue
   \begin{minipage}[b]{\linewidth}\small}% tables in a smaller size than the text, as journals set them (long tables,
 % which break across pages, keep the text's size: a smaller one there made the page builder overfill a later page)
-\def\sphinxattableend{\end{minipage}\par\@nobreakfalse\prevdepth\z@\vskip\sphinxtablepost\relax}
+% no page break between a table and the line after it (its legend, when it has one)
+\def\sphinxattableend{\end{minipage}\par\nobreak\@nobreakfalse\prevdepth\z@\vskip\sphinxtablepost\relax}
 % table cells ragged right, as journals set them (justified narrow cells open wide gaps between words), and no column so
 % narrow that a short word ("primary", "<0.001") must be hyphenated
 \newcolumntype{\X}[2]{>{\raggedright\arraybackslash}p{\dimexpr
@@ -46,6 +47,10 @@ PREAMBLE = r"""
 \setcounter{tocdepth}{2}
 % floats stay near their text: more of a page may hold figures and tables, a page of floats alone must be well filled
 \renewcommand{\topfraction}{0.85}\renewcommand{\bottomfraction}{0.7}\renewcommand{\textfraction}{0.1}
+% a figure stays in its own section or subsection: floats still pending are placed before the next one starts
+\usepackage[section]{placeins}
+\let\spxreportsubsection\subsection
+\renewcommand{\subsection}{\FloatBarrier\spxreportsubsection}
 \renewcommand{\floatpagefraction}{0.75}\setcounter{topnumber}{3}\setcounter{bottomnumber}{2}\setcounter{totalnumber}{4}
 """
 

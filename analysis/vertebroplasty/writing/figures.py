@@ -128,7 +128,7 @@ def trajectory_caption(location: str) -> str:
     >>> trajectory_caption("median")
     'median and interquartile range'
     """
-    return "median and interquartile range" if location == "median" else "mean with 95 % confidence interval (t-based)"
+    return "median and interquartile range" if location == "median" else "mean and t-based 95 % confidence interval"
 
 
 def distribution_by_group(data: pd.DataFrame) -> tuple[plt.Figure, pd.DataFrame]:
