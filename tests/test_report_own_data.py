@@ -104,7 +104,7 @@ def test_robust_trajectories_are_medians_and_quartiles_computed_by_hand():
 
 def test_baseline_differences_are_imbalance_not_outcomes(imbalance):
     results = imbalance.page("results")
-    assert re.search(r"At baseline the groups were not fully balanced: Age \(standardised difference 0\.\d\d\)", results)
+    assert re.search(r"At baseline the groups were not fully balanced: age \(standardised difference 0\.\d\d\)", results)
     assert re.search(r"Age differed between the groups by a standardised mean difference of 0\.\d\d \([^)]*\), an imbalance at baseline",
                      results)
     assert "Age was higher" not in results  # a baseline difference is described by its size, without a direction word

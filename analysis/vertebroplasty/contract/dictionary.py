@@ -154,6 +154,16 @@ def prose_label(variable: str) -> str:
     raise KeyError(f"{variable!r} is neither in the data dictionary nor a derived index")
 
 
+def in_sentence(variable: str) -> str:
+    """The unit-free label inside a sentence: lower case unless it starts with an abbreviation.
+
+    >>> in_sentence("age"), in_sentence("follow_up_months"), in_sentence("bmi"), in_sentence("fvahl")
+    ('age', 'follow-up', 'BMI', 'FVAHL')
+    """
+    label = prose_label(variable)
+    return label[0].lower() + label[1:] if label[1:2].islower() else label
+
+
 def category_phrase(variable: str, value: str) -> str:
     """A category as running text names it: ``type A``, ``grade II (33–66 %)``, ``thoracic (T1–T10)``, ``female``.
 

@@ -79,7 +79,8 @@ def adjusted_note(confounders: list[str], imputations: int, seed: int, any_imput
     text = ("Group A against group B: differences of means (A − B, in the outcome's unit) from linear regression, odds ratios "
             "from logistic regression, each with its 95 % CI. Unadjusted: the regression on the group alone, whose interval "
             "uses the pooled variance of Student's t-test (a Welch or rank-based interval in the Results can differ "
-            "slightly; for the scores tested on ranks there, these models still estimate differences of means). Adjusted for "
+            "slightly; for the scores tested on ranks there, these models still estimate differences of means, whose interval "
+            "can exclude zero where the median shift's does not, or the reverse: they answer a different question). Adjusted for "
             "the pre-operative value: analysis of covariance "
             "on the pre-operative value of the same measurement (complete cases). … and for the confounders: the same model "
             f"with {names} added (complete cases).")

@@ -27,7 +27,7 @@ from vertebroplasty.writing import myst, numbers, sentences
 from vertebroplasty.writing.sentences import Results, effect_text
 
 RECOMPRESSION = ("fvahl", "avhlr", "lka_loss")
-VERDICT_WORDS = {"yes": "Yes", "partly": "Partly", "not after adjustment": "Not after adjustment",
+VERDICT_WORDS = {"yes": "Yes", "partly": "Partly", "not after adjustment": "Not after the adjustment for multiple testing",
                  "baseline imbalance": "Not once the pre-operative value is taken into account",
                  "no evidence": "Not shown", "opposite": "No — the opposite direction",
                  "not computable": "Not computable"}
@@ -258,13 +258,16 @@ def answers(table1: Results, table2: Results, table3: Results, pairs: pd.DataFra
 def conclusions_text(answered: pd.DataFrame, synthetic: bool = False) -> str:
     """The Conclusions section: each question with its answer, then one closing statement worded by the verdicts."""
     lines = [f"{index}. **{row.question}** {verdict_words(row)}. {row.sentence}" for index, row in enumerate(answered.itertuples(), 1)]
-    supported = [topic_phrase(row.topic) for row in answered.itertuples() if row.verdict == "yes"]
-    partly = [topic_phrase(row.topic) for row in answered.itertuples() if row.verdict == "partly"]
-    if supported:
-        closing = f"Under the report's testing rule, the data show differences in {myst.english_list(supported)}"
-        closing += f", and in part in {myst.english_list(partly)}." if partly else "."
-    elif partly:
-        closing = f"Under the report's testing rule, the data answer only in part, for {myst.english_list(partly)}."
+    # the closing counts the answers by their numbers (the Summary's abstract names their topics: said once each way)
+    def questions(verdict: str) -> str:
+        numbered = [str(index) for index, row in enumerate(answered.itertuples(), 1) if row.verdict == verdict]
+        return f"question{'s' if len(numbered) > 1 else ''} {myst.english_list(numbered)}" if numbered else ""
+
+    yes, partly = questions("yes"), questions("partly")
+    if yes or partly:
+        answered_by = myst.english_list([part for part in (f"yes to {yes}" if yes else "", f"in part to {partly}" if partly else "") if part])
+        others = any(row.verdict not in ("yes", "partly") for row in answered.itertuples())
+        closing = f"Under the report's testing rule, the data answer {answered_by}" + ("; no other question is answered yes." if others else ".")
     else:
         closing = "Under the report's testing rule, the data show none of the differences asked about."
     closing += (" These are associations in an observational comparison, not proven effects of aspiration: the groups were not "

@@ -287,9 +287,9 @@ def flow_diagram(flow: pd.DataFrame) -> tuple[plt.Figure, pd.DataFrame]:
                    ("lost", "no final value (lost)")]
         text = "\n".join(f"{words}: {int(counts[(stage, group)])}" for stage, words in missing if (stage, group) in counts.index)
         anything = any(int(counts[(stage, group)]) for stage, _ in missing if (stage, group) in counts.index)
-        axis.text(x + 1.55, 1.8, text, ha="left", va="center", fontsize=6.3, color="#a23b3b" if anything else "0.4")
+        axis.text(x + 1.55, 1.8, text, ha="left", va="center", fontsize=7.5, color="#a23b3b" if anything else "0.4")
         lines = "\n".join(f"{dictionary.prose_label(stage.removeprefix('analysed_'))}: {int(counts[(stage, group)])}" for stage in analysed)
-        axis.text(x, 0.35, f"Analysed\n{lines}", ha="center", va="bottom", fontsize=6.5)
+        axis.text(x, 0.35, f"Analysed\n{lines}", ha="center", va="bottom", fontsize=7.5)
         axis.text(x, len(stages) + 1.45, f"Group {group}", ha="center", va="center", fontsize=10, fontweight="bold",
                   color=GROUP_COLOURS.get(group, "0.2"))
     if len(before):

@@ -45,8 +45,10 @@ def sparse_sentence(categorical: pd.DataFrame) -> str:
     sparse = categorical[categorical["sparse"].astype(bool)]
     if sparse.empty:
         return "No categorical comparison has an expected count below 5, so every χ² approximation is adequate."
-    labels = [f"{dictionary.prose_label(r.variable)} ({numbers.table_label(r.table)}: χ² {numbers.format_p_in_text(r.p_val)}, "
-              f"{numbers.exact_p_text(r._asdict())})" for r in sparse.itertuples()]
+    # the χ² p only where the table ran a χ² test (robust tests run the exact test in its place)
+    labels = [f"{dictionary.prose_label(r.variable)} ({numbers.table_label(r.table)}: "
+              + (f"χ² {numbers.format_p_in_text(r.p_val)}, " if r.test == "chi2" else "tested exactly: ")
+              + f"{numbers.exact_p_text(r._asdict())})" for r in sparse.itertuples()]
     count = "One categorical comparison has" if len(sparse) == 1 else f"{len(sparse)} categorical comparisons have"
     return f"{count} an expected count below 5: {myst.english_list(labels)}."
 

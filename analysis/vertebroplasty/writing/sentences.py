@@ -430,11 +430,11 @@ def imbalance_summary(tables_read: list[Results]) -> str:
             if results.described(variable)["category"].ne("").any():
                 v = results.test(variable)["cramers_v"]
                 if pd.notna(v) and v >= IMBALANCE_SMD:
-                    listed.append(f"{dictionary.prose_label(variable).lower()} (Cramér's V {v:.2f})")
+                    listed.append(f"{dictionary.in_sentence(variable)} (Cramér's V {v:.2f})")
                 continue
             smd = standardised_mean_difference(results, variable)
             if not np.isnan(smd) and abs(smd) >= IMBALANCE_SMD:
-                listed.append(f"{dictionary.prose_label(variable)} (standardised difference {smd:.2f})")
+                listed.append(f"{dictionary.in_sentence(variable)} (standardised difference {smd:.2f})")
     later = (f" The time to final follow-up also differed between the groups: {myst.english_list(follow_up)}; outcomes at the "
              "final visit were measured after different intervals." if follow_up else "")
     if not imbalanced:
@@ -479,8 +479,7 @@ def results_paragraphs(table: str, results: Results, pairs: pd.DataFrame | None 
 
 def quiet_sentence(results: Results, variables: list[str]) -> str:
     """The outcomes that did not differ, named together with the range of their p-values."""
-    names = [dictionary.prose_label(variable) for variable in variables]
-    names = names[:1] + [name[0].lower() + name[1:] if name[1:2].islower() else name for name in names[1:]]
+    names = [dictionary.prose_label(variables[0]), *[dictionary.in_sentence(variable) for variable in variables[1:]]]
     labels = myst.english_list(names)
     p_values = [results.test(variable)["p_val"] for variable in variables]
     where = "between the groups" if results.between == "group" else "across the distribution types"
