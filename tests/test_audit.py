@@ -212,7 +212,7 @@ def test_text_against_tables(checks):
     text = checks[checks["check"].str.startswith("text")]
     wrong = text[text["verdict"] == "inconsistent"]
     assert sorted(zip(wrong["table"], wrong["variable"])) == [("table1", "cement_volume_ml"), ("table3", "rka_loss")]
-    assert "group B is higher than group A (5.98 vs 4.8)" in wrong[wrong["variable"] == "cement_volume_ml"]["note"].iloc[0]
+    assert "group B is higher than group A (5.98 vs 4.80)" in wrong[wrong["variable"] == "cement_volume_ml"]["note"].iloc[0]
 
 
 def test_claims_without_a_relation_read_as_sentences(checks):

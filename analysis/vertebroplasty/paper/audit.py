@@ -59,7 +59,7 @@ from vertebroplasty.paper.attainable import (  # noqa: F401 (re-exported: audit.
     grimmer_possible,
     possible_sums,
 )
-from vertebroplasty.paper.audit_words import _name, _p, _p3, _p4, _printed_p, _strata, _stratum, _subject, _table_label
+from vertebroplasty.paper.audit_words import _name, _p, _p3, _p4, _p_is, _p_range, _printed_p, _strata, _stratum, _subject, _table_label
 from vertebroplasty.statistics.pairwise import games_howell, tukey_kramer
 
 COLUMNS = ["check", "kind", "table", "table_label", "variable", "label", "stratum", "statistic",
@@ -174,7 +174,7 @@ def _p_from_summaries(values, tables, strata, check: str, statistic_at_printed) 
                          stratum=_strata(strata), statistic="p", published=p_row["reported"], recomputed=f"{p:.4f}",
                          verdict="consistent" if result.consistent else "inconsistent",
                          consequence=_p_consequence(float(p_row["value"]), p_row["reported"], result.low, result.high),
-                         note=f"{described}; attainable p {_p4(result.low)}–{_p4(result.high)} ({scale})",
+                         note=f"{described}; attainable p {_p_range(result.low, result.high)} ({scale})",
                          sentence=_p_sentence(p_row, result)))
     return _frame(rows)
 
@@ -189,7 +189,7 @@ def t_test_p_values(values: pd.DataFrame | None = None) -> pd.DataFrame:
         a, b = summary.iloc[0], summary.iloc[1]
         student = stats.ttest_ind_from_stats(a["mean"], a["sd"], a["n"], b["mean"], b["sd"], b["n"])
         welch = stats.ttest_ind_from_stats(a["mean"], a["sd"], a["n"], b["mean"], b["sd"], b["n"], equal_var=False)
-        return student.pvalue, f"t = {student.statistic:.3f}; Welch p = {_p4(welch.pvalue)}"
+        return student.pvalue, f"t = {student.statistic:.3f}; Welch {_p_is(welch.pvalue)}"
 
     values = published.load() if values is None else values
     return _p_from_summaries(values, ("table1", "table2"), GROUPS, "t-test p from summary statistics", at_printed)
@@ -426,6 +426,7 @@ def prose_claims(values: pd.DataFrame | None = None, alpha: float = 0.05) -> pd.
     """Each transcribed statement of the text against the tables: the direction of the means and the printed p."""
     values = published.load() if values is None else values
     means = values[values["statistic"] == "mean"].set_index(["table", "variable", "stratum"])["value"]
+    printed = values[values["statistic"] == "mean"].set_index(["table", "variable", "stratum"])["reported"]  # as the paper prints them
     p_values = values[values["statistic"] == "p"].set_index(["table", "variable"])
     rows = []
     for claim in load_prose_claims().itertuples():
@@ -434,7 +435,8 @@ def prose_claims(values: pd.DataFrame | None = None, alpha: float = 0.05) -> pd.
             first_mean, other = means[(claim.table, claim.variable, claim.first)], means[(claim.table, claim.variable, second)]
             direction = "lower" if first_mean < other else "higher"
             if direction != claim.relation:
-                problems.append(f"{_stratum(claim.first)} is {direction} than {_stratum(second)} ({first_mean:g} vs {other:g})")
+                problems.append(f"{_stratum(claim.first)} is {direction} than {_stratum(second)} "
+                                f"({printed[(claim.table, claim.variable, claim.first)]} vs {printed[(claim.table, claim.variable, second)]})")
         p_row = p_values.loc[(claim.table, claim.variable)]
         significant = _significant(p_row["reported"], p_row["value"], alpha)
         if claim.significance and (claim.significance == "significant") != significant:
@@ -460,6 +462,8 @@ def pairwise_claims(values: pd.DataFrame | None = None, alpha: float = 0.05) -> 
     """
     values = published.load() if values is None else values
     summaries = _summaries(values[values["table"] == "table3"]).set_index(["variable", "stratum"])
+    table3_means = values[(values["table"] == "table3") & (values["statistic"] == "mean")]
+    printed = table3_means.set_index(["variable", "stratum"])["reported"]  # the means as the paper prints them
     claims = load_prose_claims()
     rows = []
     for claim in claims[(claims["table"] == "table3") & claims["second"].str.contains("|", regex=False)].itertuples():
@@ -480,7 +484,7 @@ def pairwise_claims(values: pd.DataFrame | None = None, alpha: float = 0.05) -> 
                 sentence = f"{subject}: the claim that {claimed} holds: {evidence}."
             elif not in_direction:
                 sentence = (f"{subject}: the claim that {claimed} fails: the printed means go the other way "
-                            f"({means[first]:g} vs {means[other]:g}); {evidence}.")
+                            f"({printed[(claim.variable, TYPES[first])]} vs {printed[(claim.variable, TYPES[other])]}); {evidence}.")
             else:
                 sentence = f"{subject}: the claim that {claimed} is not supported: {evidence}, not below {alpha:g}."
             rows.append(_row(check="pairwise claim from summary statistics", kind="unsupported claim", table=claim.table,
@@ -489,9 +493,9 @@ def pairwise_claims(values: pd.DataFrame | None = None, alpha: float = 0.05) -> 
                              verdict="consistent" if supported else "inconsistent",
                              note=(f"claimed {claim.relation} in the {SOURCES.get(claim.source, claim.source)}; "
                                    f"mean difference {difference:+.2f}; "
-                                   f"Tukey–Kramer q = {tukey[0]:.3f}, df = {tukey[1]:.0f}, p = {_p4(tukey[2])}; "
+                                   f"Tukey–Kramer q = {tukey[0]:.3f}, df = {tukey[1]:.0f}, {_p_is(tukey[2])}; "
                                    f"sensitivity, not deciding: Games–Howell q = {howell[0]:.3f}, df = {howell[1]:.1f}, "
-                                   f"p = {_p4(howell[2])}; k = 3 types"),
+                                   f"{_p_is(howell[2])}; k = 3 types"),
                              sentence=sentence))
     return _frame(rows)
 

@@ -59,6 +59,27 @@ def _p4(p: float) -> str:
     return "< 0.0001" if p < 0.0001 else f"{p:.4f}"
 
 
+def _p_is(p: float) -> str:
+    """``p = 0.0123`` or ``p < 0.0001``: the whole statement, so that a small p never reads "p = < 0.0001".
+
+    >>> _p_is(0.01234), _p_is(0.00001)
+    ('p = 0.0123', 'p < 0.0001')
+    """
+    text = _p4(p)
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
+
+
+def _p_range(low: float, high: float) -> str:
+    """The attainable p-values from ``low`` to ``high``, in words.
+
+    >>> _p_range(0.0761, 0.0829), _p_range(0.00001, 0.0001), _p_range(0.00001, 0.00002)
+    ('0.0761–0.0829', 'up to 0.0001', 'below 0.0001')
+    """
+    if high < 0.0001:
+        return "below 0.0001"
+    return f"up to {_p4(high)}" if low < 0.0001 else f"{_p4(low)}–{_p4(high)}"
+
+
 def _printed_p(reported: str) -> str:
     """``0.004*`` -> ``p = 0.004``; ``<0.01*`` -> ``p < 0.01``."""
     number = reported.rstrip("*")
