@@ -84,7 +84,7 @@ def test_methods_state_one_testing_rule(null_paper):
     assert methods.count("Testing rule.") == 1
     assert "One comparison is primary: cement distribution between the treatment groups" in methods
     assert "adjusted together as one family with Holm's method" in methods
-    assert "the report uses the source study's" in methods  # no study.yml: the default primary outcome, said so
+    assert "so the report's default applies" in methods  # no study.yml: the default primary outcome, said so
 
 
 def test_categorical_direction_names_the_levels_whose_interval_excludes_zero(type_c_gap):

@@ -299,6 +299,14 @@ def test_pdf_identifiers_contents_references_metadata_and_hashes(report, pdf_pag
     assert f"{digest[:16]}…" in text and digest not in text  # the page shows the start; the results hold it whole
 
 
+def test_an_empty_table_cell_adds_no_line_in_the_pdf(report):
+    """MyST gives an empty cell an empty paragraph, which LaTeX set as a line of its own (a baseline row of Table 2,
+    whose Holm p is blank, stood twice as tall as its neighbours); _ext/empty_table_cells.py removes it."""
+    latex = next((report.cache / "book").glob("*/pdf/_build/latex/report.tex")).read_text()
+    assert "&\\\\" in latex  # empty last cells exist (the blank Holm p of the baseline rows)
+    assert re.search(r"\\sphinxAtStartPar\n\n(&|\\\\)", latex) is None
+
+
 def test_nothing_runs_past_the_foot_of_a_page(pdf_pages):
     assert pages_running_past_their_foot("\f".join(pdf_pages)) == []
 

@@ -87,7 +87,8 @@ def test_robust_mode_names_what_ran_per_row(attrition):
     assert tests[("table2", "vas_op")] == "mann_whitney" and tests[("table2", "fvahl")] == "welch"
     assert tests[("table3", "fvahl")] == "kruskal"
     assert "Dunn's test with Holm's adjustment" in set(attrition.results("pairwise.csv")["method"])
-    assert re.search(r"Course of the outcomes in each group \( ?median and interquartile range ?\)", results)  # the figure too
+    assert re.search(r"Course of the outcomes in each group \( ?mean and t-based 95 % confidence interval; for VAS and ODI, "
+                     r"tested on ranks, median and interquartile range ?\)", results)  # the figure too
 
 
 def test_robust_trajectories_are_medians_and_quartiles_computed_by_hand():
@@ -95,7 +96,7 @@ def test_robust_trajectories_are_medians_and_quartiles_computed_by_hand():
     for column in ("vas_op", "vas_post", "vas_final"):
         data[column] = data["vas_pre"]
     summary = figures.trajectory_summary(data.assign(**{f"{m}_{t}": 0.0 for m in ("fvah", "avhr", "lka", "rka", "odi")
-                                                           for t in ("pre", "post", "final")}), location="median")
+                                                           for t in ("pre", "post", "final")}), medians=["vas"])
     row = summary[(summary["measure"] == "vas") & (summary["timepoint"] == "pre")].set_index("group")
     # group A 1, 2, 3, 4, 10: median 3, quartiles 2 and 4; group B 5, 6, 8: median 6, quartiles 5.5 and 7 (linear interpolation)
     assert row.loc["A", ["n", "location", "low", "high"]].tolist() == [5, 3, 2, 4]

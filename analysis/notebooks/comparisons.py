@@ -154,10 +154,10 @@ checklist[["item", "topic", "status"]]
 # %%
 from vertebroplasty.writing import figures
 
-location = "median" if tests == "robust" else "mean"  # the summary the tests' own mode reports
-figure, summary = figures.trajectories(data.data, location)
+medians = figures.rank_tested_measures(results["table2"].tests)  # summarised as the tests that ran summarise them
+figure, summary = figures.trajectories(data.data, medians)
 out.figure("trajectories", figure)
-out.glue("trajectory_summary", figures.trajectory_caption(location))
+out.glue("trajectory_summary", figures.trajectory_caption(medians))
 out.glue("trajectory_denominators", figures.trajectory_denominators(summary))
 figure, _ = figures.distribution_by_group(data.data)
 out.figure("distribution_by_group", figure)

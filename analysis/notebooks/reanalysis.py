@@ -56,6 +56,7 @@ out.glue("assumptions_checked", len(checks))
 out.glue("assumptions_non_normal", int((~checks["normal"]).sum()))
 out.glue("assumptions_unequal_variances", int((~checks["equal_variances"]).sum()))
 out.markdown("assumptions", reanalysis.assumptions_table(checks, alpha))
+out.markdown("robust_option", reanalysis.robust_option(tests))
 checks.round(3)
 
 # %% [markdown]
@@ -65,6 +66,8 @@ checks.round(3)
 categorical = computed[computed["test"].isin(["chi2", *comparisons.EXACT_TESTS]) | computed["cramers_v"].notna()]
 out.markdown("exact_tests", reanalysis.exact_tests_table(categorical, alpha))
 out.glue("sparse_tables", reanalysis.sparse_sentence(categorical))
+out.glue("sparse_expected", f"{comparisons.SPARSE_EXPECTED:g}")
+out.glue("monte_carlo_tables", f"{comparisons.MONTE_CARLO_TABLES:,}")
 categorical[["table", "variable", "test", "p_val", "min_expected", "exact_test", "exact_p"]].round(4)
 
 # %% [markdown]

@@ -47,12 +47,15 @@ PREAMBLE = r"""
 \setcounter{tocdepth}{2}
 % floats stay near their text: more of a page may hold figures and tables, a page of floats alone must be well filled
 \renewcommand{\topfraction}{0.85}\renewcommand{\bottomfraction}{0.7}\renewcommand{\textfraction}{0.1}
-% a figure stays in its own section or subsection: floats still pending are placed before the next one starts
-\usepackage[section]{placeins}
-\let\spxreportsubsection\subsection
-\renewcommand{\subsection}{\FloatBarrier\spxreportsubsection}
+% \FloatBarrier: each appendix (a subsection in the PDF) starts with one, so its figures stay in it (build_pdf); the
+% package's [section] option is not used: its barrier at every section split paragraphs early and left pages half empty
+\usepackage{placeins}
 \renewcommand{\floatpagefraction}{0.75}\setcounter{topnumber}{3}\setcounter{bottomnumber}{2}\setcounter{totalnumber}{4}
 """
+
+
+#: Raw LaTeX put before an appendix's title (placeins): the floats of the chapter before it are placed first.
+FLOAT_BARRIER = "```{raw} latex\n\\FloatBarrier\n```\n\n"
 
 
 def latex_escape(text: str) -> str:
@@ -107,7 +110,7 @@ def markdown_to_latex(text: str) -> str:
 
     lines = []
     for line in text.replace("  \n", "\n").splitlines():
-        line = re.sub(r"<sup>(\d+)</sup>", lambda m: m.group(1).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")), line)
+        line = re.sub(r"\{sup\}`(\d+)`", lambda m: m.group(1).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")), line)
         line = html.unescape(re.sub(r"\\(.)", r"\1", line))  # MyST escapes, then the HTML entities of < > &
         line = curly_quotes(line)  # as the pages set them (Sphinx's smart quotes)
         parts = re.split(r"\*\*(.+?)\*\*", line)
@@ -138,6 +141,9 @@ def build_pdf(book_dir: Path, target: Path, log: Path) -> Path:
         "# Appendices\n\nThe chapters that follow the report's body, which the HTML edition shows as chapters of their own. The "
         "computation notebooks are in the HTML edition only.\n"
         + ("\n```{bibliography}\n```\n" if references else ""))
+    for name in appendices:  # each appendix keeps its figures: pending floats are placed before it starts
+        chapter = source / f"{name}.md"
+        chapter.write_text(FLOAT_BARRIER + chapter.read_text(encoding="utf-8"), encoding="utf-8")
     toc["parts"] = [{"caption": BODY_PART, "chapters": [{"file": name} for name in body]},
                     {"caption": "Appendices", "chapters": [{"file": "book/pdf_appendices",
                                                             "sections": [{"file": name} for name in appendices]}]}]

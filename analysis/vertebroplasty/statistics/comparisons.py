@@ -502,8 +502,10 @@ def summaries_description(tests: str) -> str:
     (True, False)
     """
     if tests == "robust":
-        return ("Measurements are summarised as mean ± standard deviation, the ordinal scores tested on ranks (VAS, ODI) as "
-                "median and interquartile range, and categorical variables as counts and percentages.")
+        return ("Every value tested on ranks is summarised as median and interquartile range — the ordinal scores (VAS, ODI) "
+                "between the groups and every outcome across the distribution types — the measurements compared between "
+                "the groups by Welch's t-test as mean ± standard deviation, and categorical variables as counts and "
+                "percentages.")
     return "Continuous variables are summarised as mean ± standard deviation and categorical variables as counts and percentages."
 
 

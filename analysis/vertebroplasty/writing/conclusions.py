@@ -242,8 +242,7 @@ def answers(table1: Results, table2: Results, table3: Results, pairs: pd.DataFra
                  verdict == "yes" and adjusted_share_caution(adjusted)))
     verdict, sentence = outcome_answer(table2, "vas_op", adjusted)
     if verdict in ("yes", "partly"):  # the one outcome scored by the patient during the procedure itself
-        sentence += (" The score is given by the patient during the operation, so it is open to expectation if the patient knew "
-                     "the technique (Limitations).")
+        sentence += " Being self-reported during the operation, this answer carries the caution the Limitations give."
     rows.append(("Does aspiration change pain during cementing?", "pain during cementing", verdict, sentence,
                  verdict in ("yes", "partly")))
     outcomes = [outcome_answer(table2, variable, adjusted) for variable in RECOMPRESSION]

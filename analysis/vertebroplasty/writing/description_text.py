@@ -94,10 +94,10 @@ def source_block(description: StudyDescription, n_patients: int, synthetic: bool
             name, affiliation = (author, None) if isinstance(author, str) else (author.name, author.affiliation)
             if affiliation and myst.clause(affiliation) not in affiliations:
                 affiliations.append(myst.clause(affiliation))
-            marks = f"<sup>{affiliations.index(myst.clause(affiliation)) + 1}</sup>" if affiliation else ""
+            marks = f"{{sup}}`{affiliations.index(myst.clause(affiliation)) + 1}`" if affiliation else ""
             names.append(e(myst.clause(name)) + marks)
         parts.append("**Authors:** " + ", ".join(names) + (
-            "; " + "; ".join(f"<sup>{i}</sup> {e(a)}" for i, a in enumerate(affiliations, 1)) if affiliations else ""))
+            "; " + "; ".join(f"{{sup}}`{i}` {e(a)}" for i, a in enumerate(affiliations, 1)) if affiliations else ""))
     for label, text in (("Registration", description.registration), ("Ethics", description.ethics), ("Funding", description.funding),
                         ("Conflicts of interest", description.conflicts_of_interest)):
         if text and not description.source_study:

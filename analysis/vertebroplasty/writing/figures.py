@@ -12,6 +12,7 @@ always use every patient.
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 
 import matplotlib
 
@@ -23,6 +24,7 @@ from matplotlib.patches import FancyBboxPatch, Rectangle  # noqa: E402
 from scipy import stats  # noqa: E402
 
 from vertebroplasty.contract import derivation, dictionary  # noqa: E402
+from vertebroplasty.writing.myst import english_list  # noqa: E402
 
 POINTS_PER_GROUP = 200
 SEED = 20200301
@@ -85,29 +87,29 @@ def mean_ci(values: pd.Series, confidence: float = 0.95) -> tuple[int, float, fl
     return n, mean, mean - half, mean + half
 
 
-def trajectory_summary(data: pd.DataFrame, between: str = "group", location: str = "mean") -> pd.DataFrame:
-    """Each outcome at each timepoint, per level of ``between`` (tidy): ``location`` ``mean`` gives the mean and its 95 %
-    CI (t-based), ``median`` the median and its interquartile range (the robust tests' own summary); columns
-    ``location, low, high`` hold them."""
+def trajectory_summary(data: pd.DataFrame, between: str = "group", medians: Collection[str] = ()) -> pd.DataFrame:
+    """Each outcome at each timepoint, per level of ``between`` (tidy): the mean and its 95 % CI (t-based), or for the
+    measures named in ``medians`` (those the report tests on ranks) the median and its interquartile range; columns
+    ``location, low, high`` hold them and ``summary`` says which."""
     rows = []
     for measure, (_, timepoints) in TRAJECTORY_MEASURES.items():
         for timepoint in timepoints:
             for level, part in data.groupby(between, observed=True, sort=True):
                 values = part[f"{measure}_{timepoint}"]
-                if location == "median":
+                if measure in medians:
                     clean = values.dropna().astype(float)
                     n, middle, low, high = len(clean), *(clean.quantile([0.5, 0.25, 0.75]).tolist() if len(clean) else [np.nan] * 3)
                 else:
                     n, middle, low, high = mean_ci(values)
                 rows.append({"measure": measure, "timepoint": timepoint, between: str(level), "n": n,
-                             "location": middle, "low": low, "high": high})
+                             "summary": "median" if measure in medians else "mean", "location": middle, "low": low, "high": high})
     return pd.DataFrame(rows)
 
 
-def trajectories(data: pd.DataFrame, location: str = "mean") -> tuple[plt.Figure, pd.DataFrame]:
-    """Outcome trajectories per treatment group at each timepoint: mean with 95 % CI, or (``location="median"``) median
-    with interquartile range."""
-    summary = trajectory_summary(data, location=location)
+def trajectories(data: pd.DataFrame, medians: Collection[str] = ()) -> tuple[plt.Figure, pd.DataFrame]:
+    """Outcome trajectories per treatment group at each timepoint: mean with 95 % CI, or median with interquartile
+    range for the measures in ``medians`` (see :func:`trajectory_summary`)."""
+    summary = trajectory_summary(data, medians=medians)
     figure, axes = plt.subplots(2, 3, figsize=(9, 5.4), constrained_layout=True)
     for axis, (measure, (label, timepoints)) in zip(axes.flat, TRAJECTORY_MEASURES.items()):
         part = summary[summary["measure"] == measure]
@@ -117,18 +119,40 @@ def trajectories(data: pd.DataFrame, location: str = "mean") -> tuple[plt.Figure
             axis.errorbar(x, line["location"], yerr=[line["location"] - line["low"], line["high"] - line["location"]],
                           color=colour, marker="o", markersize=4, capsize=3, label=f"Group {group}")
         axis.set_xticks(range(len(timepoints)), [TIMEPOINT_LABELS[t] for t in timepoints])
-        axis.set_title(label)
+        axis.set_title(label + (" (median, IQR)" if measure in medians else ""))
     axes.flat[0].legend(frameon=False)
     return figure, summary
 
 
-def trajectory_caption(location: str) -> str:
+def rank_tested_measures(tests: pd.DataFrame) -> list[str]:
+    """The trajectory measures whose comparisons between the groups ran on ranks (``tests``: Table 2's tests frame).
+
+    >>> rank_tested_measures(pd.DataFrame({"variable": ["vas_pre", "vas_op", "fvah_pre"], "test": ["mann_whitney", "mann_whitney", "welch"]}))
+    ['vas']
+    """
+    from vertebroplasty.statistics.comparisons import RANK_TESTS
+
+    ranked = set(tests.loc[tests["test"].isin(RANK_TESTS), "variable"])
+    return [measure for measure, (_, timepoints) in TRAJECTORY_MEASURES.items()
+            if any(f"{measure}_{timepoint}" in ranked for timepoint in timepoints)]
+
+
+def trajectory_caption(medians: Collection[str]) -> str:
     """What each point and bar of :func:`trajectories` shows, for its caption.
 
-    >>> trajectory_caption("median")
+    >>> trajectory_caption([])
+    'mean and t-based 95 % confidence interval'
+    >>> trajectory_caption(["vas", "odi"])
+    'mean and t-based 95 % confidence interval; for VAS and ODI, tested on ranks, median and interquartile range'
+    >>> trajectory_caption(list(TRAJECTORY_MEASURES))
     'median and interquartile range'
     """
-    return "median and interquartile range" if location == "median" else "mean and t-based 95 % confidence interval"
+    if not medians:
+        return "mean and t-based 95 % confidence interval"
+    if set(medians) >= set(TRAJECTORY_MEASURES):
+        return "median and interquartile range"
+    names = english_list([measure.upper() for measure in medians])
+    return f"mean and t-based 95 % confidence interval; for {names}, tested on ranks, median and interquartile range"
 
 
 def distribution_by_group(data: pd.DataFrame) -> tuple[plt.Figure, pd.DataFrame]:
@@ -283,11 +307,11 @@ def flow_diagram(flow: pd.DataFrame) -> tuple[plt.Figure, pd.DataFrame]:
             axis.text(x, y, f"{label}\nn = {int(counts[(stage, group)])}", ha="center", va="center", fontsize=8)
             if row:
                 axis.annotate("", xy=(x, y + 0.33), xytext=(x, y + 0.67), arrowprops={"arrowstyle": "->", "color": "0.4"})
-        missing = [("missing_final_radiographs", "final radiographs incomplete"), ("missing_final_scores", "final VAS or ODI missing"),
-                   ("lost", "no final value (lost)")]
+        missing = [("missing_final_radiographs", "radiographs incomplete"), ("missing_final_scores", "VAS or ODI missing"),
+                   ("lost", "lost (no final value)")]  # short: the note must end before the next group's column
         text = "\n".join(f"{words}: {int(counts[(stage, group)])}" for stage, words in missing if (stage, group) in counts.index)
         anything = any(int(counts[(stage, group)]) for stage, _ in missing if (stage, group) in counts.index)
-        axis.text(x + 1.55, 1.8, text, ha="left", va="center", fontsize=7.5, color="#a23b3b" if anything else "0.4")
+        axis.text(x + 1.55, 1.8, text, ha="left", va="center", fontsize=7, color="#a23b3b" if anything else "0.4")
         lines = "\n".join(f"{dictionary.prose_label(stage.removeprefix('analysed_'))}: {int(counts[(stage, group)])}" for stage in analysed)
         axis.text(x, 0.35, f"Analysed\n{lines}", ha="center", va="bottom", fontsize=7.5)
         axis.text(x, len(stages) + 1.45, f"Group {group}", ha="center", va="center", fontsize=10, fontweight="bold",

@@ -180,17 +180,19 @@ def curly_quotes(text: str) -> str:
 
 
 _UNIT_AFTER_NUMBER = re.compile(r"(?<=\d) (?=(?:%|mm|mL|points|percentage points|years|days|months|min|kg/m²)(?![\w²]))")
+_COUNT = re.compile(r"\bn = (?=\d)")  # "n = 67": a count kept on one line as well
 
 
 def join_units(text: str) -> str:
     """A number and its unit kept on one line: the space between them becomes a no-break space (U+00A0), so neither
     the HTML nor the PDF breaks ``59.5 %`` or ``−1.75 mm`` at a line end; code and math are untouched.
 
-    >>> join_units("59.5 % vs 36.6 %; 95 % CI; −1.75 mm; 10 percentage points; 5 patients; `3 mm`")
-    '59.5\xa0% vs 36.6\xa0%; 95\xa0% CI; −1.75\xa0mm; 10\xa0percentage points; 5 patients; `3 mm`'
+    >>> join_units("59.5 % vs 36.6 %; 95 % CI; −1.75 mm; 10 percentage points; 5 patients; `3 mm`; 2.96; n = 67")
+    '59.5\xa0% vs 36.6\xa0%; 95\xa0% CI; −1.75\xa0mm; 10\xa0percentage points; 5 patients; `3 mm`; 2.96; n\xa0=\xa067'
     """
     parts = _LITERAL.split(text)
-    return "".join(part if index % 2 else _UNIT_AFTER_NUMBER.sub("\u00a0", part) for index, part in enumerate(parts))
+    return "".join(part if index % 2 else _COUNT.sub("n\u00a0=\u00a0", _UNIT_AFTER_NUMBER.sub("\u00a0", part))
+                   for index, part in enumerate(parts))
 
 
 def true_minus(text: str) -> str:

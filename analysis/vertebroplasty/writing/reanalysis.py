@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from vertebroplasty.contract import dictionary
-from vertebroplasty.statistics import power
+from vertebroplasty.statistics import comparisons, power
 from vertebroplasty.writing import myst, numbers
 
 
@@ -24,7 +24,8 @@ def assumptions_table(checks: pd.DataFrame, alpha: float) -> str:
         rows.append([numbers.table_label(record["table"]), dictionary.label(record["variable"]), normality or "—",
                      numbers.format_p(record["levene_p"])])
     return myst.list_table(["Table", "Variable", "Shapiro–Wilk p per stratum", "Levene p"], rows, [12, 30, 43, 15],
-                           name="assumption-checks", caption="Normality and equal variances of the measurements compared by a t-test or ANOVA.")
+                           name="assumption-checks", caption="Normality and equal variances of the continuous outcomes of Tables 2 and 3 "
+                                                                 "(what Student's t-test and the ANOVA assume).")
 
 
 def exact_tests_table(categorical: pd.DataFrame, alpha: float) -> str:
@@ -32,7 +33,7 @@ def exact_tests_table(categorical: pd.DataFrame, alpha: float) -> str:
     rows = []
     for record in categorical.to_dict("records"):
         exact = (numbers.exact_p_text(record)
-                 if record["exact_test"] else "not needed (every expected count ≥ 5)")
+                 if record["exact_test"] else f"not needed (every expected count ≥ {comparisons.SPARSE_EXPECTED:g})")
         chi2 = numbers.format_p(record["p_val"]) if record["test"] == "chi2" else "—"
         expected = "—" if pd.isna(record["min_expected"]) else f"{record['min_expected']:.1f}"
         rows.append([numbers.table_label(record["table"]), dictionary.label(record["variable"]), chi2, expected, exact])
@@ -40,17 +41,27 @@ def exact_tests_table(categorical: pd.DataFrame, alpha: float) -> str:
                            name="exact-tests", caption="The χ² tests beside tests that do not rely on the χ² approximation.")
 
 
+def robust_option(tests: str) -> str:
+    """What ``TESTS=robust`` runs, said as what this build did or as what the option would do (MyST)."""
+    what = ("Welch's t-test for measurements, the Mann–Whitney U test for the ordinal scores, the Kruskal–Wallis test with "
+            "Dunn's pairwise test {cite:p}`dunn1964` across the types, and exact tests for sparse tables")
+    if tests == "robust":
+        return f"This build ran with `TESTS=robust`, which uses {what}; the checks below show where the choice matters."
+    return f"Running the report with `TESTS=robust` uses {what}; the table footnotes then name what ran."
+
+
 def sparse_sentence(categorical: pd.DataFrame) -> str:
     """Which χ² tables have an expected count below 5 (where the χ² approximation is doubtful)."""
     sparse = categorical[categorical["sparse"].astype(bool)]
     if sparse.empty:
-        return "No categorical comparison has an expected count below 5, so every χ² approximation is adequate."
+        return (f"No categorical comparison has an expected count below {comparisons.SPARSE_EXPECTED:g}, so every χ² "
+                "approximation is adequate.")
     # the χ² p only where the table ran a χ² test (robust tests run the exact test in its place)
     labels = [f"{dictionary.prose_label(r.variable)} ({numbers.table_label(r.table)}: "
               + (f"χ² {numbers.format_p_in_text(r.p_val)}, " if r.test == "chi2" else "tested exactly: ")
               + f"{numbers.exact_p_text(r._asdict())})" for r in sparse.itertuples()]
     count = "One categorical comparison has" if len(sparse) == 1 else f"{len(sparse)} categorical comparisons have"
-    return f"{count} an expected count below 5: {myst.english_list(labels)}."
+    return f"{count} an expected count below {comparisons.SPARSE_EXPECTED:g}: {myst.english_list(labels)}."
 
 
 def centre_correlations(data: pd.DataFrame, variables: list[str]) -> pd.DataFrame:

@@ -285,11 +285,11 @@ def category_sentence(results: Results, variable: str) -> str:
         effect = (f"difference in the share with {category} {100 * test['risk_difference']:.1f} percentage points, 95 % CI "
                   f"{100 * test['risk_difference_ci_low']:.1f} to {100 * test['risk_difference_ci_high']:.1f}; ")
     elif pd.notna(test["cramers_v"]):
-        effect = (f"Cramér's V {test['cramers_v']:.2f}, {tables.EFFECT_PERCENT:g} % CI {test['cramers_v_ci_low']:.2f} "
-                  f"to {test['cramers_v_ci_high']:.2f}; ")
+        effect = (f"Cramér's V {test['cramers_v']:.3f}, {tables.EFFECT_PERCENT:g} % CI {test['cramers_v_ci_low']:.3f} "
+                  f"to {test['cramers_v_ci_high']:.3f}; ")  # 3 decimals, as every table gives it (numbers' rule)
     sparse = ""
     if bool(test["sparse"]) and test["test"] == "chi2":
-        sparse = f"; with expected counts below 5, {numbers.exact_p_text(test)}"
+        sparse = f"; with expected counts below {comparisons.SPARSE_EXPECTED:g}, {numbers.exact_p_text(test)}"
     bracketed = f"({effect}{CATEGORY_TEST_WORDS.get(test['test'], '')}{results.p_text(variable)}{sparse})"
     if dictionary.role(variable) == "baseline":
         verdict = "a baseline characteristic, not a result of the treatment" + (
@@ -311,16 +311,7 @@ def several_group_sentence(results: Results, variable: str, pairs: pd.DataFrame 
     test = results.test(variable)
     if test["reason"]:
         return not_computable(label, test)
-    described = results.described(variable)
-    centre = "median" if results.ranked(variable) else "mean"
-    unit = dictionary.value_unit(variable)
-    means = ", ".join(f"type {level} {described.loc[level, centre]:.2f}{unit}" + (f" (n = {int(described.loc[level, 'n'])})"
-                      if int(described.loc[level, "n"]) < results.sizes[level] else "")
-                      for level in results.levels if level in described.index and described.loc[level, "n"] > 0)
-    what = f"{label} ({centre}s {means}; {effect_text(test)}; {results.p_text(variable)})"
-    if dictionary.role(variable) == "baseline":
-        return (f"{what} is a value from before surgery: a difference across the types describes the patients who came to "
-                "have each distribution, not an effect of the distribution.")
+    what = several_group_values(results, variable)  # (values from before surgery are said together: results_paragraphs)
     evidence = results.evidence(variable)
     pair_text = pair_sentence(pairs, variable, results.alpha, evidence == "significant") if pairs is not None else ""
     if evidence == "significant":
@@ -328,6 +319,19 @@ def several_group_sentence(results: Results, variable: str, pairs: pd.DataFrame 
     if evidence == "unadjusted":
         return f"{what}: the overall test gives p below {results.alpha:g}, but {results.why_not_a_finding(variable)}{pair_text}."
     return f"{what} did not differ significantly across the distribution types{pair_text}."
+
+
+def several_group_values(results: Results, variable: str) -> str:
+    """A variable across the distribution types: its label with each type's mean (or median), the effect and the test."""
+    label = dictionary.prose_label(variable)
+    test = results.test(variable)
+    described = results.described(variable)
+    centre = "median" if results.ranked(variable) else "mean"
+    unit = dictionary.value_unit(variable)
+    means = ", ".join(f"type {level} {described.loc[level, centre]:.2f}{unit}" + (f" (n = {int(described.loc[level, 'n'])})"
+                      if int(described.loc[level, "n"]) < results.sizes[level] else "")
+                      for level in results.levels if level in described.index and described.loc[level, "n"] > 0)
+    return f"{label} ({centre}s {means}; {effect_text(test)}; {results.p_text(variable)})"
 
 
 def pair_differs(row, alpha: float) -> bool:
@@ -430,7 +434,7 @@ def imbalance_summary(tables_read: list[Results]) -> str:
             if results.described(variable)["category"].ne("").any():
                 v = results.test(variable)["cramers_v"]
                 if pd.notna(v) and v >= IMBALANCE_SMD:
-                    listed.append(f"{dictionary.in_sentence(variable)} (Cramér's V {v:.2f})")
+                    listed.append(f"{dictionary.in_sentence(variable)} (Cramér's V {v:.3f})")
                 continue
             smd = standardised_mean_difference(results, variable)
             if not np.isnan(smd) and abs(smd) >= IMBALANCE_SMD:
@@ -452,7 +456,7 @@ def results_paragraphs(table: str, results: Results, pairs: pd.DataFrame | None 
     """
     paragraphs, named_together = [], False
     for heading, variables in tables.TABLE_SECTIONS[table]:
-        written, quiet = [], []
+        written, quiet, before = [], [], []
         for variable in variables:
             if variable not in results.tests.index:
                 continue
@@ -460,12 +464,19 @@ def results_paragraphs(table: str, results: Results, pairs: pd.DataFrame | None 
             if (not categorical and dictionary.role(variable) in ("outcome", "procedure") and results.evidence(variable) == "none"
                     and not results.n_note(variable)):
                 quiet.append(variable)
+            elif results.between != "group" and dictionary.role(variable) == "baseline" and not results.test(variable)["reason"]:
+                before.append(several_group_values(results, variable))
             elif results.between != "group":
                 written.append(several_group_sentence(results, variable, pairs))
             elif categorical:
                 written.append(category_sentence(results, variable))
             else:
                 written.append(two_group_sentence(results, variable))
+        if before:  # values from before surgery, said together: what a difference across the types means for them
+            one = len(before) == 1
+            written.append(f"{myst.english_list(before)} {'is a value' if one else 'are values'} from before surgery: a difference "
+                           "across the types describes the patients who came to have each distribution, not an effect of the "
+                           "distribution.")
         if quiet:
             written.append(quiet_sentence(results, quiet))
             named_together = named_together or len(quiet) > 1

@@ -338,8 +338,9 @@ def _rules(study, facts: dict) -> dict[int, tuple[str, str, str]]:
     rules[19] = ("covered", place("limitations"), "")
 
     rules[20] = (("covered", place("discussion"), "") if given("references") else
-                 ("partly", place("discussion"), "the discussion weighs the results against the source study's publication only; "
-                  "the study description cites no other studies"))
+                 ("partly", place("discussion"), ("the discussion weighs the results against the source study's publication only; "
+                                                  "the study description cites no other studies") if facts["synthetic"] else
+                  "the study description cites no other studies, so the discussion cannot set the results beside them"))
 
     section, criteria = facts["generalisability_section"], given("inclusion_criteria")
     if section and criteria:

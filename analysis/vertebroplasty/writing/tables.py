@@ -220,8 +220,8 @@ def format_table(tests: pd.DataFrame, descriptives: pd.DataFrame, table: str, si
         if test["reason"]:
             p_text = "—" + footnotes.mark(f"not computable: {test['reason']}.")
         elif bool(test["sparse"]):
-            p_text += footnotes.mark(f"an expected count is below 5 (smallest {test['min_expected']:.1f}), so the χ² approximation "
-                                     f"is doubtful; {exact_p_text(test)}.") if test["test"] == "chi2" else ""
+            p_text += footnotes.mark(f"an expected count is below {comparisons.SPARSE_EXPECTED:g} (smallest {test['min_expected']:.1f}), "
+                                     f"so the χ² approximation is doubtful; {exact_p_text(test)}.") if test["test"] == "chi2" else ""
         holm_cell = [format_p(test["p_holm"], finding) if pd.notna(test["p_holm"]) else
                      FAMILY_CELL.get(test["family"], "")] if show_holm else []
         if described["category"].ne("").any():
@@ -321,7 +321,7 @@ def format_effects(tests: pd.DataFrame, alpha: float) -> tuple[list[str], list[l
         finding = testing_rule.is_finding(pd.Series(record), alpha)
         rows.append([label, effect, format_p(record.get("p_val"), finding and record["family"] == "primary"),
                      format_p(record["p_holm"], finding) if pd.notna(record.get("p_holm"))
-                     else FAMILY_CELL.get(record["family"], "(baseline)" if dictionary.role(record["variable"]) == "baseline" else "—")])
+                     else FAMILY_CELL.get(record["family"], "")])  # blank for baseline and procedure rows, as in Tables 1–3
     return ["Variable", "Effect size (95 % CI unless stated)", "p", "Holm p"], rows
 
 

@@ -10,10 +10,9 @@ from vertebroplasty.writing import myst
 def methods_text(plan: Plan, alpha: float, sizes: dict[str, int]) -> str:
     """The testing rule as the Methods state it, once (MyST)."""
 
-    primary = dictionary.prose_label(plan.primary)
-    primary = primary[0].lower() + primary[1:] if primary[1:2].islower() else primary
+    primary = dictionary.in_sentence(plan.primary)
     why = plan.primary_rationale or (DEFAULT_PRIMARY_REASON if plan.primary_default else "")
-    source = " (the study description names no primary outcome; the report uses the source study's)" if plan.primary_default else ""
+    source = " (the study description names no primary outcome, so the report's default applies)" if plan.primary_default else ""
     secondary = ("every other outcome row of Tables 1–3" if plan.secondary is None
                  else myst.english_list([dictionary.prose_label(v) for v in plan.secondary]))
     exploratory = (f" The {sizes['exploratory']} other outcome rows are exploratory: shown with their unadjusted p, never called "
