@@ -192,6 +192,7 @@ def test_title_page_names_the_study_the_data_and_the_build(pdf_pages):
     first = pdf_pages[0]
     assert "Source study" in first and "Design" in first and "synthetic cohort" in first
     assert "Built 20" in first and "Report package version" in first
+    assert "\n".join(pdf_pages).count("Source study:") == 1  # the summary does not print the title page's block again
 
 
 def test_pdf_is_an_article_with_appendices_and_no_notebook_code(pdf_pages):

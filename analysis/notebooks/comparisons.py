@@ -69,7 +69,7 @@ testing_rule.mark_baseline_explained(results["table2"].tests, explained)
 out.table(pd.concat([r.tests.assign(table=name) for name, r in results.items()], ignore_index=True), "tests")
 out.markdown("adjusted_table", adjusted_text.adjusted_table(estimates))
 out.markdown("adjusted_note", adjusted_text.adjusted_note(plan.confounders, adjusted.MINIMUM_IMPUTATIONS, adjusted.SEED,
-                                                          (estimates["model"] == "imputed").any()))
+                                                          (estimates["model"] == "imputed").any(), ranked=tests == "robust"))
 out.glue("adjusted_summary", adjusted_text.adjusted_sentence(estimates, explained, plan.confounders))
 out.glue("sensitivity_primary", adjusted_text.sensitivity_sentence(estimates, primary))
 improvement = responders.responders(data.data, plan.mcid)

@@ -54,6 +54,8 @@ PREAMBLE = r"""
 """
 
 
+#: The summary's include of the study's source block (shown on the PDF's title page instead).
+SOURCE_BLOCK_INCLUDE = "```{include} generated/patients/markdown/source_block.md\n```\n"
 #: Raw LaTeX put before an appendix's title (placeins): the floats of the chapter before it are placed first.
 FLOAT_BARRIER = "```{raw} latex\n\\FloatBarrier\n```\n\n"
 
@@ -134,6 +136,9 @@ def build_pdf(book_dir: Path, target: Path, log: Path) -> Path:
     references = [name for name in chapters if not name.startswith("book/generated/")
                   and "{bibliography}" in (source / f"{name}.md").read_text(encoding="utf-8")]
     appendices = [name for name in chapters if name not in body and not name.startswith("book/generated/") and name not in references]
+    # the study's source block is on the title page: the summary does not print it a second time
+    summary = source / f"{toc['root']}.md"
+    summary.write_text(summary.read_text(encoding="utf-8").replace(SOURCE_BLOCK_INCLUDE, ""), encoding="utf-8")
     # LaTeX drops the root page's own text, so the summary becomes the first section under an empty root
     (source / "book" / "pdf_root.md").write_text("# Report\n")
     toc["root"] = "book/pdf_root"

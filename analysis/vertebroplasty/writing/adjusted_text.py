@@ -73,14 +73,15 @@ def confounder_names(confounders: list[str]) -> str:
     return myst.english_list([dictionary.prose_label(c).lower() for c in confounders]) or "no confounder"
 
 
-def adjusted_note(confounders: list[str], imputations: int, seed: int, any_imputed: bool) -> str:
+def adjusted_note(confounders: list[str], imputations: int, seed: int, any_imputed: bool, ranked: bool = False) -> str:
     """The table note: what each model adjusts for, how the imputation was done."""
     names = confounder_names(confounders)
+    differs = ("(a Welch or rank-based interval in the Results can differ slightly; for the scores tested on ranks there, these "
+               "models still estimate differences of means, whose interval can exclude zero where the median shift's does not, "
+               "or the reverse: they answer a different question)" if ranked else "(as in the Results)")
     text = ("Group A against group B: differences of means (A − B, in the outcome's unit) from linear regression, odds ratios "
             "from logistic regression, each with its 95 % CI. Unadjusted: the regression on the group alone, whose interval "
-            "uses the pooled variance of Student's t-test (a Welch or rank-based interval in the Results can differ "
-            "slightly; for the scores tested on ranks there, these models still estimate differences of means, whose interval "
-            "can exclude zero where the median shift's does not, or the reverse: they answer a different question). Adjusted for "
+            f"uses the pooled variance of Student's t-test {differs}. Adjusted for "
             "the pre-operative value: analysis of covariance "
             "on the pre-operative value of the same measurement (complete cases). … and for the confounders: the same model "
             f"with {names} added (complete cases).")

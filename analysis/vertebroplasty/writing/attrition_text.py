@@ -95,7 +95,7 @@ def attrition_brief(flow_frame: pd.DataFrame) -> str:
     >>> flow = pd.DataFrame({"stage": ["enrolled", "enrolled", "missing_any_final", "missing_any_final", "lost", "lost"],
     ...                      "group": ["A", "B"] * 3, "n": [40, 40, 3, 1, 2, 0]})
     >>> attrition_brief(flow)
-    '4 of the 80 patients lack a final value, 2 of them every final value (see Results).'
+    '4 of the 80 patients lack a final value, and 2 of them have none at all (see Results).'
     """
     counts = flow_frame.set_index(["stage", "group"])["n"]
     groups = [g for g in dict.fromkeys(flow_frame["group"]) if g != "all"]
@@ -103,7 +103,7 @@ def attrition_brief(flow_frame: pd.DataFrame) -> str:
     if missing_any == 0:
         return "Follow-up was complete."
     text = f"{missing_any} of the {enrolled} patients {'lacks' if missing_any == 1 else 'lack'} a final value"
-    return text + (f", {lost} of them every final value" if lost else "") + " (see Results)."
+    return text + (f", and {lost} of them {'has' if lost == 1 else 'have'} none at all" if lost else "") + " (see Results)."
 
 
 def missing_limitation(flow_frame: pd.DataFrame) -> str:

@@ -33,7 +33,7 @@ def importance_sentence(frame: pd.DataFrame, defaults: bool) -> str:
     it is glued, so it carries no markup)."""
     if frame.empty:
         return "No pain or disability score with a pre-operative value was available to judge clinically important change."
-    source = (" (the minimal clinically important differences of Ostelo et al., 2008)" if defaults
+    source = (" (the minimal clinically important differences the Methods cite)" if defaults
               else " (the thresholds given in the study description)")
     parts, differ, ceiling = [], [], []
     for r in frame.itertuples():
@@ -58,5 +58,5 @@ def importance_sentence(frame: pd.DataFrame, defaults: bool) -> str:
     if ceiling:
         text += (f" For {myst.english_list(ceiling)} at least {100 * CEILING:.0f} % of both groups improved by that much, so the "
                  "threshold is reached by nearly everyone and cannot tell the groups apart; the group differences and their "
-                 "intervals (Tables 2 and 3) are then the better guide to size.")
+                 "intervals (Table 2) are then the better guide to size.")
     return text
