@@ -188,7 +188,7 @@ def test_responders_by_clinically_important_thresholds(effects):
     assert int(responders.loc["vas_final", "count_first"]) == by_group["A"]
     assert int(responders.loc["vas_final", "count_second"]) == by_group["B"]
     results = effects.page("results")  # the judgement of clinical importance is made once, in the Results
-    assert "minimal clinically important differences of Ostelo et al." in results
+    assert "minimal clinically important differences the Methods cite" in results
     assert "smaller than those usually regarded as noticeable" not in results
 
 

@@ -52,6 +52,6 @@ findings[["number", "kind", "label"]]
 from vertebroplasty.writing import figures
 
 ranges = audit.attainable_p_ranges()
-figure, _ = figures.p_value_ranges(ranges)
+figure, _ = figures.p_value_ranges(ranges, alpha)
 out.figure("p_value_ranges", figure)
 ranges[["label", "published_text", "low", "high", "verdict"]].round(4)

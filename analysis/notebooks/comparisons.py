@@ -76,6 +76,8 @@ improvement = responders.responders(data.data, plan.mcid)
 out.results(improvement, "responders.csv")
 out.markdown("responders_table", responders_text.responders_table(improvement))
 out.glue("clinical_importance", responders_text.importance_sentence(improvement, plan.mcid_default))
+out.glue("default_thresholds", responders_text.thresholds_text(testing_rule.DEFAULT_MCID))
+out.glue("imputations", adjusted.MINIMUM_IMPUTATIONS)
 estimates.pivot_table(index="variable", columns="model", values="estimate", sort=False).round(3)
 
 # %% [markdown]
@@ -107,6 +109,7 @@ comparison["verdict"].value_counts()
 from vertebroplasty.statistics import pairwise
 from vertebroplasty.writing import sentences
 
+out.glue("imbalance_threshold", f"{sentences.IMBALANCE_SMD:g}")
 pairs = pairwise.pairwise_comparisons(data.data, tables.TABLE_VARIABLES["table3"], "cement_distribution", tests, alpha)
 out.results(pairs, "pairwise.csv")
 read = {name: sentences.Results(r.tests, r.descriptives, r.sizes, r.between, alpha, r.differences) for name, r in results.items()}

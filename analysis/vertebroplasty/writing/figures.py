@@ -342,7 +342,7 @@ def trajectory_denominators(summary: pd.DataFrame) -> str:
             "are missing; each point uses the patients measured at that timepoint.")
 
 
-def p_value_ranges(ranges: pd.DataFrame) -> tuple[plt.Figure, pd.DataFrame]:
+def p_value_ranges(ranges: pd.DataFrame, alpha: float = 0.05) -> tuple[plt.Figure, pd.DataFrame]:
     """Per Table 3 variable, the printed p (dot) against the p-values the printed summaries allow (bar or ticks), log scale."""
     frame = ranges.reset_index(drop=True)
     figure, axis = plt.subplots(figsize=(7, 0.42 * len(frame) + 1.1), constrained_layout=True)
@@ -363,7 +363,7 @@ def p_value_ranges(ranges: pd.DataFrame) -> tuple[plt.Figure, pd.DataFrame]:
     smallest = min([1e-3, *[max(v, 1e-6) for v in (*frame["low"], *frame["published"])]])
     axis.set_xlim(smallest / 2, 1.5)
     axis.set_xlabel("p (log scale)")
-    axis.axvline(0.05, color="0.6", linestyle="--", linewidth=0.8)
+    axis.axvline(alpha, color="0.6", linestyle="--", linewidth=0.8)
     return figure, frame
 
 

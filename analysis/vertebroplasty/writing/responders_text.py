@@ -28,6 +28,19 @@ def responders_table(frame: pd.DataFrame) -> str:
 CEILING = 0.9
 
 
+def thresholds_text(thresholds: dict[str, float]) -> str:
+    """Thresholds per score in words, one per score (the post-operative and final thresholds of a score are one).
+
+    >>> thresholds_text({"vas_post": 1.5, "vas_final": 1.5, "odi_post": 10.0, "odi_final": 10.0})
+    '1.5 points on the VAS and 10 percentage points on the ODI'
+    """
+    by_score = {}
+    for variable, threshold in thresholds.items():
+        score = dictionary.prose_label(variable).split(" ")[0]
+        by_score.setdefault(score, f"{threshold:g}{dictionary.difference_unit(variable)} on the {score}")
+    return myst.english_list(list(by_score.values()))
+
+
 def importance_sentence(frame: pd.DataFrame, defaults: bool) -> str:
     """The sentence on whether the pain and disability differences matter to patients, from the responders (plain text:
     it is glued, so it carries no markup)."""
@@ -47,8 +60,7 @@ def importance_sentence(frame: pd.DataFrame, defaults: bool) -> str:
             differ.append(f"{'more' if r.risk_difference > 0 else 'fewer'} patients of group A reached it for {label}")
         if min(r.percent_first, r.percent_second) >= 100 * CEILING:
             ceiling.append(label)
-    thresholds = myst.english_list(sorted({f"{r.threshold:g}{dictionary.difference_unit(r.variable)} on the "
-                                           f"{dictionary.prose_label(r.variable).split(' ')[0]}" for r in frame.itertuples()}))
+    thresholds = thresholds_text(dict(zip(frame["variable"], frame["threshold"])))
     text = (f"Whether a difference matters to patients is judged here by the share of each group whose score improved from "
             f"before surgery by at least {thresholds}{source}: {'; '.join(parts)}.")
     if differ:
