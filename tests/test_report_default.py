@@ -178,6 +178,11 @@ def test_audit_and_notebook_pages_fit_1280_px_and_table_3_cells_do_not_wrap(repo
         const height = td => { const range = document.createRange(); range.selectNodeContents(td); return range.getBoundingClientRect().height; };
         return cells.filter(td => height(td) > 1.9 * parseFloat(getComputedStyle(td).fontSize)).map(td => td.innerText);""", tmp_path)
     assert wrapped == []
+    for page in ("results", "reanalysis"):  # every table fits the text column at 1280 px: none hides columns behind a scroll bar
+        wider = chromium_check(book / f"{page}.html", """
+            return [...document.querySelectorAll('article table')].filter(t => t.scrollWidth > t.parentElement.clientWidth + 1)
+                .map(t => t.querySelector('caption').innerText.slice(0, 40));""", tmp_path)
+        assert wider == [], page
 
 
 # --------------------------------------------------------------------------- the PDF

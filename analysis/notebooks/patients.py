@@ -64,7 +64,7 @@ out.markdown("missing_table", attrition_text.missing_table(missing) if len(missi
 out.markdown("missing_final_table", attrition_text.missing_final_table(flow, lost))
 attrition_sentence = attrition_text.attrition_sentence(flow, lost, data.data, alpha)
 out.glue("attrition", attrition_sentence)
-out.glue("attrition_brief", attrition_text.attrition_brief(flow))
+out.glue("attrition_brief", attrition_text.attrition_brief(flow, description_text.lost_to_follow_up_excluded(study)))
 out.glue("analysis_rule", attrition_text.analysis_rule(data.data))
 figure, _ = figures.flow_diagram(flow)
 out.figure("flow_diagram", figure)

@@ -143,11 +143,12 @@ def adjusted_sentence(frame: pd.DataFrame, explained: list[str], confounders: li
     lost, gained = changed_by(frame, "confounders")
     lost = [v for v in lost if v not in explained]
     if lost:
-        which = "that difference depends" if len(lost) == 1 else "those differences depend"
+        which = "that difference is" if len(lost) == 1 else "those differences are"
         interval = "the interval of" if len(lost) == 1 else "the intervals of"
-        includes = "includes" if len(lost) == 1 else "include"
+        includes = "reaches" if len(lost) == 1 else "reach"
         text += (f" With {names} added as well, {interval} {myst.english_list([label_of(v, in_text=True) for v in lost])} {includes} "
-                 f"the null (a zero difference, or an odds ratio of 1): {which} on who was treated and should be read with caution.")
+                 f"the null (a zero difference, or an odds ratio of 1): {which} no longer shown once they are taken into account, "
+                 "and should be read with that caution.")
     if gained:
         interval, excludes = ("The interval of", "excludes") if len(gained) == 1 else ("The intervals of", "exclude")
         text += (f" {interval} {myst.english_list([label_of(v, in_text=True) for v in gained])} {excludes} zero only after "

@@ -88,7 +88,7 @@ def attrition_sentence(flow_frame: pd.DataFrame, attrition: pd.DataFrame, data: 
             "missing final film may instead mean a re-collapse or a revision, which no analysis of these data can exclude.")
 
 
-def attrition_brief(flow_frame: pd.DataFrame) -> str:
+def attrition_brief(flow_frame: pd.DataFrame, lost_excluded: bool = False) -> str:
     """The summary's one line on follow-up: complete, or how many lack a final value and how many have none (the
     Results give the account by group and its test).
 
@@ -100,8 +100,11 @@ def attrition_brief(flow_frame: pd.DataFrame) -> str:
     counts = flow_frame.set_index(["stage", "group"])["n"]
     groups = [g for g in dict.fromkeys(flow_frame["group"]) if g != "all"]
     enrolled, missing_any, lost = (sum(int(counts[(stage, g)]) for g in groups) for stage in ("enrolled", "missing_any_final", "lost"))
-    if missing_any == 0:
-        return "Follow-up was complete."
+    if missing_any == 0:  # complete; by selection when the study left out patients lost to follow-up
+        return ("Follow-up was complete, by selection: the study excluded patients lost to follow-up." if lost_excluded
+                else "Follow-up was complete.")
+    if lost == missing_any:
+        return f"{lost} of the {enrolled} patients {'has' if lost == 1 else 'have'} no final value at all (see Results)."
     text = f"{missing_any} of the {enrolled} patients {'lacks' if missing_any == 1 else 'lack'} a final value"
     return text + (f", and {lost} of them {'has' if lost == 1 else 'have'} none at all" if lost else "") + " (see Results)."
 

@@ -35,7 +35,7 @@ VERDICT_WORDS = {"yes": "Yes", "partly": "Partly", "not after adjustment": "Not 
 
 #: How the closing sentences name each question's topic.
 TOPIC_PHRASES = {"cement distribution": "the distribution of the cement", "pain during cementing": "pain during cementing",
-                 "recompression": "recompression after surgery",
+                 "recompression": "recompression after surgery between the treatment groups",
                  "type A against B and C": "recompression after a type A distribution compared with types B and C"}
 
 

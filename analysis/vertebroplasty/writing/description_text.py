@@ -188,7 +188,7 @@ def limitations_text(description: StudyDescription, synthetic: bool, missing_sen
     items.append(f"**Follow-up.** The minimum follow-up required was {follow_up}; re-collapse and adjacent fractures that appear "
                  "later are not captured." if follow_up != "not described" else
                  "**Follow-up.** The minimum follow-up is not described; late re-collapse and adjacent fractures need years to show.")
-    excluded_lost = any("follow-up" in criterion.lower() for criterion in description.exclusion_criteria)
+    excluded_lost = lost_to_follow_up_excluded(description)
     selection = (" The study excluded patients lost to follow-up and does not report how many, so complete follow-up here reflects "
                  "that selection." if excluded_lost else "")
     items.append(f"**Missing data.** {missing_sentence}{selection}")
@@ -196,10 +196,15 @@ def limitations_text(description: StudyDescription, synthetic: bool, missing_sen
     return "\n".join(f"- {item}" for item in items)
 
 
+def lost_to_follow_up_excluded(description: StudyDescription) -> bool:
+    """Whether the study's exclusion criteria leave out patients lost to follow-up (complete follow-up is then a selection)."""
+    return any("follow-up" in criterion.lower() for criterion in description.exclusion_criteria)
+
+
 def original_analysis(description: StudyDescription) -> str:
     """What the study's own analysis was, as far as described (empty when not)."""
     parts = []
-    if any("follow-up" in criterion.lower() for criterion in description.exclusion_criteria):
+    if lost_to_follow_up_excluded(description):
         parts.append("excluded patients lost to follow-up")
     if description.software:
         parts.append(f"analysed the data with {myst.clause(description.software)}")  # glued as plain text: no escaping
