@@ -96,7 +96,7 @@ class Results:
         """Why a p below alpha is not a finding: the row's family decides (for ``unadjusted`` evidence)."""
         family = self.family(variable)
         if family == "secondary":
-            return "the difference does not remain significant after Holm's adjustment over the secondary outcomes"
+            return "the difference is not a finding once Holm's adjustment over the secondary outcomes is applied"
         if family == "exploratory":
             return "it is an exploratory outcome, outside the tested families, so no significance is claimed"
         return "it describes the operation and belongs to no tested family, so no significance is claimed"
