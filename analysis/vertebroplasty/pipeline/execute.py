@@ -53,7 +53,7 @@ class Runner:
         self.kernels: dict[str, object] = {}
         self.lock = threading.Lock()
         self.stopping = threading.Event()
-        self.server = kernels.KernelServer() if kernels.enabled() else None  # started when a notebook first has to run
+        self.server = kernels.new_server()  # started when a notebook first has to run
 
     def close(self) -> None:
         """Stop the kernel server (every kernel has been shut down by then)."""

@@ -42,6 +42,11 @@ def enabled() -> bool:
     return hasattr(os, "fork") and os.environ.get("VERTEBROPLASTY_FORK_KERNELS", "yes") != "no"
 
 
+def new_server() -> KernelServer | None:
+    """A server for one build (started when first asked for a kernel), or None where kernels start the usual way."""
+    return KernelServer() if enabled() else None
+
+
 # --------------------------------------------------------------------------- the server (its own process)
 
 def serve(socket_path: str) -> None:

@@ -288,7 +288,7 @@ def refresh_committed_notebooks() -> None:
     The stored outputs are what ``pytest --nbval`` compares against: run this deliberately after a change of code,
     data or library that changes results, and review the diff of the notebooks before committing it.
     """
-    server = kernels.KernelServer() if kernels.enabled() else None
+    server = kernels.new_server()
     try:
         for notebook in declaration.load().values():
             _refresh(notebook, server)
