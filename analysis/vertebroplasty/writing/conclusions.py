@@ -33,6 +33,10 @@ VERDICT_WORDS = {"yes": "Yes", "partly": "Partly", "not after adjustment": "Not 
                  "not computable": "Not computable"}
 
 
+#: The distribution verdicts that rest on a difference the data show: only these carry the adjusted odds ratio's caution
+#: (in the answer's sentence and, flagged, in the Summary).
+DIFFERENCE_SHOWN = ("yes", "partly", "opposite")
+
 #: How the closing sentences name each question's topic.
 TOPIC_PHRASES = {"cement distribution": "the distribution of the cement", "pain during cementing": "pain during cementing",
                  "recompression": "recompression after surgery between the treatment groups",
@@ -139,7 +143,7 @@ def first_prediction(table1: Results, table2: Results, share: pd.Series) -> str:
 def distribution_answer(table1: Results, share: pd.Series, adjusted: pd.DataFrame | None = None) -> tuple[str, str]:
     """Question 1: whether the distribution differs (the test), and which types' shares differ (their own intervals)."""
     verdict, sentence = _distribution_answer(table1, share)
-    shown = verdict in ("yes", "partly", "opposite")  # a caution after "not shown" would caution about nothing
+    shown = verdict in DIFFERENCE_SHOWN  # a caution after "not shown" would caution about nothing
     return verdict, sentence + (adjusted_share_text(adjusted, shown) if verdict != "not computable" else "")
 
 
@@ -239,7 +243,7 @@ def answers(table1: Results, table2: Results, table3: Results, pairs: pd.DataFra
     rows = []
     verdict, sentence = distribution_answer(table1, share, adjusted)
     rows.append(("Does aspiration change the distribution of the cement?", "cement distribution", verdict, sentence,
-                 verdict == "yes" and adjusted_share_caution(adjusted)))
+                 verdict in DIFFERENCE_SHOWN and adjusted_share_caution(adjusted)))
     verdict, sentence = outcome_answer(table2, "vas_op", adjusted)
     if verdict in ("yes", "partly"):  # the one outcome scored by the patient during the procedure itself
         sentence += " Being self-reported during the operation, this answer carries the caution the Limitations give."
