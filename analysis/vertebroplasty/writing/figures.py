@@ -24,6 +24,7 @@ from matplotlib.patches import FancyBboxPatch, Rectangle  # noqa: E402
 from scipy import stats  # noqa: E402
 
 from vertebroplasty.contract import derivation, dictionary  # noqa: E402
+from vertebroplasty.statistics.comparisons import describe  # noqa: E402
 from vertebroplasty.writing.myst import english_list  # noqa: E402
 
 POINTS_PER_GROUP = 200
@@ -91,16 +92,18 @@ def trajectory_summary(data: pd.DataFrame, between: str = "group", medians: Coll
     """Each outcome at each timepoint, per level of ``between`` (tidy): the mean and its 95 % CI (t-based), or for the
     measures named in ``medians`` (those the report tests on ranks) the median and its interquartile range; columns
     ``location, low, high`` hold them and ``summary`` says which."""
+    ranked = [f"{measure}_{timepoint}" for measure in medians for timepoint in TRAJECTORY_MEASURES[measure][1]]
+    quartiles = describe(data, ranked, between).set_index(["variable", "level"]) if ranked else None  # the tables' own
     rows = []
     for measure, (_, timepoints) in TRAJECTORY_MEASURES.items():
         for timepoint in timepoints:
             for level, part in data.groupby(between, observed=True, sort=True):
-                values = part[f"{measure}_{timepoint}"]
+                column = f"{measure}_{timepoint}"
                 if measure in medians:
-                    clean = values.dropna().astype(float)
-                    n, middle, low, high = len(clean), *(clean.quantile([0.5, 0.25, 0.75]).tolist() if len(clean) else [np.nan] * 3)
+                    record = quartiles.loc[(column, str(level))]
+                    n, middle, low, high = int(record["n"]), record["median"], record["q1"], record["q3"]
                 else:
-                    n, middle, low, high = mean_ci(values)
+                    n, middle, low, high = mean_ci(part[column])
                 rows.append({"measure": measure, "timepoint": timepoint, between: str(level), "n": n,
                              "summary": "median" if measure in medians else "mean", "location": middle, "low": low, "high": high})
     return pd.DataFrame(rows)
