@@ -47,7 +47,7 @@ summary: $(STAMP) ## write a centre's non-disclosive summary for a pooled report
 
 test: $(STAMP) system-packages ## run every test: lint, unit, notebooks (nbval), whole-report builds, browser, PDF
 	$(BIN)/ruff check analysis tests scripts
-	$(BIN)/python -m pytest -n auto --dist loadfile
+	$(BIN)/python -m pytest -n auto --dist loadfile --no-loadscope-reorder
 
 check: $(STAMP) ## fast checks (under a minute): lint, pipeline declaration, unit tests and doctests, no builds
 	$(BIN)/ruff check analysis tests scripts
@@ -60,7 +60,7 @@ lint: $(STAMP) ## ruff on the package, the notebook sources, the tests and scrip
 synthetic-data: $(STAMP) ## regenerate data/cohort.csv and data/examples/multicentre/ (deterministic)
 	$(RUN) synthetic-data
 
-refresh: $(STAMP) ## update analysis/*.ipynb from analysis/notebooks/*.py and re-execute them (review the diff!)
+refresh: $(STAMP) ## update analysis/*.ipynb from analysis/notebooks/*.py and re-execute those that changed (review the diff!)
 	$(RUN) refresh
 
 lock: $(STAMP) ## regenerate the pinned requirements.txt from requirements.in (pip-tools)

@@ -17,10 +17,16 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib
-import numpy as np
-import pandas as pd
-import pytest
+# Two pytest-xdist workers share the cores, and every build they start runs processes of its own: a BLAS that also
+# spreads each matrix product over all cores only makes them wait for one another (OpenBLAS threads spin while they
+# wait).  One BLAS thread per process, set before numpy is first imported, for the workers and every build they start.
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
+
+import matplotlib  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
 
 matplotlib.use("Agg")
 
@@ -31,6 +37,19 @@ if "VERTEBROPLASTY_CACHE" not in os.environ or os.environ.get("PYTEST_XDIST_WORK
     atexit.register(shutil.rmtree, os.environ["VERTEBROPLASTY_CACHE"], ignore_errors=True)
 
 from vertebroplasty import paths  # noqa: E402
+
+#: The test files that build whole reports, longest first (measured with ``--durations``).  `make test` runs pytest-xdist
+#: with ``--no-loadscope-reorder``, so files reach the workers in this order: the long ones start first and the many short
+#: files fill the end (largest first, the classic rule for keeping two workers busy to the last).  The default report's
+#: own file leads, so that the build most files read is made while the other worker builds awkward cohorts, instead of
+#: a worker waiting for it.  Files not listed follow in collection order; a stale list only costs time, never a result.
+LONGEST_FIRST = ["test_report_default.py", "test_options.py", "test_claims.py", "test_pipeline.py", "test_report_own_data.py",
+                 "test_refresh.py", "test_reconstruction.py", "test_federated.py", "test_validation.py", "test_nbval_teeth.py"]
+
+
+def pytest_collection_modifyitems(items) -> None:
+    rank = {name: position for position, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: each file keeps its own order
 
 
 def sha256(path: Path) -> str:
@@ -74,7 +93,7 @@ def make(target: str, timeout: int = 1200, cache: Path | None = None, **variable
 class Built:
     out: Path
     log: str
-    #: the notebook cache this build alone used (its runs, for a repository copy to start from)
+    #: the notebook cache this build used (its runs and earlier builds', for a repository copy to start from)
     cache: Path | None = None
 
     def page(self, name: str) -> str:
@@ -134,13 +153,26 @@ def build(tmp_path_factory):
     With pytest-xdist the workers share one folder of builds (the parent of their temporary folders): the first worker
     to ask for a name builds it under an exclusive lock (``fcntl.flock``), the others wait and read the same report,
     so no report is built twice in one run.  A name stands for one set of variables throughout the run.
+
+    Each build's notebook cache starts with the runs of the builds finished before it (``notebook-runs``), as a user's
+    cache holds their earlier builds: a run is reused only under the cache's own rule (every input, parameter and line
+    of code the same), so a cohort-independent notebook (the audit) runs once per session and a build that differs from
+    an earlier one only in an option of the book (PUBLISHED=) runs no notebook again.
     """
     shared = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):
         shared = shared.parent
     builds = shared / "shared-builds"
     builds.mkdir(exist_ok=True)
+    runs = builds / "notebook-runs"
     built: dict[str, Built] = {}
+
+    def exchange(origin: Path, target: Path) -> None:
+        """Copy the cache entries of ``origin`` into ``target`` under the store's lock (entries are never edited in place)."""
+        with open(builds / "notebook-runs.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if origin.is_dir():
+                shutil.copytree(origin, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".*"))
 
     def get(name: str, target: str = "report", **variables: str) -> Built:
         if name in built:
@@ -154,8 +186,10 @@ def build(tmp_path_factory):
                     shutil.rmtree(folder)  # a build of this name that failed in another worker: try again, to report it here
                 out = folder / "report out"
                 out.parent.mkdir(parents=True)
+                exchange(runs, folder / "cache" / "notebooks")
                 completed = make(target, cache=folder / "cache", OUT=str(out), **variables)
                 assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-4000:]
+                exchange(folder / "cache" / "notebooks", runs)
                 log_file.write_text(completed.stdout + completed.stderr)
         built[name] = Built(folder / "report out", log_file.read_text(), folder / "cache")
         # this worker's own builds (make() without a cache of its own) reuse the shared build's notebook runs

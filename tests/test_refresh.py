@@ -1,5 +1,5 @@
 """`make refresh` from a fresh copy of the repository: an edited notebook source stops the build with one line; the
-refresh syncs and re-executes the notebooks; the next build runs the edited notebook.
+refresh syncs the notebooks and re-executes those whose key changed; the next build runs the edited notebook.
 
 In a file of its own so that pytest-xdist runs it beside the other whole-repository test (test_pipeline.py).
 """
@@ -11,6 +11,7 @@ import json
 import pytest
 
 from conftest import repository_copy
+from vertebroplasty.pipeline import declaration
 
 
 @pytest.mark.slow
@@ -31,5 +32,9 @@ def test_an_edited_notebook_source_stops_the_build_until_make_refresh(tmp_path, 
     notebook = repository.root / "analysis" / "cases.ipynb"
     assert "print('an edit')" in notebook.read_text()
     assert "an edit" in json.dumps(json.loads(notebook.read_text())["cells"][-1]["outputs"])
+    # a second refresh executes nothing: each notebook's key (source, code, data, software) is stored with it
+    again = repository.run("refresh")
+    assert again.returncode == 0 and "refreshing" not in again.stdout, again.stdout
+    assert again.stdout.count("unchanged since its last refresh") == len(declaration.load()), again.stdout
     rebuilt = repository.build(out)
     assert "cases: executed" in rebuilt and "patients: cached" in rebuilt, rebuilt  # only the edited notebook runs again

@@ -42,18 +42,21 @@ def file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def notebook_source_digest(notebook: Notebook) -> str:
-    """Digest of the notebook's cells (source and tags): what it executes, not its stored outputs."""
-    content = json.loads(notebook.source.read_text(encoding="utf-8"))
-    cells = [(cell["cell_type"], "".join(cell["source"]), cell.get("metadata", {}).get("tags", [])) for cell in content["cells"]]
-    return hashlib.sha256(json.dumps(cells).encode()).hexdigest()
+def notebook_source_digest(notebook: Notebook, cells: list | None = None) -> str:
+    """Digest of the notebook's cells (source and tags): what it executes, not its stored outputs.  ``cells``: the cells
+    of a notebook held in memory (as nbformat gives them) instead of the notebook's file."""
+    if cells is None:
+        cells = json.loads(notebook.source.read_text(encoding="utf-8"))["cells"]
+    material = [(cell["cell_type"], "".join(cell["source"]), cell.get("metadata", {}).get("tags", [])) for cell in cells]
+    return hashlib.sha256(json.dumps(material).encode()).hexdigest()
 
 
-def notebook_key(notebook: Notebook, parameters: dict, inputs: dict[str, str], upstream: dict[str, str]) -> str:
-    """The cache key of one notebook run (see the module docstring); ``inputs`` holds the SHA-256 of ``cohort``/``study``."""
+def notebook_key(notebook: Notebook, parameters: dict, inputs: dict[str, str], upstream: dict[str, str], cells: list | None = None) -> str:
+    """The cache key of one notebook run (see the module docstring); ``inputs`` holds the SHA-256 of ``cohort``/``study``;
+    ``cells`` as for :func:`notebook_source_digest`."""
     material = {
         "notebook": notebook.name,
-        "source": notebook_source_digest(notebook),
+        "source": notebook_source_digest(notebook, cells),
         "package": package_digest(),
         "environment": provenance.environment_digest(),
         "parameters": {name: value for name, value in parameters.items() if name in notebook.parameters and name not in PATH_PARAMETERS},

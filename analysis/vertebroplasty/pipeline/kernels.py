@@ -33,7 +33,10 @@ from pathlib import Path
 from jupyter_client.provisioning import LocalProvisioner
 
 #: what the server imports once for every kernel (the notebooks' heavy imports, and ipykernel itself)
-WARM_MODULES = ("ipykernel.kernelapp", "numpy", "pandas", "scipy.stats", "statsmodels.api", "matplotlib.pyplot", "pyarrow.parquet")
+WARM_MODULES = ("ipykernel.kernelapp", "numpy", "pandas", "scipy.stats", "statsmodels.api", "matplotlib.pyplot", "pyarrow.parquet",
+                "seaborn")
+#: and every module of the package's analysis stages, which the notebooks call (the build's own code: one server per build)
+WARM_PACKAGES = ("vertebroplasty.contract", "vertebroplasty.statistics", "vertebroplasty.paper", "vertebroplasty.writing")
 LAUNCHER = ["-m", "ipykernel_launcher"]
 STARTUP_SECONDS = 120
 
@@ -56,7 +59,7 @@ def serve(socket_path: str) -> None:
         del sys.path[0]  # as ipykernel_launcher does: the folder a kernel starts in is not where modules come from
     # ipykernel sets this before a notebook imports matplotlib; the server imports matplotlib first, so it sets it too
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
-    _import_as_in_a_kernel(WARM_MODULES)
+    _import_as_in_a_kernel(WARM_MODULES + _modules_of(WARM_PACKAGES) + ("vertebroplasty.pipeline.notebook_outputs",))
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # finished kernels are reaped by the system: no zombies
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the build's to handle; it ends the server
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -86,6 +89,18 @@ class _KernelShell:
     """What a module that asks ``get_ipython()`` on import sees in a kernel: a shell with a kernel."""
 
     kernel = None
+
+
+def _modules_of(packages: tuple[str, ...]) -> tuple[str, ...]:
+    """Every module of ``packages``, subpackages included."""
+    import importlib
+    import pkgutil
+
+    found = []
+    for package in packages:
+        module = importlib.import_module(package)
+        found += [package] + [info.name for info in pkgutil.walk_packages(module.__path__, prefix=f"{package}.")]
+    return tuple(found)
 
 
 def _import_as_in_a_kernel(modules: tuple[str, ...]) -> None:

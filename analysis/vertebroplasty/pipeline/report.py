@@ -21,8 +21,7 @@ from vertebroplasty import paths
 from vertebroplasty.contract import description, summary_file, validation
 from vertebroplasty.contract.cohort import save_validated
 from vertebroplasty.pipeline import book, cache, declaration, execute, kernels, output
-from vertebroplasty.statistics.comparisons import TEST_OPTIONS
-from vertebroplasty.statistics.testing_rule import ALPHA
+from vertebroplasty.statistics import ALPHA, TEST_OPTIONS
 from vertebroplasty.writing import cases
 
 
@@ -283,29 +282,57 @@ def _book_folder(out: Path, staging: Path, cache_root: Path | None) -> Path:
 
 
 def refresh_committed_notebooks() -> None:
-    """Update ``analysis/*.ipynb`` from their text sources and re-execute them on the default cohort, in place.
+    """Update ``analysis/*.ipynb`` from their text sources and re-execute them on the default data, in place.
 
     The stored outputs are what ``pytest --nbval`` compares against: run this deliberately after a change of code,
-    data or library that changes results, and review the diff of the notebooks before committing it.
+    data or library that changes results, and review the diff of the notebooks before committing it.  A notebook is
+    executed again only when its key (:func:`refresh_key`, stored in its metadata) changed: its text source, the
+    package's code, a file it reads, the default data, the installed software or the key of a notebook it runs after.
     """
+    notebooks = declaration.load()
     server = kernels.new_server()
+    keys: dict[str, str] = {}
     try:
-        for notebook in declaration.load().values():
-            _refresh(notebook, server)
+        for name in declaration.order(notebooks):
+            keys[name] = _refresh(notebooks[name], server, keys)
     finally:
         if server is not None:
             server.stop()
 
 
-def _refresh(notebook: declaration.Notebook, server) -> None:
+#: Where a committed notebook keeps the key of its last refresh (``metadata.vertebroplasty.refresh_key``).
+REFRESH_METADATA = "vertebroplasty"
+
+
+def refresh_key(notebook: declaration.Notebook, cells: list, upstream: dict[str, str]) -> str:
+    """The key of a committed notebook's run: the build's cache key (:func:`cache.notebook_key`) with the notebook's
+    default parameters and default data — the default cohort, the multicentre example and the source study's
+    description — and the keys of the notebooks it runs after."""
+    data = hashlib.sha256()
+    for path in [paths.DEFAULT_COHORT, *sorted(p for p in paths.MULTICENTRE_EXAMPLE.rglob("*") if p.is_file())]:
+        data.update(str(path.relative_to(paths.ROOT)).encode() + b"\0" + path.read_bytes())
+    inputs = {"cohort": data.hexdigest(), "study": cache.file_digest(paths.DEFAULT_STUDY)}
+    return cache.notebook_key(notebook, {}, inputs, {name: upstream[name] for name in notebook.after}, cells)
+
+
+def _refresh(notebook: declaration.Notebook, server, upstream: dict[str, str]) -> str:
+    """Sync one notebook from its text source and execute it if its key changed; its key."""
     import jupytext
+    import nbformat
     import nbstripout
     import papermill
 
-    _log(f"refreshing {notebook.source.relative_to(paths.ROOT)} from {notebook.text_source.relative_to(paths.ROOT)}")
     paired = jupytext.read(notebook.text_source)
     for index, cell in enumerate(paired.cells):  # stable cell ids, so that a refresh changes only what changed
         cell.id = f"{notebook.name}-{index}"
+    key = refresh_key(notebook, paired.cells, upstream)
+    if notebook.source.is_file():
+        committed = nbformat.read(notebook.source, as_version=4)
+        if (committed.metadata.get(REFRESH_METADATA, {}).get("refresh_key") == key
+                and declaration.cells_of(committed) == declaration.cells_of(paired)):
+            _log(f"{notebook.source.relative_to(paths.ROOT)}: unchanged since its last refresh (source, code, data, software)")
+            return key
+    _log(f"refreshing {notebook.source.relative_to(paths.ROOT)} from {notebook.text_source.relative_to(paths.ROOT)}")
     jupytext.write(paired, notebook.source, fmt="ipynb")
     with execute.ipc_kernel(server) as manager:
         papermill.execute_notebook(str(notebook.source), str(notebook.source), kernel_name=execute.KERNEL, progress_bar=False,
@@ -313,4 +340,6 @@ def _refresh(notebook: declaration.Notebook, server) -> None:
     stored = jupytext.read(notebook.source, fmt="ipynb")
     stored = nbstripout.strip_output(stored, keep_output=True, keep_count=True, keep_id=True,
                                      extra_keys=["metadata.papermill", "cell.metadata.papermill", "cell.metadata.execution"])
+    stored.metadata[REFRESH_METADATA] = {"refresh_key": key}
     jupytext.write(stored, notebook.source, fmt="ipynb")
+    return key

@@ -32,7 +32,7 @@ from scipy import stats
 
 from vertebroplasty.contract import dictionary
 from vertebroplasty.contract.validation import CROSS_COLUMN_RULE_COLUMN
-from vertebroplasty.statistics import effect_sizes
+from vertebroplasty.statistics import TEST_OPTIONS, effect_sizes
 from vertebroplasty.statistics.exact_tests import (  # noqa: F401 (re-exported: comparisons.freeman_halton_p, ...)
     ENUMERATION_LIMIT,
     MONTE_CARLO_TABLES,
@@ -43,7 +43,6 @@ from vertebroplasty.statistics.exact_tests import (  # noqa: F401 (re-exported: 
     monte_carlo_chi2,
 )
 
-TEST_OPTIONS = ("paper", "robust")
 TEST_NAMES = {
     "student": "independent-samples Student t-test",
     "welch": "Welch's t-test",

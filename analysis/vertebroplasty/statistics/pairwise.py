@@ -1,7 +1,7 @@
 """Pairwise comparisons after a test across the cement-distribution types, one tidy row per variable and pair.
 
-Paper mode: Tukey's HSD (scipy), or Games–Howell (:func:`games_howell`, from each level's mean,
-SD and size — the same computation the audit uses on published summaries) where Levene's test rejects equal variances.  Robust
+Paper mode: Tukey's HSD, or Games–Howell where Levene's test rejects equal variances, both computed from each level's
+mean, SD and size (:func:`tukey_kramer`, :func:`games_howell`), as the audit computes them from published summaries.  Robust
 mode: Dunn's test on the Kruskal–Wallis ranks with Holm's adjustment (scikit-posthocs).  However many levels are
 present, Tukey and Games–Howell compare every pair of levels with at least two values (each needs a variance);
 Dunn ranks every level with a value together, as the Kruskal–Wallis test does, and compares each pair of them.
@@ -20,6 +20,7 @@ Formulas (levels i, j with n_i values, mean m_i, variance s_i²; N values and k 
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 
@@ -62,23 +63,21 @@ def pairwise(data: pd.DataFrame, variable: str, between: str, method: str, confi
     if method != "dunn" and all(np.ptp(groups[level]) == 0 for level in usable):
         return pd.DataFrame(columns=COLUMNS)  # no variation within any level: the F (and q, t) statistics are undefined
     rows, rank_effects = [], {}
-    if method == "tukey":
-        result = stats.tukey_hsd(*(groups[level] for level in usable))
-        interval = result.confidence_interval(confidence)
-        for (i, first), (j, second) in itertools.combinations(enumerate(usable), 2):
-            rows.append((first, second, float(interval.low[i, j]), float(interval.high[i, j]), float(result.pvalue[i, j])))
-    elif method == "games_howell":
-
+    if method in ("tukey", "games_howell"):
         means = [groups[level].mean() for level in usable]
         sds = [groups[level].std(ddof=1) for level in usable]
         sizes = [len(groups[level]) for level in usable]
         for i, j in itertools.combinations(range(len(usable)), 2):
-            with np.errstate(divide="ignore", invalid="ignore"):  # two levels without variation: p is NaN, not an error
-                try:
-                    _, df, p = games_howell(means, sds, sizes, i, j)
-                    low, high = games_howell_interval(means, sds, sizes, i, j, df, confidence)
-                except ZeroDivisionError:
-                    p, low, high = np.nan, np.nan, np.nan
+            if method == "tukey":
+                _, _, p = tukey_kramer(means, sds, sizes, i, j)
+                low, high = tukey_kramer_interval(means, sds, sizes, i, j, confidence)
+            else:
+                with np.errstate(divide="ignore", invalid="ignore"):  # two levels without variation: p is NaN, not an error
+                    try:
+                        _, df, p = games_howell(means, sds, sizes, i, j)
+                        low, high = games_howell_interval(means, sds, sizes, i, j, df, confidence)
+                    except ZeroDivisionError:
+                        p, low, high = np.nan, np.nan, np.nan
             rows.append((usable[i], usable[j], low, high, float(p)))
     elif method == "dunn":
         import scikit_posthocs
@@ -117,6 +116,30 @@ def _rank_effects(first: np.ndarray, second: np.ndarray, mean_rank_difference: f
             "rank_biserial": effect_sizes.rank_biserial(float(u_first), len(first), len(second))}
 
 
+@functools.lru_cache(maxsize=256)
+def studentized_range_quantile(confidence: float, k: int, df: float) -> float:
+    """q(``confidence``; k, df), the studentized range quantile.  Cached: scipy inverts the distribution by numerical
+    integration (about 0.1 s a quantile), and every measurement with the same numbers of levels and values asks for the
+    same one."""
+    return float(stats.studentized_range.ppf(confidence, k, df))
+
+
+def tukey_kramer_interval(means, sds, ns, first: int, second: int, confidence: float = 0.95) -> tuple[float, float]:
+    r"""The simultaneous interval of a Tukey–Kramer difference (``first`` − ``second``), as :func:`scipy.stats.tukey_hsd`
+    gives it from raw values:
+
+    .. math:: \bar x_i - \bar x_j \pm q_{1-\alpha;\,k,\,N-k}\sqrt{\frac{MSE}{2}\left(\frac1{n_i} + \frac1{n_j}\right)}
+
+    with MSE pooled over all k groups (:func:`tukey_kramer`).
+    """
+    means, sds, ns = (np.asarray(x, dtype=float) for x in (means, sds, ns))
+    df = ns.sum() - len(ns)
+    mse = ((ns - 1) * sds**2).sum() / df
+    half = studentized_range_quantile(confidence, len(ns), float(df)) * math.sqrt(mse / 2 * (1 / ns[first] + 1 / ns[second]))
+    difference = means[first] - means[second]
+    return float(difference - half), float(difference + half)
+
+
 def games_howell_interval(means, sds, ns, first: int, second: int, df: float, confidence: float = 0.95) -> tuple[float, float]:
     r"""The simultaneous interval of a Games–Howell difference (``first`` − ``second``), as Games and Howell (1976) give it:
 
@@ -125,7 +148,8 @@ def games_howell_interval(means, sds, ns, first: int, second: int, df: float, co
     with the Welch–Satterthwaite ``df`` of the pair and the studentized range quantile for the k groups.
     """
     means, sds, ns = (np.asarray(x, dtype=float) for x in (means, sds, ns))
-    half = stats.studentized_range.ppf(confidence, len(ns), df) / np.sqrt(2) * np.sqrt(sds[first] ** 2 / ns[first] + sds[second] ** 2 / ns[second])
+    standard_error = math.sqrt(sds[first] ** 2 / ns[first] + sds[second] ** 2 / ns[second])
+    half = studentized_range_quantile(confidence, len(ns), float(df)) / math.sqrt(2) * standard_error
     difference = means[first] - means[second]
     return float(difference - half), float(difference + half)
 

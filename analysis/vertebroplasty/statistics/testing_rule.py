@@ -30,13 +30,10 @@ import pandas as pd
 from vertebroplasty.contract import dictionary
 from vertebroplasty.contract.description import DEFAULT_PRIMARY
 from vertebroplasty.contract.dictionary import GROUP_TABLES
-from vertebroplasty.statistics import comparisons
+from vertebroplasty.statistics import ALPHA, comparisons  # noqa: F401 (ALPHA re-exported: testing_rule.ALPHA)
 
 DEFAULT_PRIMARY_REASON = ("aspiration is meant to let the cement reach both endplates on both sides, so the distribution "
                           "type is its first consequence; heights, angles, pain and disability follow from it")
-#: The report's two-sided significance level, fixed (the source study's): every interval of the report is at 1 − ALPHA
-#: (95 %), so a level the user could change would leave the intervals and the verdicts out of step.
-ALPHA = 0.05
 DEFAULT_CONFOUNDERS = ("age", "sex")
 #: Minimal clinically important improvements from the pre-operative value (Ostelo et al., 2008, Spine 33:90–94):
 #: 15 of 100 mm on the pain VAS (1.5 points on the 0–10 scale) and 10 points on the ODI.
