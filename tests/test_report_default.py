@@ -328,3 +328,28 @@ def test_every_table_is_numbered_and_captioned_alike_in_html_and_pdf(report, pdf
         start = " ".join(caption.split()[:4])
         assert f"Table {number}: {start}" in text or f"Table {number}, which lists every check" in text, (number, caption)
     assert "Table 8" in report.page("reanalysis") and "The data contract: the columns of a cohort file." in report.page("reproduce")
+
+
+def test_each_case_is_judged_by_the_worse_of_height_and_angle(report):
+    """Every case paragraph's recompression words, against the patient's row of the committed cohort and the limits the
+    chapter states (FVAHL 0.5 / 2 mm, LKA loss 3 / 6 degrees), computed here by hand."""
+    cohort = pd.read_csv(paths.DEFAULT_COHORT).set_index("patient_id")
+    words = ("no appreciable", "slight", "marked")
+    text = report.page("cases")
+    assert "FVAHL below 0.5 mm: no appreciable, from 0.5 to below 2 mm: slight, 2 mm or more: marked" in text
+    assert "LKA loss below 3°: no appreciable, from 3 to below 6°: slight, 6° or more: marked" in text
+    cases = re.findall(r"Case \d\. Patient (\S+) .*?By this report's definitions: (.*?)\.(?= Case| Fig)", text)
+    assert len(cases) == 3
+    for patient_id, verdict in cases:
+        row = cohort.loc[patient_id]
+        height = row["fvah_post_mm"] - row["fvah_final_mm"]
+        angle = row["lka_final_deg"] - row["lka_post_deg"]
+        height_word = words[int(height >= 0.5) + int(height >= 2)]
+        angle_word = words[int(angle >= 3) + int(angle >= 6)]
+        worst = max(height_word, angle_word, key=words.index)
+        assert verdict.startswith(f"{worst} recompression"), (patient_id, height, angle, verdict)
+        if height_word != angle_word:
+            by, other = ("height", "angle") if height_word == worst else ("angle", "height")
+            assert verdict == f"{worst} recompression by the {by} ({min(height_word, angle_word, key=words.index)} loss of {other})"
+    # the paper's first case kept its height but regained about 10 degrees of kyphosis: not "free of recompression"
+    assert cases[0][1] == "marked recompression by the angle (no appreciable loss of height)"

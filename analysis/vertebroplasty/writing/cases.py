@@ -8,38 +8,83 @@ import pandas as pd
 from vertebroplasty.paper import published
 from vertebroplasty.writing import myst
 
-#: This report's own definitions (the paper gives none): FVAH lost (mm) between the 24-hour film and the final
-#: follow-up (FVAHL) below which each wording applies.
-RECOMPRESSION_WORDS = ((0.5, "no appreciable recompression"), (2.0, "slight recompression"), (np.inf, "marked recompression"))
+#: This report's own definitions (the paper gives none): how much anterior height of the fractured vertebra (FVAHL,
+#: mm) and how much local kyphotic angle (LKA loss, degrees) a patient lost between the 24-hour film and the final
+#: follow-up, below which each word applies.  The angle's first limit is wider than the height's: a Cobb angle measured
+#: twice on the same plain film commonly differs by a few degrees.
+RECOMPRESSION_LIMITS = {"fvahl": ("mm", "height", ((0.5, "no appreciable"), (2.0, "slight"), (np.inf, "marked"))),
+                        "lka_loss": ("°", "angle", ((3.0, "no appreciable"), (6.0, "slight"), (np.inf, "marked")))}
+RECOMPRESSION_ORDER = ("no appreciable", "slight", "marked")
 CASE_FVAH = ("fvah_pre", "fvah_post", "fvah_final")
+CASE_LKA = ("lka_pre", "lka_post", "lka_final")
 
 
-def recompression_wording(fvahl_mm: float) -> str:
-    """How a paragraph names the height lost after surgery (thresholds in :data:`RECOMPRESSION_WORDS`)."""
-    if pd.isna(fvahl_mm):
-        return "recompression that cannot be judged (a height is missing)"
-    for limit, words in RECOMPRESSION_WORDS:
-        if fvahl_mm < limit:
-            return words
+def recompression_level(measure: str, value: float) -> str | None:
+    """The word of :data:`RECOMPRESSION_LIMITS` for a loss of ``value`` in ``measure`` (``fvahl`` or ``lka_loss``); None
+    when the value is missing."""
+    if pd.isna(value):
+        return None
+    for limit, word in RECOMPRESSION_LIMITS[measure][2]:
+        if value < limit:
+            return word
     raise AssertionError("unreachable")
 
 
-def wording_rule() -> str:
-    """The thresholds of :func:`recompression_wording`, in words, for the report.
+def recompression_wording(fvahl_mm: float, lka_loss_deg: float = np.nan) -> str:
+    """How a paragraph names what a patient lost after surgery: the worse of the height's and the angle's words, and by
+    which of them, so that a vertebra that kept its height but regained its kyphosis is not called free of recompression.
 
-    >>> wording_rule()
-    'FVAHL below 0.5 mm: no appreciable recompression; from 0.5 to below 2 mm: slight recompression; 2 mm or more: marked recompression'
+    >>> recompression_wording(0.38, 10.2)
+    'marked recompression by the angle (no appreciable loss of height)'
+    >>> recompression_wording(2.5, 1.0)
+    'marked recompression by the height (no appreciable loss of angle)'
+    >>> recompression_wording(1.0, 4.0)
+    'slight recompression by height and angle'
+    >>> recompression_wording(0.2, -1.5)
+    'no appreciable recompression by height or angle'
+    >>> recompression_wording(0.2)
+    'no appreciable recompression by the height (the angle cannot be judged: a value is missing)'
+    >>> recompression_wording(float("nan"))
+    'recompression that cannot be judged (a height and an angle are missing)'
     """
-    parts, lower = [], None
-    for limit, words in RECOMPRESSION_WORDS:
-        if lower is None:
-            parts.append(f"FVAHL below {limit:g} mm: {words}")
-        elif np.isfinite(limit):
-            parts.append(f"from {lower:g} to below {limit:g} mm: {words}")
-        else:
-            parts.append(f"{lower:g} mm or more: {words}")
-        lower = limit
-    return "; ".join(parts)
+    levels = {RECOMPRESSION_LIMITS[measure][1]: recompression_level(measure, value)
+              for measure, value in (("fvahl", fvahl_mm), ("lka_loss", lka_loss_deg))}
+    known = {name: level for name, level in levels.items() if level is not None}
+    if not known:
+        return "recompression that cannot be judged (a height and an angle are missing)"
+    worst = max(known.values(), key=RECOMPRESSION_ORDER.index)
+    if len(known) == 1:
+        (name, level), = known.items()
+        missing = "angle" if name == "height" else "height"
+        return f"{level} recompression by the {name} (the {missing} cannot be judged: a value is missing)"
+    if known["height"] == known["angle"]:
+        return f"{worst} recompression by height {'or' if worst == 'no appreciable' else 'and'} angle"
+    by, other = ("height", "angle") if known["height"] == worst else ("angle", "height")
+    return f"{worst} recompression by the {by} ({known[other]} loss of {other})"
+
+
+def wording_rule() -> str:
+    """The limits of :func:`recompression_wording`, in words, for the report.
+
+    >>> for measure in wording_rule().split("; "): print(measure)
+    FVAHL below 0.5 mm: no appreciable, from 0.5 to below 2 mm: slight, 2 mm or more: marked
+    LKA loss below 3°: no appreciable, from 3 to below 6°: slight, 6° or more: marked
+    """
+    measures = []
+    for measure, (unit, _, limits) in RECOMPRESSION_LIMITS.items():
+        label = "FVAHL" if measure == "fvahl" else "LKA loss"
+        space = " " if unit == "mm" else ""
+        parts, lower = [], None
+        for limit, word in limits:
+            if lower is None:
+                parts.append(f"{label} below {limit:g}{space}{unit}: {word}")
+            elif np.isfinite(limit):
+                parts.append(f"from {lower:g} to below {limit:g}{space}{unit}: {word}")
+            else:
+                parts.append(f"{lower:g}{space}{unit} or more: {word}")
+            lower = limit
+        measures.append(", ".join(parts))
+    return "; ".join(measures)
 
 
 def case_keys(data: pd.DataFrame) -> pd.Series:
@@ -133,9 +178,17 @@ def case_paragraph(patient: pd.Series, published_case: bool = False) -> str:
     group = (f"The paper does not give the treatment group of this {description}; the data place "
              f"{'her' if sex == 'woman' else 'him' if sex == 'man' else 'the patient'} in group {patient['group']}."
              if published_case else f"The patient was in group {patient['group']}.")
-    loss = patient["fvahl"]
-    loss_text = f"{float(loss):.2f} mm" if not pd.isna(loss) else "not computable"
+    lka = [f"{float(patient[v]):.1f}°" if not pd.isna(patient[v]) else "not measured" for v in CASE_LKA]
+    loss, angle_loss = patient["fvahl"], patient["lka_loss"]
+    loss_text = f"a loss of {float(loss):.2f} mm" if not pd.isna(loss) else "a loss that cannot be computed"
+    if pd.isna(angle_loss):
+        angle_text = "a change that cannot be computed"
+    elif angle_loss >= 0:
+        angle_text = f"{float(angle_loss):.1f}° of kyphosis regained"
+    else:
+        angle_text = f"a further {float(-angle_loss):.1f}° of correction"
     return (f"Patient {myst.code_span(patient['patient_id'])}, {myst.article(description)} {description}, was treated for a fracture of "
             f"{patient['level']} ({segment}). {group} The cement reached a type {patient['cement_distribution']} distribution. "
             f"The anterior height of the fractured vertebra was {fvah[0]} before surgery, {fvah[1]} 24 h after it and {fvah[2]} at the "
-            f"final follow-up, a loss of {loss_text} after surgery (FVAHL): {recompression_wording(loss)} by this report's definitions.")
+            f"final follow-up, {loss_text} after surgery (FVAHL); the local kyphotic angle was {lka[0]}, {lka[1]} and {lka[2]} at the same times, "
+            f"{angle_text} after surgery (LKA loss). By this report's definitions: {recompression_wording(loss, angle_loss)}.")
