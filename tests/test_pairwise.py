@@ -1,5 +1,5 @@
 """Pairwise comparisons across the cement-distribution types against values computed another way: statsmodels'
-Tukey HSD where the code uses scipy's, the Games–Howell and Dunn formulas written out (with Holm's adjustment by hand),
+Tukey HSD beside the package's Tukey–Kramer from summaries, the Games–Howell and Dunn formulas written out (with Holm's adjustment by hand),
 and the identity of Tukey's test with Student's t-test for two groups."""
 
 import itertools
@@ -270,3 +270,42 @@ def test_a_pair_is_given_a_direction_only_when_its_interval_excludes_zero():
         assert "CI −2.00 to 0.00" in text.replace("-", "−")
     text = sentences.pair_sentence(pd.DataFrame([dunn(-2.0, -0.004, 0.004)]), "vas_final", 0.05)
     assert "type A lower than type B" in text and "to −0.004" in text.replace("-", "−")  # the bound shows its side of zero
+
+
+# --- pairs set against the clinically important difference ------------------------------------------------------------
+
+class _Table3:
+    """What the sentence reads of Table 3's results: which overall tests are findings, and alpha."""
+
+    alpha = 0.05
+
+    def __init__(self, findings):
+        self.findings = findings
+        self.tests = pd.DataFrame(index=["vas_final", "odi_final", "odi_post"])
+
+    def evidence(self, variable):
+        return "significant" if variable in self.findings else "unadjusted"
+
+
+def test_type_differences_are_weighed_against_the_clinically_important_difference():
+    from vertebroplasty.writing import responders_text
+
+    def pair(variable, first, second, difference, low, high):
+        return {"variable": variable, "method": "Tukey HSD", "first": first, "second": second, "n_first": 20, "n_second": 20,
+                "mean_difference": difference, "ci_low": low, "ci_high": high, "p_adjusted": 0.01}
+
+    pairs = pd.DataFrame([pair("vas_final", "A", "B", -0.5, -0.8, -0.2),     # whole interval within 1.5 points
+                          pair("vas_final", "A", "C", -1.2, -1.9, -0.5),     # estimate within, interval beyond 1.5
+                          pair("vas_final", "B", "C", -0.7, -1.6, 0.2),      # interval includes 0: not a difference
+                          pair("odi_final", "A", "B", -12.0, -15.0, -10.5),  # beyond 10 percentage points
+                          pair("odi_post", "A", "B", -3.0, -5.0, -1.0)],     # overall test not a finding: exploratory
+                         columns=pairwise.COLUMNS)
+    thresholds = {"vas_post": 1.5, "vas_final": 1.5, "odi_post": 10.0, "odi_final": 10.0}
+    text = responders_text.types_importance_sentence(pairs, _Table3({"vas_final", "odi_final"}), thresholds, True)
+    assert "(1.5 points on the VAS and 10 percentage points on the ODI)" in text
+    assert "1 is smaller than the threshold over the whole interval" in text and "type A against type B: -0.50 points" in text
+    assert "1 is smaller than the threshold, with an interval that reaches it" in text and "type A against type C: -1.20" in text
+    assert "1 is at least as large as the threshold (ODI (final FU), type A against type B: -12.00" in text
+    assert "type B against type C" not in text and "ODI (24 h post-op)" not in text
+    nothing = responders_text.types_importance_sentence(pairs, _Table3(set()), thresholds, False)
+    assert nothing.startswith("Set against the thresholds given in the study description") and "nothing to weigh" in nothing

@@ -119,6 +119,7 @@ out.glue("imbalance", sentences.imbalance_summary([read["table1"], read["table2"
 out.glue("outcomes_groups", sentences.outcome_summary(read["table2"], tables.TABLE_VARIABLES["table2"], "Between the treatment groups",
                                                       explained))
 out.glue("outcomes_types", sentences.outcome_summary(read["table3"], tables.TABLE_VARIABLES["table3"], "Across the distribution types"))
+out.glue("types_importance", responders_text.types_importance_sentence(pairs, read["table3"], plan.mcid, plan.mcid_default))
 pairs.round(3)
 
 # %% [markdown]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from vertebroplasty.contract import dictionary
-from vertebroplasty.writing import myst
+from vertebroplasty.statistics import pairwise
+from vertebroplasty.writing import myst, numbers
 
 
 def responders_table(frame: pd.DataFrame) -> str:
@@ -72,3 +73,51 @@ def importance_sentence(frame: pd.DataFrame, defaults: bool) -> str:
                  "threshold is reached by nearly everyone and cannot tell the groups apart; the group differences and their "
                  "intervals (Table 2) are then the better guide to size.")
     return text
+
+
+def types_importance_sentence(pairs: pd.DataFrame, results, thresholds: dict[str, float], defaults: bool) -> str:
+    """The pairs of distribution types that differ in a pain or disability score — the score's overall test a finding
+    under the testing rule (``results``: Table 3's :class:`~vertebroplasty.writing.sentences.Results`) and the pair's
+    interval excluding zero — set against the score's clinically important difference: smaller over the whole
+    interval, smaller with an interval that reaches it, or at least as large (plain text: it is glued).  Empty when no
+    score with a threshold was compared.
+
+    A difference across the types can be clear and still smaller than the change a patient notices; a reader of the
+    Results should not have to find the thresholds elsewhere to see it.
+    """
+    from vertebroplasty.writing.sentences import pair_differs
+
+    source = ("the minimal clinically important differences the Methods cite" if defaults
+              else "the thresholds given in the study description")
+    scored = pairs[pairs["variable"].isin(list(thresholds))] if len(pairs) else pairs
+    if scored.empty:
+        return "No pain or disability score with a clinically important difference was compared pair by pair across the types."
+    compared = {variable: thresholds[variable] for variable in scored["variable"].unique()}
+    kinds: dict[str, list[str]] = {"below": [], "reaching": [], "beyond": []}
+    for variable, rows in scored.groupby("variable", sort=False):
+        unit = dictionary.difference_unit(variable)
+        if variable not in results.tests.index or results.evidence(variable) != "significant":
+            continue  # pairs after an overall test that is not a finding are exploratory: not weighed as differences
+        for r in rows.itertuples():
+            if not pair_differs(r, results.alpha):
+                continue
+            estimate, far = abs(pairwise.contrast(r)), max(abs(r.ci_low), abs(r.ci_high))
+            kind = "below" if far < compared[variable] else "reaching" if estimate < compared[variable] else "beyond"
+            kinds[kind].append(f"{dictionary.prose_label(variable)}, type {r.first} against type {r.second}: "
+                               f"{pairwise.contrast(r):.2f}{unit} (95 % CI {numbers.bound(r.ci_low, 0.0)} to "
+                               f"{numbers.bound(r.ci_high, 0.0)})")
+    against = f"Set against {source} ({thresholds_text(compared)})"
+    if not any(kinds.values()):
+        return (f"{against}, there is nothing to weigh: no pain or disability score differed across the distribution types "
+                "with a pair of types whose interval excludes no difference.")
+    parts = []
+    for kind, words in (("below", "smaller than the threshold over the whole interval — a difference these data show, but "
+                                  "smaller than the change a patient notices"),
+                        ("reaching", "smaller than the threshold, with an interval that reaches it, so a difference a patient "
+                                     "would notice is not ruled out"),
+                        ("beyond", "at least as large as the threshold")):
+        if kinds[kind]:
+            count = len(kinds[kind])
+            every = "all " if count > 1 and count == sum(map(len, kinds.values())) else ""
+            parts.append(f"{every}{count} {'is' if count == 1 else 'are'} {words} ({'; '.join(kinds[kind])})")
+    return f"{against}, of the pairs of distribution types that differed in pain or disability, {'; '.join(parts)}."
