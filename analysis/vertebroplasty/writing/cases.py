@@ -10,10 +10,10 @@ from vertebroplasty.writing import myst
 
 #: This report's own definitions (the paper gives none): how much anterior height of the fractured vertebra (FVAHL,
 #: mm) and how much local kyphotic angle (LKA loss, degrees) a patient lost between the 24-hour film and the final
-#: follow-up, below which each word applies.  The angle's first limit is wider than the height's: a Cobb angle measured
-#: twice on the same plain film commonly differs by a few degrees.
-RECOMPRESSION_LIMITS = {"fvahl": ("mm", "height", ((0.5, "no appreciable"), (2.0, "slight"), (np.inf, "marked"))),
-                        "lka_loss": ("°", "angle", ((3.0, "no appreciable"), (6.0, "slight"), (np.inf, "marked")))}
+#: follow-up, below which each word applies.  The first limits are about the error of measuring on plain films (a
+#: height by 1–2 mm, an angle by 3–5° between readings), so that "slight" does not label noise.
+RECOMPRESSION_LIMITS = {"fvahl": ("mm", "height", ((2.0, "no appreciable"), (4.0, "slight"), (np.inf, "marked"))),
+                        "lka_loss": ("°", "angle", ((5.0, "no appreciable"), (10.0, "slight"), (np.inf, "marked")))}
 RECOMPRESSION_ORDER = ("no appreciable", "slight", "marked")
 CASE_FVAH = ("fvah_pre", "fvah_post", "fvah_final")
 CASE_LKA = ("lka_pre", "lka_post", "lka_final")
@@ -35,10 +35,10 @@ def recompression_wording(fvahl_mm: float, lka_loss_deg: float = np.nan) -> str:
     which of them, so that a vertebra that kept its height but regained its kyphosis is not called free of recompression.
 
     >>> recompression_wording(0.38, 10.2)
-    'marked recompression by the angle (no appreciable loss of height)'
-    >>> recompression_wording(2.5, 1.0)
-    'marked recompression by the height (no appreciable loss of angle)'
-    >>> recompression_wording(1.0, 4.0)
+    'marked recompression by the angle (by the height: no appreciable)'
+    >>> recompression_wording(4.5, 1.0)
+    'marked recompression by the height (by the angle: no appreciable)'
+    >>> recompression_wording(3.0, 7.0)
     'slight recompression by height and angle'
     >>> recompression_wording(0.2, -1.5)
     'no appreciable recompression by height or angle'
@@ -60,15 +60,15 @@ def recompression_wording(fvahl_mm: float, lka_loss_deg: float = np.nan) -> str:
     if known["height"] == known["angle"]:
         return f"{worst} recompression by height {'or' if worst == 'no appreciable' else 'and'} angle"
     by, other = ("height", "angle") if known["height"] == worst else ("angle", "height")
-    return f"{worst} recompression by the {by} ({known[other]} loss of {other})"
+    return f"{worst} recompression by the {by} (by the {other}: {known[other]})"
 
 
 def wording_rule() -> str:
     """The limits of :func:`recompression_wording`, in words, for the report.
 
     >>> for measure in wording_rule().split("; "): print(measure)
-    FVAHL below 0.5 mm: no appreciable, from 0.5 to below 2 mm: slight, 2 mm or more: marked
-    LKA loss below 3°: no appreciable, from 3 to below 6°: slight, 6° or more: marked
+    FVAHL below 2 mm: no appreciable, from 2 to below 4 mm: slight, 4 mm or more: marked
+    LKA loss below 5°: no appreciable, from 5 to below 10°: slight, 10° or more: marked
     """
     measures = []
     for measure, (unit, _, limits) in RECOMPRESSION_LIMITS.items():
@@ -178,17 +178,22 @@ def case_paragraph(patient: pd.Series, published_case: bool = False) -> str:
     group = (f"The paper does not give the treatment group of this {description}; the data place "
              f"{'her' if sex == 'woman' else 'him' if sex == 'man' else 'the patient'} in group {patient['group']}."
              if published_case else f"The patient was in group {patient['group']}.")
-    lka = [f"{float(patient[v]):.1f}°" if not pd.isna(patient[v]) else "not measured" for v in CASE_LKA]
+    lka = [f"{float(patient[v]):.2f}°" if not pd.isna(patient[v]) else "not measured" for v in CASE_LKA]
     loss, angle_loss = patient["fvahl"], patient["lka_loss"]
-    loss_text = f"a loss of {float(loss):.2f} mm" if not pd.isna(loss) else "a loss that cannot be computed"
+    loss_text = (f"{float(loss):.2f} mm of height lost" if loss >= 0 else f"{float(-loss):.2f} mm of height gained") \
+        if not pd.isna(loss) else "a change of height that cannot be computed"
     if pd.isna(angle_loss):
-        angle_text = "a change that cannot be computed"
+        angle_text = "a change of angle that cannot be computed"
     elif angle_loss >= 0:
-        angle_text = f"{float(angle_loss):.1f}° of kyphosis regained"
+        angle_text = f"the angle grew by {float(angle_loss):.2f}° after the 24-hour film"
     else:
-        angle_text = f"a further {float(-angle_loss):.1f}° of correction"
+        angle_text = f"the angle fell by a further {float(-angle_loss):.2f}° after the 24-hour film"
+    worse_after = (" (the angle was larger 24 h after surgery than before it)"
+                   if not pd.isna(patient["lka_pre"]) and not pd.isna(patient["lka_post"]) and patient["lka_post"] > patient["lka_pre"]
+                   else "")
     return (f"Patient {myst.code_span(patient['patient_id'])}, {myst.article(description)} {description}, was treated for a fracture of "
             f"{patient['level']} ({segment}). {group} The cement reached a type {patient['cement_distribution']} distribution. "
             f"The anterior height of the fractured vertebra was {fvah[0]} before surgery, {fvah[1]} 24 h after it and {fvah[2]} at the "
-            f"final follow-up, {loss_text} after surgery (FVAHL); the local kyphotic angle was {lka[0]}, {lka[1]} and {lka[2]} at the same times, "
-            f"{angle_text} after surgery (LKA loss). By this report's definitions: {recompression_wording(loss, angle_loss)}.")
+            f"final follow-up: {loss_text} between the 24-hour film and the final follow-up (FVAHL). The local kyphotic angle was "
+            f"{lka[0]}, {lka[1]} and {lka[2]} at the same times{worse_after}: {angle_text} (LKA loss) — by this report's definitions, "
+            f"{recompression_wording(loss, angle_loss)}.")

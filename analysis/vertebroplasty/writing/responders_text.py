@@ -110,14 +110,21 @@ def types_importance_sentence(pairs: pd.DataFrame, results, thresholds: dict[str
     if not any(kinds.values()):
         return (f"{against}, there is nothing to weigh: no pain or disability score differed across the distribution types "
                 "with a pair of types whose interval excludes no difference.")
-    parts = []
-    for kind, words in (("below", "smaller than the threshold over the whole interval — a difference these data show, but "
-                                  "smaller than the change a patient notices"),
-                        ("reaching", "smaller than the threshold, with an interval that reaches it, so a difference a patient "
-                                     "would notice is not ruled out"),
-                        ("beyond", "at least as large as the threshold")):
-        if kinds[kind]:
-            count = len(kinds[kind])
-            every = "all " if count > 1 and count == sum(map(len, kinds.values())) else ""
-            parts.append(f"{every}{count} {'is' if count == 1 else 'are'} {words} ({'; '.join(kinds[kind])})")
-    return f"{against}, of the pairs of distribution types that differed in pain or disability, {'; '.join(parts)}."
+    total = sum(map(len, kinds.values()))
+    sentences = []
+    for kind, words in (("below", "by less than the threshold across the whole 95 % CI"),
+                        ("reaching", "by less than the threshold, but the 95 % CI reaches it, so a difference of that size is not "
+                                     "ruled out"),
+                        ("beyond", "by at least the threshold")):
+        count = len(kinds[kind])
+        if count:
+            every = "all " if count == total and count > 1 else ""
+            amount = f"{every}{_NUMBER_WORDS[count] if count < len(_NUMBER_WORDS) else count}"
+            sentences.append(f"{amount[0].upper()}{amount[1:]} {'differs' if count == 1 else 'differ'} {words}: "
+                             f"{'; '.join(kinds[kind])}.")
+    return (f"{against}, the pairs of distribution types that differed in pain or disability are weighed here. " + " ".join(sentences)
+            + " The thresholds are for change within one patient; these are differences between the types' mean scores, not "
+            "adjusted for the types' pre-operative scores, so the comparison is a yardstick of size, not a test.")
+
+
+_NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
