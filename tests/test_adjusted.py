@@ -318,6 +318,23 @@ def test_baseline_does_not_explain_a_true_effect():
     assert adjusted.baseline_explains(frame, 0.05) == []
 
 
+def test_an_estimate_moved_outside_the_unadjusted_interval_by_the_baseline_is_named_with_both_sizes():
+    from vertebroplasty.writing import adjusted_text
+
+    def rows(variable, unadjusted, baseline):
+        return [{"variable": variable, "model": model, "scale": "difference", "estimate": e, "ci_low": lo, "ci_high": hi, "p": 0.01}
+                for model, (e, lo, hi) in (("unadjusted", unadjusted), ("baseline", baseline), ("confounders", baseline))]
+
+    frame = pd.DataFrame(rows("lka_recovery", (7.83, 5.54, 10.11), (5.34, 2.89, 7.78))      # started apart: 5.34 < 5.54
+                         + rows("fvahl", (1.75, 0.83, 2.68), (1.60, 0.70, 2.50))            # within the unadjusted interval
+                         + rows("avhlr", (7.14, 3.58, 10.69), (2.00, -1.00, 5.00)))          # no longer shown: said apart
+    assert adjusted_text.resized_by_baseline(frame) == ["lka_recovery"]
+    text = adjusted_text.adjusted_sentence(frame, ["avhlr"], ["age", "sex"])
+    assert "moves the estimate of LKA recovery from 7.83 (5.54 to 10.11) to 5.34 (2.89 to 7.78), outside the unadjusted" in text
+    assert "the adjusted estimate is the better measure of its size; the difference is still shown" in text
+    assert "FVAHL from" not in text
+
+
 # --------------------------------------------------------------------------- shape and awkward cohorts
 
 

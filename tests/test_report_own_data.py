@@ -280,3 +280,15 @@ def test_every_table_has_a_numbered_caption_and_tables_1_to_3_come_first(attriti
 
 def test_nothing_runs_past_the_foot_of_a_page(attrition_pdf):
     assert pages_running_past_their_foot(attrition_pdf) == []
+
+
+def test_a_change_from_unequal_starting_values_is_sized_by_the_adjusted_estimate(imbalance):
+    """LKA recovery (pre-operative minus 24-hour angle) in a cohort whose groups started apart in LKA: the estimate
+    adjusted for the pre-operative value lies outside the unadjusted interval, and the Results give both sizes."""
+    estimates = imbalance.results("adjusted.csv")
+    recovery = estimates[estimates["variable"] == "lka_recovery"].set_index("model")[["estimate", "ci_low", "ci_high"]].astype(float)
+    crude, baseline = recovery.loc["unadjusted"], recovery.loc["baseline"]
+    assert crude["ci_low"] > 0 and baseline["ci_low"] > 0 and not crude["ci_low"] <= baseline["estimate"] <= crude["ci_high"]
+    text = imbalance.page("results")
+    assert (f"moves the estimate of LKA recovery from {crude['estimate']:.2f} ({crude['ci_low']:.2f} to {crude['ci_high']:.2f}) "
+            f"to {baseline['estimate']:.2f} ({baseline['ci_low']:.2f} to {baseline['ci_high']:.2f}), outside the unadjusted interval") in text

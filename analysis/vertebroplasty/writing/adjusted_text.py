@@ -126,6 +126,22 @@ def changed_by(frame: pd.DataFrame, model: str) -> tuple[list[str], list[str]]:
     return lost, gained
 
 
+def resized_by_baseline(frame: pd.DataFrame) -> list[str]:
+    """Outcomes shown with and without the pre-operative value (both intervals exclude no difference) whose
+    baseline-adjusted estimate lies outside the unadjusted interval: the groups started apart, and the unadjusted
+    estimate misstates the size of the difference (a change score measured from unequal starting values)."""
+    resized = []
+    for variable, part in frame.groupby("variable", sort=False):
+        rows = part.set_index("model")
+        if "unadjusted" not in rows.index or "baseline" not in rows.index:
+            continue
+        crude, baseline = rows.loc["unadjusted"], rows.loc["baseline"]
+        if (excludes_no_difference(crude) and excludes_no_difference(baseline)
+                and not crude["ci_low"] <= baseline["estimate"] <= crude["ci_high"]):
+            resized.append(variable)
+    return resized
+
+
 def adjusted_sentence(frame: pd.DataFrame, explained: list[str], confounders: list[str]) -> str:
     """The Results' paragraph on the adjusted estimates: which differences survive the baseline and confounder adjustment."""
     names = confounder_names(confounders)
@@ -140,6 +156,15 @@ def adjusted_sentence(frame: pd.DataFrame, explained: list[str], confounders: li
                  f"that existed before surgery, {'a baseline imbalance' if one else 'baseline imbalances'}, not a treatment finding.")
     else:
         text += " Every difference whose unadjusted interval excludes zero is still shown once the pre-operative value is taken into account."
+    resized = resized_by_baseline(frame)
+    if resized:
+        rows = frame.set_index(["variable", "model"])
+        moves = [f"{label_of(v, in_text=True)} from {_cell(rows.loc[(v, 'unadjusted')])} to {_cell(rows.loc[(v, 'baseline')])}"
+                 for v in resized]
+        one = len(resized) == 1
+        text += (f" Taking the pre-operative value into account moves the estimate of {myst.english_list(moves)}, outside the "
+                 f"unadjusted interval: the groups started apart, so the adjusted {'estimate is' if one else 'estimates are'} the "
+                 f"better measure of {'its' if one else 'their'} size; the {'difference is' if one else 'differences are'} still shown.")
     lost, gained = changed_by(frame, "confounders")
     lost = [v for v in lost if v not in explained]
     if lost:
