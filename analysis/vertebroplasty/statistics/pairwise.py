@@ -133,9 +133,8 @@ def tukey_kramer_interval(means, sds, ns, first: int, second: int, confidence: f
     with MSE pooled over all k groups (:func:`tukey_kramer`).
     """
     means, sds, ns = (np.asarray(x, dtype=float) for x in (means, sds, ns))
-    df = ns.sum() - len(ns)
-    mse = ((ns - 1) * sds**2).sum() / df
-    half = studentized_range_quantile(confidence, len(ns), float(df)) * math.sqrt(mse / 2 * (1 / ns[first] + 1 / ns[second]))
+    mse, df = _pooled_variance(sds, ns)
+    half = studentized_range_quantile(confidence, len(ns), df) * math.sqrt(mse / 2 * (1 / ns[first] + 1 / ns[second]))
     difference = means[first] - means[second]
     return float(difference - half), float(difference + half)
 
@@ -193,8 +192,7 @@ def tukey_kramer(means, sds, ns, first: int, second: int) -> tuple[float, float,
     Kramer, C. Y. (1956). *Biometrics* 12(3), 307–310.
     """
     means, sds, ns = (np.asarray(x, dtype=float) for x in (means, sds, ns))
-    df = ns.sum() - len(ns)
-    mse = ((ns - 1) * sds**2).sum() / df
+    mse, df = _pooled_variance(sds, ns)
     q, p = _studentized(means[first] - means[second], mse * (1 / ns[first] + 1 / ns[second]), len(ns), df)
     return q, float(df), p
 
@@ -228,6 +226,12 @@ def games_howell(means, sds, ns, first: int, second: int) -> tuple[float, float,
     df = (v[first] + v[second]) ** 2 / (v[first] ** 2 / (ns[first] - 1) + v[second] ** 2 / (ns[second] - 1))
     q, p = _studentized(means[first] - means[second], v[first] + v[second], len(ns), df)
     return q, float(df), p
+
+
+def _pooled_variance(sds: np.ndarray, ns: np.ndarray) -> tuple[float, float]:
+    """The within-group mean square of k groups from their SDs and sizes, and its N − k degrees of freedom."""
+    df = ns.sum() - len(ns)
+    return float(((ns - 1) * sds**2).sum() / df), float(df)
 
 
 def _studentized(difference: float, variance: float, k: int, df: float) -> tuple[float, float]:
