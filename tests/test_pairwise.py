@@ -303,9 +303,10 @@ def test_type_differences_are_weighed_against_the_clinically_important_differenc
     thresholds = {"vas_post": 1.5, "vas_final": 1.5, "odi_post": 10.0, "odi_final": 10.0}
     text = responders_text.types_importance_sentence(pairs, _Table3({"vas_final", "odi_final"}), thresholds, True)
     assert "(1.5 points on the VAS and 10 percentage points on the ODI)" in text
-    assert "One differs by less than the threshold across the whole 95 % CI: VAS (final FU), type A against type B: -0.50" in text
-    assert "One differs by less than the threshold, but the 95 % CI reaches it" in text and "type A against type C: -1.20" in text
-    assert "One differs by at least the threshold: ODI (final FU), type A against type B: -12.00" in text
+    assert ("One differs by less than the threshold across the whole interval: VAS (final FU), type A against type B: "
+            "difference -0.50 points, 95 % CI -0.80 to -0.20, adjusted p = 0.010") in text
+    assert "One differs by less than the threshold, but the interval reaches it" in text and "type A against type C: difference -1.20" in text
+    assert "One differs by at least the threshold: ODI (final FU), type A against type B: difference -12.00" in text
     assert "differences between the types' mean scores" in text  # an MCID is for change within a patient
     assert "type B against type C" not in text and "ODI (24 h post-op)" not in text
     nothing = responders_text.types_importance_sentence(pairs, _Table3(set()), thresholds, False)

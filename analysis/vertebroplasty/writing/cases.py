@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from vertebroplasty.contract import dictionary
 from vertebroplasty.paper import published
 from vertebroplasty.writing import myst
 
@@ -12,9 +13,9 @@ from vertebroplasty.writing import myst
 #: mm) and how much local kyphotic angle (LKA loss, degrees) a patient lost between the 24-hour film and the final
 #: follow-up, below which each word applies.  The first limits are about the error of measuring on plain films (a
 #: height by 1–2 mm, an angle by 3–5° between readings), so that "slight" does not label noise.
-RECOMPRESSION_LIMITS = {"fvahl": ("mm", "height", ((2.0, "no appreciable"), (4.0, "slight"), (np.inf, "marked"))),
-                        "lka_loss": ("°", "angle", ((5.0, "no appreciable"), (10.0, "slight"), (np.inf, "marked")))}
-RECOMPRESSION_ORDER = ("no appreciable", "slight", "marked")
+RECOMPRESSION_LIMITS = {"fvahl": ("height", ((2.0, "no appreciable"), (4.0, "slight"), (np.inf, "marked"))),
+                        "lka_loss": ("angle", ((5.0, "no appreciable"), (10.0, "slight"), (np.inf, "marked")))}
+RECOMPRESSION_ORDER = tuple(word for _, word in RECOMPRESSION_LIMITS["fvahl"][1])  # mildest first, the same for both
 CASE_FVAH = ("fvah_pre", "fvah_post", "fvah_final")
 CASE_LKA = ("lka_pre", "lka_post", "lka_final")
 
@@ -24,7 +25,7 @@ def recompression_level(measure: str, value: float) -> str | None:
     when the value is missing."""
     if pd.isna(value):
         return None
-    for limit, word in RECOMPRESSION_LIMITS[measure][2]:
+    for limit, word in RECOMPRESSION_LIMITS[measure][1]:
         if value < limit:
             return word
     raise AssertionError("unreachable")
@@ -47,7 +48,7 @@ def recompression_wording(fvahl_mm: float, lka_loss_deg: float = np.nan) -> str:
     >>> recompression_wording(float("nan"))
     'recompression that cannot be judged (a height and an angle are missing)'
     """
-    levels = {RECOMPRESSION_LIMITS[measure][1]: recompression_level(measure, value)
+    levels = {RECOMPRESSION_LIMITS[measure][0]: recompression_level(measure, value)
               for measure, value in (("fvahl", fvahl_mm), ("lka_loss", lka_loss_deg))}
     known = {name: level for name, level in levels.items() if level is not None}
     if not known:
@@ -71,17 +72,16 @@ def wording_rule() -> str:
     LKA loss below 5°: no appreciable, from 5 to below 10°: slight, 10° or more: marked
     """
     measures = []
-    for measure, (unit, _, limits) in RECOMPRESSION_LIMITS.items():
-        label = "FVAHL" if measure == "fvahl" else "LKA loss"
-        space = " " if unit == "mm" else ""
+    for measure, (_, limits) in RECOMPRESSION_LIMITS.items():
+        unit = dictionary.difference_unit(measure)  # " mm", "°": with the space the unit takes
         parts, lower = [], None
         for limit, word in limits:
             if lower is None:
-                parts.append(f"{label} below {limit:g}{space}{unit}: {word}")
+                parts.append(f"{dictionary.prose_label(measure)} below {limit:g}{unit}: {word}")
             elif np.isfinite(limit):
-                parts.append(f"from {lower:g} to below {limit:g}{space}{unit}: {word}")
+                parts.append(f"from {lower:g} to below {limit:g}{unit}: {word}")
             else:
-                parts.append(f"{lower:g}{space}{unit} or more: {word}")
+                parts.append(f"{lower:g}{unit} or more: {word}")
             lower = limit
         measures.append(", ".join(parts))
     return "; ".join(measures)
@@ -165,6 +165,11 @@ def choose_case_ids(data: pd.DataFrame, case_ids: str = "") -> tuple[list[str], 
                     "the type's median (complete FVAH measurements; lowest patient_id on ties)"), False
 
 
+def _measured(patient: pd.Series, columns: tuple[str, ...], unit: str) -> list[str]:
+    """The patient's values of ``columns`` to two decimals with their unit, "not measured" where missing."""
+    return [f"{float(patient[column]):.2f}{unit}" if not pd.isna(patient[column]) else "not measured" for column in columns]
+
+
 def case_paragraph(patient: pd.Series, published_case: bool = False) -> str:
     """A paragraph about one patient, every fact taken from the row.
 
@@ -174,14 +179,17 @@ def case_paragraph(patient: pd.Series, published_case: bool = False) -> str:
     sex = {"F": "woman", "M": "man"}.get(str(patient["sex"]), "patient")
     description = f"{int(patient['age'])}-year-old {sex}" if not pd.isna(patient["age"]) else sex
     segment = f"{patient['segment']} segment" if not pd.isna(patient["segment"]) else "segment not recorded"
-    fvah = [f"{float(patient[v]):.2f} mm" if not pd.isna(patient[v]) else "not measured" for v in CASE_FVAH]
+    fvah, lka = _measured(patient, CASE_FVAH, " mm"), _measured(patient, CASE_LKA, "°")
     group = (f"The paper does not give the treatment group of this {description}; the data place "
              f"{'her' if sex == 'woman' else 'him' if sex == 'man' else 'the patient'} in group {patient['group']}."
              if published_case else f"The patient was in group {patient['group']}.")
-    lka = [f"{float(patient[v]):.2f}°" if not pd.isna(patient[v]) else "not measured" for v in CASE_LKA]
     loss, angle_loss = patient["fvahl"], patient["lka_loss"]
-    loss_text = (f"{float(loss):.2f} mm of height lost" if loss >= 0 else f"{float(-loss):.2f} mm of height gained") \
-        if not pd.isna(loss) else "a change of height that cannot be computed"
+    if pd.isna(loss):
+        loss_text = "a change of height that cannot be computed"
+    elif loss >= 0:
+        loss_text = f"{float(loss):.2f} mm of height lost"
+    else:
+        loss_text = f"{float(-loss):.2f} mm of height gained"
     if pd.isna(angle_loss):
         angle_text = "a change of angle that cannot be computed"
     elif angle_loss >= 0:

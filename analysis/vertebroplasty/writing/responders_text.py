@@ -6,7 +6,8 @@ import pandas as pd
 
 from vertebroplasty.contract import dictionary
 from vertebroplasty.statistics import pairwise
-from vertebroplasty.writing import myst, numbers
+from vertebroplasty.writing import myst
+from vertebroplasty.writing.sentences import pair_differs, pair_effect_text
 
 
 def responders_table(frame: pd.DataFrame) -> str:
@@ -79,14 +80,12 @@ def types_importance_sentence(pairs: pd.DataFrame, results, thresholds: dict[str
     """The pairs of distribution types that differ in a pain or disability score — the score's overall test a finding
     under the testing rule (``results``: Table 3's :class:`~vertebroplasty.writing.sentences.Results`) and the pair's
     interval excluding zero — set against the score's clinically important difference: smaller over the whole
-    interval, smaller with an interval that reaches it, or at least as large (plain text: it is glued).  Empty when no
-    score with a threshold was compared.
+    interval, smaller with an interval that reaches it, or at least as large (plain text: it is glued).  Each pair is
+    described as the pairwise sentences of the Results describe it (:func:`~vertebroplasty.writing.sentences.pair_effect_text`).
 
     A difference across the types can be clear and still smaller than the change a patient notices; a reader of the
     Results should not have to find the thresholds elsewhere to see it.
     """
-    from vertebroplasty.writing.sentences import pair_differs
-
     source = ("the minimal clinically important differences the Methods cite" if defaults
               else "the thresholds given in the study description")
     scored = pairs[pairs["variable"].isin(list(thresholds))] if len(pairs) else pairs
@@ -95,7 +94,6 @@ def types_importance_sentence(pairs: pd.DataFrame, results, thresholds: dict[str
     compared = {variable: thresholds[variable] for variable in scored["variable"].unique()}
     kinds: dict[str, list[str]] = {"below": [], "reaching": [], "beyond": []}
     for variable, rows in scored.groupby("variable", sort=False):
-        unit = dictionary.difference_unit(variable)
         if variable not in results.tests.index or results.evidence(variable) != "significant":
             continue  # pairs after an overall test that is not a finding are exploratory: not weighed as differences
         for r in rows.itertuples():
@@ -104,27 +102,28 @@ def types_importance_sentence(pairs: pd.DataFrame, results, thresholds: dict[str
             estimate, far = abs(pairwise.contrast(r)), max(abs(r.ci_low), abs(r.ci_high))
             kind = "below" if far < compared[variable] else "reaching" if estimate < compared[variable] else "beyond"
             kinds[kind].append(f"{dictionary.prose_label(variable)}, type {r.first} against type {r.second}: "
-                               f"{pairwise.contrast(r):.2f}{unit} (95 % CI {numbers.bound(r.ci_low, 0.0)} to "
-                               f"{numbers.bound(r.ci_high, 0.0)})")
+                               f"{pair_effect_text(r, dictionary.difference_unit(variable))}")
     against = f"Set against {source} ({thresholds_text(compared)})"
     if not any(kinds.values()):
-        return (f"{against}, there is nothing to weigh: no pain or disability score differed across the distribution types "
-                "with a pair of types whose interval excludes no difference.")
+        return (f"{against}, there is nothing to weigh: no pair of distribution types differed in pain or disability (an "
+                "overall test that is a finding and a pair's interval that excludes zero).")
     total = sum(map(len, kinds.values()))
     sentences = []
-    for kind, words in (("below", "by less than the threshold across the whole 95 % CI"),
-                        ("reaching", "by less than the threshold, but the 95 % CI reaches it, so a difference of that size is not "
+    for kind, words in (("below", "by less than the threshold across the whole interval"),
+                        ("reaching", "by less than the threshold, but the interval reaches it, so a difference of that size is not "
                                      "ruled out"),
                         ("beyond", "by at least the threshold")):
         count = len(kinds[kind])
         if count:
-            every = "all " if count == total and count > 1 else ""
-            amount = f"{every}{_NUMBER_WORDS[count] if count < len(_NUMBER_WORDS) else count}"
+            amount = _NUMBER_WORDS[count] if count < len(_NUMBER_WORDS) else str(count)
+            amount = "both" if count == total == 2 else f"all {amount}" if count == total > 2 else amount
             sentences.append(f"{amount[0].upper()}{amount[1:]} {'differs' if count == 1 else 'differ'} {words}: "
                              f"{'; '.join(kinds[kind])}.")
+    between = ("differences between the types' mean scores" if scored["mean_difference"].notna().any()
+               else "shifts between the types' scores (Hodges–Lehmann)")
     return (f"{against}, the pairs of distribution types that differed in pain or disability are weighed here. " + " ".join(sentences)
-            + " The thresholds are for change within one patient; these are differences between the types' mean scores, not "
-            "adjusted for the types' pre-operative scores, so the comparison is a yardstick of size, not a test.")
+            + f" The thresholds are for change within one patient; these are {between}, not adjusted for the types' "
+            "pre-operative scores, so the comparison is a yardstick of size, not a test.")
 
 
 _NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
